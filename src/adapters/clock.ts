@@ -1,0 +1,75 @@
+import type { Clock } from '../engine/ports.js';
+
+/** Wall-clock time. */
+export class SystemClock implements Clock {
+  now(): number {
+    return Date.now();
+  }
+  setTimer(ms: number, fn: () => void): () => void {
+    const handle = setTimeout(fn, Math.max(0, ms));
+    return () => clearTimeout(handle);
+  }
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  }
+}
+
+interface PendingTimer {
+  readonly id: number;
+  readonly at: number;
+  readonly fn: () => void;
+}
+
+/**
+ * A clock that only moves when told to (tests, replay). Timers fire in time order
+ * during `advance`/`set`; a timer set by a firing timer fires in the same advance if due.
+ */
+export class ManualClock implements Clock {
+  private current: number;
+  private timers: PendingTimer[] = [];
+  private nextId = 1;
+
+  constructor(startMs = 0) {
+    this.current = startMs;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimer(ms: number, fn: () => void): () => void {
+    const timer: PendingTimer = { id: this.nextId++, at: this.current + Math.max(0, ms), fn };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((t) => t.id !== timer.id);
+    };
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimer(ms, resolve));
+  }
+
+  /** Moves time forward by `ms`, firing due timers in order. */
+  advance(ms: number): void {
+    this.set(this.current + ms);
+  }
+
+  /** Moves time to `targetMs` (never backwards), firing due timers in order. */
+  set(targetMs: number): void {
+    // Bounded: each iteration removes one timer; timers added at or before target are picked up.
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const due = this.timers
+        .filter((t) => t.at <= targetMs)
+        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (due === undefined) break;
+      this.timers = this.timers.filter((t) => t.id !== due.id);
+      this.current = Math.max(this.current, due.at);
+      due.fn();
+    }
+    this.current = Math.max(this.current, targetMs);
+  }
+
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+}

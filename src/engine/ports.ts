@@ -1,0 +1,183 @@
+/**
+ * The engine's ports: the only way `src/engine` talks to the outside world.
+ * Adapters (`src/adapters`, `src/db`, `src/discord`) implement them; `src/main.ts` wires them.
+ */
+import type {
+  Balance,
+  Candle,
+  ExchangePosition,
+  FundingPayment,
+  LeverageClamp,
+  MarkCandle,
+  OrderRequest,
+  OrderState,
+  Side,
+  StrategyMode,
+  SymbolRules,
+  Ticker,
+  TradeRecord,
+} from './types.js';
+
+/** Time source. Real in production, manual in tests, replay-driven in backtests. */
+export interface Clock {
+  now(): number;
+  /** Calls `fn` after `ms` of this clock's time; returns a cancel function. */
+  setTimer(ms: number, fn: () => void): () => void;
+  /** Resolves after `ms` of this clock's time. */
+  sleep(ms: number): Promise<void>;
+}
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(component: string): Logger;
+}
+
+/** Execution-lane priorities: 0 position safety, 1 entries + the controller's position read, 2 other reads, 3 market data. */
+export type Priority = 0 | 1 | 2 | 3;
+
+/** The venue: Binance through ccxt, or the paper exchange. Errors are the classes of `src/errors.ts`. */
+export interface Exchange {
+  readonly kind: 'paper' | 'binance';
+  loadRules(symbols: readonly string[]): Promise<Map<string, SymbolRules>>;
+  setIsolatedMargin(symbol: string): Promise<void>;
+  setLeverage(symbol: string, leverage: number): Promise<void>;
+  placeOrder(request: OrderRequest, priority: Priority): Promise<OrderState>;
+  cancelOrder(symbol: string, clientOrderId: string, priority: Priority): Promise<void>;
+  /** null when the exchange does not know the id (never sent). */
+  fetchOrder(symbol: string, clientOrderId: string): Promise<OrderState | null>;
+  fetchOpenOrders(symbol?: string): Promise<OrderState[]>;
+  /** Every open position, in one request. */
+  fetchPositions(priority: Priority): Promise<ExchangePosition[]>;
+  fetchBalance(): Promise<Balance>;
+  fetchFundingPayments(symbol: string, sinceMs: number): Promise<FundingPayment[]>;
+}
+
+/** One closed candle of one symbol, with the mark-price candle covering it when known. */
+export interface ClosedCandle {
+  readonly symbol: string;
+  readonly candle: Candle;
+  /** The mark candle whose period contains this candle (hourly in the bundled data), if any. */
+  readonly mark: MarkCandle | null;
+}
+
+export interface MarketData {
+  readonly source: 'live' | 'replay';
+  /** Warm-up history (oldest first), at most `count` closed candles ending before `beforeMs`. */
+  history(symbol: string, count: number, beforeMs: number): Promise<Candle[]>;
+  /**
+   * Emits closed candles in time order (all symbols of one close time, then the next).
+   * Resolves when the source ends (replay) or `stop()` is called. The handler is awaited:
+   * a replay never runs ahead of the engine.
+   */
+  run(onClose: (batch: readonly ClosedCandle[]) => Promise<void>): Promise<void>;
+  stop(): void;
+  lastTicker(symbol: string): Ticker | null;
+}
+
+/** Win probability and confidence for a proposed trade. */
+export interface Prediction {
+  readonly winProbability: number;
+  readonly confidence: number;
+  readonly modelVersion: string | null;
+  /** 'rules' or 'rules (no model yet)' or a model label. */
+  readonly source: string;
+}
+
+export type Grade = 'S' | 'A' | 'B' | 'C';
+
+/** Engine state that must survive a restart. */
+export interface EngineState {
+  readonly paused: boolean;
+  readonly strategyMode: StrategyMode;
+  readonly grade: Grade | null;
+  /** Closed non-exploration trades of the account, counted once, never reset (cold start). */
+  readonly closedTradeCount: number;
+  readonly explorationTaken: number;
+  readonly explorationSeen: number;
+}
+
+/** A position the engine manages, with everything its trade record will need. */
+export interface ManagedPosition {
+  readonly symbol: string;
+  readonly side: Side;
+  readonly size: number;
+  readonly entryPrice: number;
+  readonly slPrice: number;
+  readonly tpPrice: number;
+  readonly liquidationPrice: number;
+  readonly leverage: number;
+  readonly leverageRaw: number;
+  readonly leverageClamps: readonly LeverageClamp[];
+  readonly openedAt: number;
+  readonly winProbability: number;
+  readonly confidence: number;
+  readonly baseSlPct: number;
+  readonly tickSize: number;
+  readonly stepSize: number;
+  readonly minNotionalUsdt: number;
+  readonly exploration: boolean;
+  readonly strategyMode: string;
+  readonly modelVersion: string | null;
+  readonly entryClientOrderId: string;
+  readonly slClientOrderId: string | null;
+  readonly tpClientOrderId: string | null;
+  readonly feesUsdt: number;
+  readonly fundingUsdt: number;
+  /** Set when the position was adopted at start-up rather than opened by this engine. */
+  readonly adopted: boolean;
+}
+
+export type PendingPurpose = 'entry' | 'sl' | 'tp' | 'close';
+
+/** An order intent, stored before the order is sent (persist before acting). */
+export interface PendingOrder {
+  readonly request: OrderRequest;
+  readonly purpose: PendingPurpose;
+  readonly createdAt: number;
+  /** 'intent': stored, maybe not sent; 'sent': the exchange answered. */
+  readonly stage: 'intent' | 'sent';
+}
+
+/** Everything the engine needs to resume, written as one document (atomic). */
+export interface EngineSnapshot {
+  readonly version: 1;
+  readonly savedAt: number;
+  readonly state: EngineState;
+  readonly positions: readonly ManagedPosition[];
+  readonly pendingOrders: readonly PendingOrder[];
+  /** Last candle open time processed per symbol (replay resumes after it). */
+  readonly lastCandleAt: Readonly<Record<string, number>>;
+  /** Paper venue state, saved with the engine's own in the same write. */
+  readonly venue: unknown;
+}
+
+export interface AuditEntry {
+  readonly at: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly detail: string;
+  readonly result: 'ok' | 'denied' | 'error';
+}
+
+/** The persistence the engine needs (implemented by `src/db/` on keyv). */
+export interface Store {
+  loadSnapshot(): Promise<EngineSnapshot | null>;
+  saveSnapshot(snapshot: EngineSnapshot): Promise<void>;
+  /** Idempotent by `trade.id`: a trade stored twice is stored once. */
+  putTrade(trade: TradeRecord): Promise<void>;
+  tradesByDay(dayUtc: string): Promise<TradeRecord[]>;
+  tradesBySymbol(symbol: string, limit: number): Promise<TradeRecord[]>;
+  recentTrades(limit: number): Promise<TradeRecord[]>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Notifier {
+  /** Fire and forget: never awaited by the engine. */
+  notify(event: { kind: string; title: string; detail: string }): void;
+}
