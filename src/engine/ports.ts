@@ -4,6 +4,7 @@
  */
 import type {
   Balance,
+  ExitReason,
   Candle,
   ExchangePosition,
   FundingPayment,
@@ -117,6 +118,8 @@ export interface ManagedPosition {
   readonly winProbability: number;
   readonly confidence: number;
   readonly baseSlPct: number;
+  /** The signal rule that opened it (rule statistics learn from its outcome). */
+  readonly rule: string;
   readonly tickSize: number;
   readonly stepSize: number;
   readonly minNotionalUsdt: number;
@@ -130,6 +133,30 @@ export interface ManagedPosition {
   readonly fundingUsdt: number;
   /** Set when the position was adopted at start-up rather than opened by this engine. */
   readonly adopted: boolean;
+  /** The close order in flight and why, once an exit was decided. */
+  readonly exitClientOrderId: string | null;
+  readonly exitReason: ExitReason | null;
+}
+
+/** What an entry order carries until it fills and becomes a ManagedPosition. */
+export interface EntryDraft {
+  readonly side: Side;
+  readonly leverage: number;
+  readonly leverageRaw: number;
+  readonly leverageClamps: readonly LeverageClamp[];
+  readonly slDistance: number;
+  readonly tpDistance: number;
+  readonly winProbability: number;
+  readonly confidence: number;
+  readonly baseSlPct: number;
+  readonly rule: string;
+  readonly tickSize: number;
+  readonly stepSize: number;
+  readonly minNotionalUsdt: number;
+  readonly exploration: boolean;
+  readonly strategyMode: string;
+  readonly modelVersion: string | null;
+  readonly decidedAt: number;
 }
 
 export type PendingPurpose = 'entry' | 'sl' | 'tp' | 'close';
@@ -141,6 +168,8 @@ export interface PendingOrder {
   readonly createdAt: number;
   /** 'intent': stored, maybe not sent; 'sent': the exchange answered. */
   readonly stage: 'intent' | 'sent';
+  /** Entry orders only: the plan that becomes the managed position on fill. */
+  readonly draft: EntryDraft | null;
 }
 
 /** Everything the engine needs to resume, written as one document (atomic). */
@@ -152,6 +181,8 @@ export interface EngineSnapshot {
   readonly pendingOrders: readonly PendingOrder[];
   /** Last candle open time processed per symbol (replay resumes after it). */
   readonly lastCandleAt: Readonly<Record<string, number>>;
+  /** Rule statistics (rules-mode win probability), plain JSON. */
+  readonly ruleStatistics: unknown;
   /** Paper venue state, saved with the engine's own in the same write. */
   readonly venue: unknown;
 }

@@ -1,4 +1,5 @@
 import type { Priority } from '../ports.js';
+import type { Ticker } from '../types.js';
 
 /**
  * One exchange request as the execution lanes see it. The adapter describes the
@@ -39,6 +40,22 @@ export interface SchedulerStats {
   readonly blockedUntil: number | null;
   readonly last429At: number | null;
   readonly last418At: number | null;
+  /** Added by the lanes: what lane 3 may do now (throttle slows it, then sheds it). */
+  readonly lane3Mode?: 'normal' | 'slow' | 'cache_or_drop';
+  /** Ticker reads answered from the fresh 5 s cache without a request. */
+  readonly tickerCacheHits?: number;
+  /** Ticker reads answered with a stale cached value because the breaker shed lane 3. */
+  readonly tickerStaleServed?: number;
+}
+
+/** A ticker read through the 5 s cache (`RequestScheduler.submitTicker`). */
+export interface TickerRead {
+  readonly ticker: Ticker;
+  /** True when served from the cache (fresh or stale) without a request. */
+  readonly fromCache: boolean;
+  /** True when older than the cache TTL (served because the breaker shed lane 3). */
+  readonly stale: boolean;
+  readonly ageMs: number;
 }
 
 /** The single scheduler every exchange request goes through. */
@@ -49,4 +66,9 @@ export interface RequestScheduler {
   /** A 429/418 was received: block every lane but 0 until `retryAfterMs` from now. */
   observeRateLimit(status: 429 | 418, retryAfterMs: number): void;
   stats(): SchedulerStats;
+  /**
+   * Added by the lanes (optional): a ticker read through the 5 s cache. A fresh cached
+   * value is returned without a request; in throttle/block a stale one rather than nothing.
+   */
+  submitTicker?(symbol: string, spec: RequestSpec<Ticker>): Promise<TickerRead>;
 }

@@ -1,0 +1,511 @@
+/**
+ * The engine's persistence (the `Store` port) on keyv, plus the small repositories later
+ * features use: model versions, daily reports, Discord subscriptions, audit log.
+ * STORE_URL picks the backend: `sqlite://state/state.sqlite` (default), `postgres://…`, `redis://…`.
+ *
+ * Key layout (all under the keyv namespace, default `trader`):
+ *   store:meta                    { schema: 1, createdAt }  – written once; read first as the open probe
+ *   engine:snapshot               EngineSnapshot            – ONE key, so a save is one atomic write
+ *   trade:<id>                    TradeRecord
+ *   trades:pending                string[]                  – ids whose indexing has started, not finished
+ *   trades:day:<YYYY-MM-DD>       string[]                  – ids closed that UTC day
+ *   trades:sym:<symbol>[:<n>]     chunked list of ids       – per symbol (see ChunkedList)
+ *   trades:all[:<n>]              chunked list of ids       – every trade, for recentTrades
+ *   model:<version>, models:index ModelVersionRecord, ModelVersionSummary[]
+ *   report:<day>, reports:days    DailyReportRecord, string[] (sorted)
+ *   subscriptions                 Subscription[]
+ *   audit[:<n>]                   chunked list of AuditEntry
+ *
+ * Crash safety of putTrade (the store offers no multi-key transactions on all backends):
+ *   1. add the id to `trades:pending`, 2. write `trade:<id>`, 3. add the id to the day, symbol
+ *   and global indexes, 4. remove it from `trades:pending`.
+ * A crash anywhere leaves the id in `trades:pending`; the next open finishes the indexing (or
+ * drops the id if its record was never written, i.e. putTrade never returned). Readers tolerate
+ * an index entry whose record is missing and de-duplicate ids, and a putTrade of an id that is
+ * stored and not pending changes nothing (the first record stored under an id wins).
+ *
+ * Writes run one at a time inside this process; one process per account holds the lease
+ * (`lease.ts`), so there is a single writer.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { AuditEntry, Clock, EngineSnapshot, Logger, Store } from '../engine/ports.js';
+import type { TradeRecord } from '../engine/types.js';
+import { StoreError, UserInputError, describeError } from '../errors.js';
+import { ChunkedList } from './chunked-list.js';
+import { openKv } from './kv.js';
+import type { Kv } from './kv.js';
+import {
+  isAuditEntry,
+  isDailyReportRecord,
+  isModelVersionRecord,
+  isModelVersionSummary,
+  isSnapshotV1,
+  isString,
+  isSubscription,
+  isTradeRecord,
+  isUtcDay,
+  utcDayOf,
+} from './records.js';
+import type {
+  DailyReportRecord,
+  ModelVersionRecord,
+  ModelVersionSummary,
+  Subscription,
+  SubscriptionKind,
+} from './records.js';
+import { parseStoreUrl } from './url.js';
+import type { StoreBackend } from './url.js';
+
+export const STORE_SCHEMA = 1;
+export const DEFAULT_NAMESPACE = 'trader';
+/** Ids per sealed index chunk: recentTrades(50) reads the head and at most one chunk. */
+const TRADE_INDEX_CHUNK = 256;
+const AUDIT_CHUNK = 256;
+
+const KEY = {
+  meta: 'store:meta',
+  snapshot: 'engine:snapshot',
+  pending: 'trades:pending',
+  trade: (id: string) => `trade:${id}`,
+  day: (day: string) => `trades:day:${day}`,
+  symbol: (symbol: string) => `trades:sym:${encodeURIComponent(symbol)}`,
+  allTrades: 'trades:all',
+  model: (version: string) => `model:${version}`,
+  modelIndex: 'models:index',
+  report: (day: string) => `report:${day}`,
+  reportDays: 'reports:days',
+  subscriptions: 'subscriptions',
+  audit: 'audit',
+} as const;
+
+export interface OpenStoreOptions {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** keyv namespace; tests use a fresh one per run. Default `trader`. */
+  readonly namespace?: string;
+}
+
+export interface ModelVersionRepository {
+  /** Insert or replace (e.g. to mark a version promoted). */
+  put(record: ModelVersionRecord): Promise<void>;
+  get(version: string): Promise<ModelVersionRecord | null>;
+  /** Every version, newest `createdAt` first, without the model payloads. */
+  list(): Promise<ModelVersionSummary[]>;
+  /** The newest version (by `createdAt`), or the newest promoted one. */
+  latest(options?: { readonly promotedOnly?: boolean }): Promise<ModelVersionRecord | null>;
+}
+
+export interface DailyReportRepository {
+  /** Insert or replace the report of `record.day`. */
+  put(record: DailyReportRecord): Promise<void>;
+  get(dayUtc: string): Promise<DailyReportRecord | null>;
+  /** The report of the most recent day. */
+  latest(): Promise<DailyReportRecord | null>;
+  /** Days with a report, oldest first. */
+  days(): Promise<string[]>;
+}
+
+export interface SubscriptionRepository {
+  /** Subscribes the channel to `kinds` (merged with what it already has); returns the result. */
+  add(channelId: string, kinds: readonly SubscriptionKind[]): Promise<Subscription>;
+  /** Removes `kinds` (all when omitted); returns what remains, or null when nothing does. */
+  remove(channelId: string, kinds?: readonly SubscriptionKind[]): Promise<Subscription | null>;
+  /** Every subscription, or only those that include `kind`. */
+  list(kind?: SubscriptionKind): Promise<Subscription[]>;
+}
+
+export interface AuditRepository {
+  append(entry: AuditEntry): Promise<void>;
+  /** The newest `limit` entries, newest first. */
+  recent(limit: number): Promise<AuditEntry[]>;
+}
+
+function byClosedDesc(a: TradeRecord, b: TradeRecord): number {
+  return b.closedAt - a.closedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 0) throw new UserInputError(`limit must be a non-negative integer, got ${limit}`);
+  return limit;
+}
+
+export class KeyvStore implements Store {
+  readonly modelVersions: ModelVersionRepository;
+  readonly dailyReports: DailyReportRepository;
+  readonly subscriptions: SubscriptionRepository;
+  readonly audit: AuditRepository;
+
+  private readonly allTrades: ChunkedList<string>;
+  private readonly auditLog: ChunkedList<AuditEntry>;
+  private writeChain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  /** Use `openStore`, which probes the backend and finishes interrupted writes. */
+  constructor(
+    private readonly kv: Kv,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.allTrades = new ChunkedList(kv, KEY.allTrades, TRADE_INDEX_CHUNK, isString);
+    this.auditLog = new ChunkedList(kv, KEY.audit, AUDIT_CHUNK, isAuditEntry);
+    this.modelVersions = {
+      put: (record) => this.putModelVersion(record),
+      get: (version) => this.getModelVersion(version),
+      list: () => this.listModelVersions(),
+      latest: (options) => this.latestModelVersion(options?.promotedOnly ?? false),
+    };
+    this.dailyReports = {
+      put: (record) => this.putDailyReport(record),
+      get: (day) => this.getDailyReport(day),
+      latest: () => this.latestDailyReport(),
+      days: () => this.reportDays(),
+    };
+    this.subscriptions = {
+      add: (channelId, kinds) => this.addSubscription(channelId, kinds),
+      remove: (channelId, kinds) => this.removeSubscription(channelId, kinds),
+      list: (kind) => this.listSubscriptions(kind),
+    };
+    this.audit = {
+      append: (entry) => this.appendAudit(entry),
+      recent: (limit) => this.recentAudit(limit),
+    };
+  }
+
+  get backend(): StoreBackend {
+    return this.kv.backend;
+  }
+
+  /** Reads (and on a fresh store writes) `store:meta`; the first I/O, so a broken store fails here. */
+  async init(): Promise<void> {
+    const meta = await this.kv.get(KEY.meta);
+    if (meta === undefined) {
+      await this.kv.set(KEY.meta, { schema: STORE_SCHEMA, createdAt: this.clock.now() });
+    } else if (typeof meta !== 'object' || meta === null || !('schema' in meta) || meta.schema !== STORE_SCHEMA) {
+      const schema = typeof meta === 'object' && meta !== null && 'schema' in meta ? String(meta.schema) : 'unknown';
+      throw new StoreError(
+        `${this.kv.where}: store schema ${schema} is not supported by this build (expects ${STORE_SCHEMA}); nothing was changed`,
+      );
+    }
+    await this.exclusive(() => this.finishPendingTrades());
+  }
+
+  // ---- Store port -------------------------------------------------------------------------
+
+  async loadSnapshot(): Promise<EngineSnapshot | null> {
+    this.assertOpen();
+    const value = await this.kv.get(KEY.snapshot);
+    if (value === undefined) return null;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new StoreError(`${this.kv.where}: the engine snapshot is not an object; the store looks corrupt, nothing was changed`);
+    }
+    const record = value as Record<string, unknown>;
+    if (record['version'] !== 1) {
+      throw new StoreError(
+        `${this.kv.where}: the engine snapshot has version ${JSON.stringify(record['version'])}, this build reads version 1; ` +
+          'it was left untouched (run the build that wrote it, or migrate it)',
+      );
+    }
+    if (!isSnapshotV1(record)) {
+      throw new StoreError(`${this.kv.where}: the engine snapshot is missing fields; the store looks corrupt, nothing was changed`);
+    }
+    return record;
+  }
+
+  async saveSnapshot(snapshot: EngineSnapshot): Promise<void> {
+    if (snapshot.version !== 1) throw new StoreError(`cannot save an engine snapshot of version ${String(snapshot.version)}`);
+    await this.exclusive(() => this.kv.set(KEY.snapshot, snapshot));
+  }
+
+  async putTrade(trade: TradeRecord): Promise<void> {
+    if (!isTradeRecord(trade)) throw new StoreError(`cannot store trade ${JSON.stringify((trade as { id?: unknown }).id)}: missing id, symbol or times`);
+    await this.exclusive(async () => {
+      const pending = await this.readPending();
+      const isPending = pending.includes(trade.id);
+      const existing = await this.readTrade(trade.id);
+      if (existing !== null && !isPending) return; // stored and indexed: idempotent
+      if (!isPending) await this.kv.set(KEY.pending, [...pending, trade.id]);
+      const record = existing ?? trade;
+      if (existing === null) await this.kv.set(KEY.trade(trade.id), trade);
+      await this.indexTrade(record);
+      await this.kv.set(KEY.pending, (await this.readPending()).filter((id) => id !== trade.id));
+    });
+  }
+
+  /** The trades that closed on a UTC day ('YYYY-MM-DD'), oldest first. */
+  async tradesByDay(dayUtc: string): Promise<TradeRecord[]> {
+    this.assertOpen();
+    if (!isUtcDay(dayUtc)) throw new UserInputError(`day must be a UTC date YYYY-MM-DD, got "${dayUtc}"`);
+    const ids = await this.readIdList(KEY.day(dayUtc));
+    return (await this.readTrades(ids)).sort((a, b) => -byClosedDesc(a, b));
+  }
+
+  /** The newest `limit` trades of a symbol, newest close first. */
+  async tradesBySymbol(symbol: string, limit: number): Promise<TradeRecord[]> {
+    this.assertOpen();
+    checkLimit(limit);
+    return this.newestFrom(new ChunkedList(this.kv, KEY.symbol(symbol), TRADE_INDEX_CHUNK, isString), limit);
+  }
+
+  /** The newest `limit` trades of any symbol, newest close first. */
+  async recentTrades(limit: number): Promise<TradeRecord[]> {
+    this.assertOpen();
+    checkLimit(limit);
+    return this.newestFrom(this.allTrades, limit);
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    if (!isAuditEntry(entry)) throw new StoreError('cannot store an audit entry without at, actor, action, detail and result');
+    await this.exclusive(() => this.auditLog.append(entry));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let queued writes land before the connection goes.
+    await this.writeChain.catch(() => undefined);
+    this.closed = true;
+    await this.kv.close();
+    this.logger.info('store closed', { backend: this.kv.backend });
+  }
+
+  // ---- trades -----------------------------------------------------------------------------
+
+  private async indexTrade(trade: TradeRecord): Promise<void> {
+    const dayKey = KEY.day(utcDayOf(trade.closedAt));
+    const dayIds = await this.readIdList(dayKey);
+    if (!dayIds.includes(trade.id)) await this.kv.set(dayKey, [...dayIds, trade.id]);
+    const same = (a: string, b: string) => a === b;
+    await new ChunkedList(this.kv, KEY.symbol(trade.symbol), TRADE_INDEX_CHUNK, isString).append(trade.id, same);
+    await this.allTrades.append(trade.id, same);
+  }
+
+  private async finishPendingTrades(): Promise<void> {
+    const pending = await this.readPending();
+    if (pending.length === 0) return;
+    let finished = 0;
+    for (const id of pending) {
+      const trade = await this.readTrade(id);
+      if (trade !== null) {
+        await this.indexTrade(trade);
+        finished++;
+      }
+    }
+    await this.kv.set(KEY.pending, []);
+    this.logger.warn('store: finished trade writes interrupted by a crash', {
+      pendingTrades: pending.length,
+      reindexed: finished,
+      dropped: pending.length - finished,
+    });
+  }
+
+  private async newestFrom(list: ChunkedList<string>, limit: number): Promise<TradeRecord[]> {
+    if (limit === 0) return [];
+    // A few extra ids cover duplicates left by a crash; readTrades de-duplicates.
+    const ids = await list.newest(limit + 8);
+    return (await this.readTrades(ids)).sort(byClosedDesc).slice(0, limit);
+  }
+
+  private async readTrades(ids: readonly string[]): Promise<TradeRecord[]> {
+    const unique = [...new Set(ids)];
+    const values = await this.kv.getMany(unique.map(KEY.trade));
+    const trades: TradeRecord[] = [];
+    values.forEach((value, i) => {
+      if (value === undefined) return; // index entry whose record was never written: skip
+      if (!isTradeRecord(value)) {
+        throw new StoreError(`${this.kv.where}: trade "${unique[i] ?? '?'}" has an unexpected shape; the store looks corrupt`);
+      }
+      trades.push(value);
+    });
+    return trades;
+  }
+
+  private async readTrade(id: string): Promise<TradeRecord | null> {
+    const value = await this.kv.get(KEY.trade(id));
+    if (value === undefined) return null;
+    if (!isTradeRecord(value)) throw new StoreError(`${this.kv.where}: trade "${id}" has an unexpected shape; the store looks corrupt`);
+    return value;
+  }
+
+  private readPending(): Promise<string[]> {
+    return this.readIdList(KEY.pending);
+  }
+
+  private async readIdList(key: string): Promise<string[]> {
+    const value = await this.kv.get(key);
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every(isString)) {
+      throw new StoreError(`${this.kv.where}: "${key}" is not a list of ids; the store looks corrupt`);
+    }
+    return value;
+  }
+
+  // ---- model versions ---------------------------------------------------------------------
+
+  private async putModelVersion(record: ModelVersionRecord): Promise<void> {
+    if (!isModelVersionRecord(record) || record.version === '') throw new StoreError('cannot store a model version without version, createdAt, promoted and metrics');
+    await this.exclusive(async () => {
+      // Record first, then the index: an index entry always has its record.
+      await this.kv.set(KEY.model(record.version), record);
+      const summary: ModelVersionSummary = {
+        version: record.version,
+        createdAt: record.createdAt,
+        promoted: record.promoted,
+        metrics: record.metrics,
+      };
+      const index = (await this.readModelIndex()).filter((s) => s.version !== record.version);
+      await this.kv.set(KEY.modelIndex, [...index, summary]);
+    });
+  }
+
+  private async getModelVersion(version: string): Promise<ModelVersionRecord | null> {
+    this.assertOpen();
+    const value = await this.kv.get(KEY.model(version));
+    if (value === undefined) return null;
+    if (!isModelVersionRecord(value)) throw new StoreError(`${this.kv.where}: model version "${version}" has an unexpected shape`);
+    return value;
+  }
+
+  private async listModelVersions(): Promise<ModelVersionSummary[]> {
+    this.assertOpen();
+    // Stable sort on the put order: equal createdAt keeps the later put first after reverse.
+    return (await this.readModelIndex()).reverse().sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  private async latestModelVersion(promotedOnly: boolean): Promise<ModelVersionRecord | null> {
+    const newest = (await this.listModelVersions()).find((s) => !promotedOnly || s.promoted);
+    return newest === undefined ? null : this.getModelVersion(newest.version);
+  }
+
+  private async readModelIndex(): Promise<ModelVersionSummary[]> {
+    const value = await this.kv.get(KEY.modelIndex);
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every(isModelVersionSummary)) {
+      throw new StoreError(`${this.kv.where}: "${KEY.modelIndex}" has an unexpected shape; the store looks corrupt`);
+    }
+    return value;
+  }
+
+  // ---- daily reports ----------------------------------------------------------------------
+
+  private async putDailyReport(record: DailyReportRecord): Promise<void> {
+    if (!isDailyReportRecord(record)) throw new StoreError('cannot store a daily report without a UTC day, generatedAt, report and markdown');
+    await this.exclusive(async () => {
+      await this.kv.set(KEY.report(record.day), record);
+      const days = await this.reportDays();
+      if (!days.includes(record.day)) await this.kv.set(KEY.reportDays, [...days, record.day].sort());
+    });
+  }
+
+  private async getDailyReport(dayUtc: string): Promise<DailyReportRecord | null> {
+    this.assertOpen();
+    if (!isUtcDay(dayUtc)) throw new UserInputError(`day must be a UTC date YYYY-MM-DD, got "${dayUtc}"`);
+    const value = await this.kv.get(KEY.report(dayUtc));
+    if (value === undefined) return null;
+    if (!isDailyReportRecord(value)) throw new StoreError(`${this.kv.where}: daily report ${dayUtc} has an unexpected shape`);
+    return value;
+  }
+
+  private async latestDailyReport(): Promise<DailyReportRecord | null> {
+    const days = await this.reportDays();
+    const last = days[days.length - 1];
+    return last === undefined ? null : this.getDailyReport(last);
+  }
+
+  private async reportDays(): Promise<string[]> {
+    this.assertOpen();
+    const days = await this.readIdList(KEY.reportDays);
+    if (!days.every(isUtcDay)) throw new StoreError(`${this.kv.where}: "${KEY.reportDays}" holds something that is not a day`);
+    return days;
+  }
+
+  // ---- subscriptions ----------------------------------------------------------------------
+
+  private async addSubscription(channelId: string, kinds: readonly SubscriptionKind[]): Promise<Subscription> {
+    if (channelId === '' || kinds.length === 0) throw new UserInputError('a subscription needs a channel id and at least one kind');
+    return this.exclusive(async () => {
+      const all = await this.listSubscriptions();
+      const current = all.find((s) => s.channelId === channelId);
+      const merged: Subscription = {
+        channelId,
+        kinds: [...new Set([...(current?.kinds ?? []), ...kinds])].sort(),
+        addedAt: current?.addedAt ?? this.clock.now(),
+      };
+      await this.kv.set(KEY.subscriptions, [...all.filter((s) => s.channelId !== channelId), merged]);
+      return merged;
+    });
+  }
+
+  private async removeSubscription(channelId: string, kinds?: readonly SubscriptionKind[]): Promise<Subscription | null> {
+    return this.exclusive(async () => {
+      const all = await this.listSubscriptions();
+      const current = all.find((s) => s.channelId === channelId);
+      if (current === undefined) return null;
+      const remainingKinds = kinds === undefined ? [] : current.kinds.filter((k) => !kinds.includes(k));
+      const others = all.filter((s) => s.channelId !== channelId);
+      const remaining: Subscription | null = remainingKinds.length === 0 ? null : { ...current, kinds: remainingKinds };
+      await this.kv.set(KEY.subscriptions, remaining === null ? others : [...others, remaining]);
+      return remaining;
+    });
+  }
+
+  private async listSubscriptions(kind?: SubscriptionKind): Promise<Subscription[]> {
+    this.assertOpen();
+    const value = await this.kv.get(KEY.subscriptions);
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every(isSubscription)) {
+      throw new StoreError(`${this.kv.where}: "${KEY.subscriptions}" has an unexpected shape; the store looks corrupt`);
+    }
+    return kind === undefined ? value : value.filter((s) => s.kinds.includes(kind));
+  }
+
+  // ---- audit ------------------------------------------------------------------------------
+
+  private async recentAudit(limit: number): Promise<AuditEntry[]> {
+    this.assertOpen();
+    return this.auditLog.newest(checkLimit(limit));
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError(`${this.kv.where}: the store is closed`);
+  }
+
+  /** Runs `fn` after every earlier write of this store (read-modify-write of index keys). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const run = this.writeChain.then(fn, fn);
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * Opens the store named by STORE_URL (see the module comment). The first read happens here, so
+ * an unreachable server, a file that is not a database, or an unsupported schema fails at start
+ * with a StoreError — and nothing existing is overwritten.
+ */
+export async function openStore(storeUrl: string, options: OpenStoreOptions): Promise<KeyvStore> {
+  const location = parseStoreUrl(storeUrl);
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const logger = options.logger.child('store');
+  if (location.backend === 'sqlite' && !location.inMemory) {
+    try {
+      await mkdir(dirname(location.path), { recursive: true });
+    } catch (error) {
+      throw new StoreError(`cannot create the directory of ${location.path}: ${describeError(error)}`, { cause: error });
+    }
+  }
+  const kv = openKv(location, namespace);
+  const store = new KeyvStore(kv, options.clock, logger);
+  try {
+    await store.init();
+  } catch (error) {
+    await kv.close().catch(() => undefined);
+    const message = error instanceof StoreError ? error.message : `${kv.where}: cannot open: ${describeError(error)}`;
+    logger.error('store unusable', { backend: location.backend, error: message });
+    throw error instanceof StoreError ? error : new StoreError(message, { cause: error });
+  }
+  logger.info('store opened', { backend: location.backend, where: kv.where, namespace });
+  return store;
+}

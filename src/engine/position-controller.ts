@@ -1,0 +1,122 @@
+/**
+ * PositionController: full control of open positions, 24/7 (BLUEPRINT "PositionController").
+ * Every `intervalMs` on the injected Clock: one positions request (lane 1), then the
+ * Trader evaluates and executes (closes on lane 0). Ticks never overlap: a tick that is
+ * due while one is running is coalesced into the next, and the lag is logged and exposed.
+ * In replay/backtest the composition root calls `tick()` at every candle close instead.
+ */
+import type { Clock, Exchange, Logger } from './ports.js';
+import type { Trader } from './trader.js';
+import { describeError } from '../errors.js';
+
+export interface ControllerStats {
+  readonly ticks: number;
+  readonly failedTicks: number;
+  readonly coalesced: number;
+  readonly lastTickAt: number | null;
+  readonly lastTickMs: number | null;
+  readonly maxTickMs: number;
+  /** How late the last tick started relative to its schedule. */
+  readonly lastLagMs: number;
+  readonly running: boolean;
+}
+
+export class PositionController {
+  private cancelTimer: (() => void) | null = null;
+  private inFlight: Promise<void> | null = null;
+  private stopped = true;
+  private nextDueAt = 0;
+  private stats_: ControllerStats = {
+    ticks: 0,
+    failedTicks: 0,
+    coalesced: 0,
+    lastTickAt: null,
+    lastTickMs: null,
+    maxTickMs: 0,
+    lastLagMs: 0,
+    running: false,
+  };
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: { trader: Trader; exchange: Exchange; clock: Clock; logger: Logger; intervalMs: number },
+  ) {
+    this.log = deps.logger.child('position-controller');
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.stats_ = { ...this.stats_, running: true };
+    this.nextDueAt = this.deps.clock.now();
+    this.schedule(0);
+  }
+
+  /** Stops scheduling and waits for a tick in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.stats_ = { ...this.stats_, running: false };
+    await this.inFlight;
+  }
+
+  stats(): ControllerStats {
+    return this.stats_;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.cancelTimer = this.deps.clock.setTimer(delayMs, () => {
+      this.cancelTimer = null;
+      void this.onTimer();
+    });
+  }
+
+  private async onTimer(): Promise<void> {
+    const now = this.deps.clock.now();
+    const lag = Math.max(0, now - this.nextDueAt);
+    // Skip the ticks that were missed while a slow one ran: coalesce, never overlap.
+    const missed = Math.floor(lag / this.deps.intervalMs);
+    if (missed > 0) {
+      this.stats_ = { ...this.stats_, coalesced: this.stats_.coalesced + missed };
+      this.log.warn('position loop lagging; ticks coalesced', { lagMs: lag, coalesced: missed });
+    }
+    this.stats_ = { ...this.stats_, lastLagMs: lag };
+    await this.tick();
+    this.nextDueAt = Math.max(this.nextDueAt + (missed + 1) * this.deps.intervalMs, this.deps.clock.now() - this.deps.intervalMs + 1);
+    this.schedule(Math.max(0, this.nextDueAt - this.deps.clock.now()));
+  }
+
+  /** One evaluation: exactly one positions request, then the Trader. Never overlaps another. */
+  async tick(): Promise<void> {
+    if (this.inFlight !== null) {
+      this.stats_ = { ...this.stats_, coalesced: this.stats_.coalesced + 1 };
+      return this.inFlight;
+    }
+    const started = this.deps.clock.now();
+    const run = (async () => {
+      try {
+        const positions = await this.deps.exchange.fetchPositions(1);
+        await this.deps.trader.controlTick(positions);
+        const took = this.deps.clock.now() - started;
+        this.stats_ = {
+          ...this.stats_,
+          ticks: this.stats_.ticks + 1,
+          lastTickAt: started,
+          lastTickMs: took,
+          maxTickMs: Math.max(this.stats_.maxTickMs, took),
+        };
+      } catch (error) {
+        this.stats_ = { ...this.stats_, failedTicks: this.stats_.failedTicks + 1 };
+        this.log.error('position tick failed; positions stay protected by their exchange-side stops', { error: describeError(error) });
+      }
+    })();
+    this.inFlight = run;
+    try {
+      await run;
+    } finally {
+      this.inFlight = null;
+    }
+  }
+}

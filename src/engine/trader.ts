@@ -1,0 +1,750 @@
+/**
+ * SelfLearningTrader: the decision maker (BLUEPRINT.md "Core engine").
+ *
+ * closed candle → features → signal → win probability/confidence → the ordered
+ * "From signal to order" pipeline (pipeline.ts) → entry order → SL/TP from the fill →
+ * managed by the PositionController → close → trade record.
+ *
+ * Same code in backtest, paper and live: only the Exchange, MarketData and Clock differ.
+ * State that must survive a restart is persisted (through `persist`) before an order
+ * is sent and after its result is known (STYLE.md §6).
+ */
+import { clientOrderId } from './client-order-id.js';
+import { isolatedLiquidationPrice, roundPrice } from './exchange-rules.js';
+import {
+  type EntryPlan,
+  type PipelineConfig,
+  type PlanInput,
+  is100PctLoss,
+  planEntry,
+  plannedRiskUsdt,
+  refusedOnlyByModelThresholds,
+  slTpFromFill,
+  tradeMargins,
+} from './pipeline.js';
+import type {
+  Clock,
+  ClosedCandle,
+  EngineSnapshot,
+  EngineState,
+  EntryDraft,
+  Exchange,
+  Logger,
+  ManagedPosition,
+  PendingOrder,
+  PendingPurpose,
+  Prediction,
+  Priority,
+} from './ports.js';
+import { RuleStatistics } from './rule-stats.js';
+import { RuleBasedSignalGenerator, type Signal } from './signals.js';
+import type {
+  Balance,
+  ExchangePosition,
+  ExitReason,
+  OrderRequest,
+  OrderState,
+  Side,
+  StrategyMode,
+  SymbolRules,
+  TradeRecord,
+} from './types.js';
+import { InsufficientFundsError, InvalidOrderError, OrderUncertainError, describeError } from '../errors.js';
+
+export interface TraderConfig {
+  readonly symbols: readonly string[];
+  readonly pipeline: PipelineConfig;
+  readonly positionControlMode: StrategyMode;
+  /** Share of the signals refused only by the model thresholds taken anyway (BLUEPRINT optimisation 2). */
+  readonly explorationRate: number;
+  readonly explorationSeed: number;
+  /** 0 disables the time stop. */
+  readonly timeStopMs: number;
+  readonly balanceRefreshMs: number;
+  /** A market entry not filled within this time is cancelled. */
+  readonly entryTimeoutMs: number;
+  readonly unknownPositions: 'adopt' | 'report';
+  /** Base SL of an adopted position (fraction of its entry). */
+  readonly adoptedBaseSlPct: number;
+}
+
+export type TraderEvent =
+  | { readonly kind: 'entry'; readonly position: ManagedPosition }
+  | { readonly kind: 'exit'; readonly trade: TradeRecord }
+  | { readonly kind: 'refused'; readonly symbol: string; readonly side: Side; readonly reasons: readonly string[] }
+  | { readonly kind: 'warning'; readonly message: string };
+
+export interface TraderDeps {
+  readonly exchange: Exchange;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly rules: ReadonlyMap<string, SymbolRules>;
+  /** Saves the engine snapshot (and the paper venue with it). Awaited: persist before acting. */
+  readonly persist: (reason: string) => Promise<void>;
+  /** Stores a closed trade (idempotent by id). */
+  readonly recordTrade: (trade: TradeRecord) => Promise<void>;
+  readonly onEvent?: (event: TraderEvent) => void;
+}
+
+const CANDLE_MS = 5 * 60_000;
+
+export const initialEngineState = (strategyMode: StrategyMode): EngineState => ({
+  paused: false,
+  strategyMode,
+  grade: null,
+  closedTradeCount: 0,
+  explorationTaken: 0,
+  explorationSeen: 0,
+});
+
+/** mulberry32: a small seeded PRNG, so exploration is reproducible in backtests. */
+function seededUniform(seed: number, n: number): number {
+  let t = (seed + Math.imul(n, 0x9e3779b9)) >>> 0;
+  t = (t + 0x6d2b79f5) >>> 0;
+  let r = Math.imul(t ^ (t >>> 15), t | 1);
+  r ^= r + Math.imul(r ^ (r >>> 7), r | 61);
+  return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+}
+
+const sideSign = (side: Side): 1 | -1 => (side === 'long' ? 1 : -1);
+const entrySide = (side: Side): 'buy' | 'sell' => (side === 'long' ? 'buy' : 'sell');
+const exitSide = (side: Side): 'buy' | 'sell' => (side === 'long' ? 'sell' : 'buy');
+
+export class Trader {
+  private state: EngineState;
+  private readonly positions = new Map<string, ManagedPosition>();
+  private readonly pending = new Map<string, PendingOrder>();
+  private readonly generators = new Map<string, RuleBasedSignalGenerator>();
+  private readonly lastPrice = new Map<string, { price: number; mark: number; at: number }>();
+  private readonly reversals = new Set<string>();
+  private readonly exitRequests = new Map<string, ExitReason>();
+  private ruleStats = new RuleStatistics();
+  private balanceCache: { value: Balance; at: number } | null = null;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly config: TraderConfig,
+    private readonly deps: TraderDeps,
+    strategyMode: StrategyMode,
+  ) {
+    this.state = initialEngineState(strategyMode);
+    this.log = deps.logger.child('trader');
+    for (const symbol of config.symbols) this.generators.set(symbol, new RuleBasedSignalGenerator());
+  }
+
+  // ── state ────────────────────────────────────────────────────────────────
+
+  engineState(): EngineState {
+    return this.state;
+  }
+
+  managedPositions(): ManagedPosition[] {
+    return [...this.positions.values()];
+  }
+
+  pendingOrders(): PendingOrder[] {
+    return [...this.pending.values()];
+  }
+
+  lastPriceOf(symbol: string): number | null {
+    return this.lastPrice.get(symbol)?.price ?? null;
+  }
+
+  /** What the snapshot stores of the trader (the caller adds venue and candle positions). */
+  exportState(): Pick<EngineSnapshot, 'state' | 'positions' | 'pendingOrders' | 'ruleStatistics'> {
+    return {
+      state: this.state,
+      positions: this.managedPositions(),
+      pendingOrders: this.pendingOrders(),
+      ruleStatistics: this.ruleStats.toJSON(),
+    };
+  }
+
+  restoreState(snapshot: Pick<EngineSnapshot, 'state' | 'positions' | 'pendingOrders' | 'ruleStatistics'>): void {
+    this.state = { ...snapshot.state };
+    this.positions.clear();
+    for (const p of snapshot.positions) this.positions.set(p.symbol, p);
+    this.pending.clear();
+    for (const o of snapshot.pendingOrders) this.pending.set(o.request.clientOrderId, o);
+    this.ruleStats = RuleStatistics.fromJSON(snapshot.ruleStatistics);
+  }
+
+  setPaused(paused: boolean): void {
+    this.state = { ...this.state, paused };
+  }
+
+  setStrategyMode(mode: StrategyMode): void {
+    this.state = { ...this.state, strategyMode: mode };
+  }
+
+  /** Asks the position controller to close a position at its next tick (manual, emergency, shutdown). */
+  requestExit(symbol: string, reason: ExitReason): boolean {
+    if (!this.positions.has(symbol)) return false;
+    this.exitRequests.set(symbol, reason);
+    return true;
+  }
+
+  /** The mode decisions are made in: grade C and "no model yet" mean rules (BLUEPRINT grades). */
+  effectiveMode(): { mode: StrategyMode; label: string } {
+    if (this.state.grade === 'C') return { mode: 'rules', label: 'rules (grade C)' };
+    if (this.state.strategyMode === 'rules') return { mode: 'rules', label: 'rules' };
+    // No promoted model yet (the learning issue adds one): trade on rule statistics.
+    return { mode: 'rules', label: 'rules (no model yet)' };
+  }
+
+  /** Feeds warm-up history to the signal generators (no decisions). */
+  warmUp(symbol: string, candles: readonly import('./types.js').Candle[]): void {
+    const generator = this.generators.get(symbol);
+    if (generator === undefined) return;
+    for (const candle of candles) generator.update(candle);
+  }
+
+  // ── decisions at candle close ───────────────────────────────────────────
+
+  /** A batch of closed candles (one close time): update signals, flag reversals, try entries. */
+  async onCandles(batch: readonly ClosedCandle[]): Promise<void> {
+    const candidates: { symbol: string; signal: Signal; decidedAt: number; price: number }[] = [];
+    for (const closed of batch) {
+      const { symbol, candle } = closed;
+      const closeAt = candle.timestamp + CANDLE_MS;
+      // The mark is refreshed from the exchange's positions at each controller tick.
+      this.lastPrice.set(symbol, { price: candle.close, mark: this.lastPrice.get(symbol)?.mark ?? candle.close, at: closeAt });
+      const generator = this.generators.get(symbol);
+      if (generator === undefined) continue;
+      const signal = generator.update(candle);
+      if (signal === null) continue;
+      const open = this.positions.get(symbol);
+      if (open !== undefined) {
+        if (open.side !== signal.side) this.reversals.add(symbol);
+        continue;
+      }
+      if (this.hasPendingEntry(symbol)) continue;
+      candidates.push({ symbol, signal, decidedAt: closeAt, price: candle.close });
+    }
+    for (const candidate of candidates) await this.tryEntry(candidate.symbol, candidate.signal, candidate.price, candidate.decidedAt);
+  }
+
+  private hasPendingEntry(symbol: string): boolean {
+    for (const order of this.pending.values()) if (order.purpose === 'entry' && order.request.symbol === symbol) return true;
+    return false;
+  }
+
+  private predict(signal: Signal): Prediction {
+    const { label } = this.effectiveMode();
+    const { winProbability, confidence } = this.ruleStats.predict(signal);
+    return { winProbability, confidence, modelVersion: null, source: label };
+  }
+
+  private async balance(forEntry: boolean): Promise<Balance> {
+    const now = this.deps.clock.now();
+    if (!forEntry && this.balanceCache !== null && now - this.balanceCache.at < this.config.balanceRefreshMs) return this.balanceCache.value;
+    const value = await this.deps.exchange.fetchBalance();
+    this.balanceCache = { value, at: now };
+    return value;
+  }
+
+  private async tryEntry(symbol: string, signal: Signal, price: number, decidedAt: number): Promise<void> {
+    const rules = this.deps.rules.get(symbol);
+    if (rules === undefined) return;
+    const prediction = this.predict(signal);
+    const balance = await this.balance(true);
+    const { mode, label } = this.effectiveMode();
+    const input: PlanInput = {
+      symbol,
+      side: signal.side,
+      referencePrice: price,
+      baseSlPct: signal.baseSlPct,
+      winProbability: prediction.winProbability,
+      confidence: prediction.confidence,
+      exploration: false,
+      equityUsdt: balance.equityUsdt,
+      availableBalanceUsdt: balance.availableBalanceUsdt,
+      openPositions: this.positions.size + this.countPendingEntries(),
+      rules,
+      mode: {
+        paused: this.state.paused,
+        strategyMode: mode,
+        grade: this.state.grade,
+        closedTradeCount: this.state.closedTradeCount,
+      },
+      config: this.config.pipeline,
+    };
+    let result = planEntry(input);
+    if (!result.ok && refusedOnlyByModelThresholds(result.refusals) && this.config.explorationRate > 0) {
+      const seen = this.state.explorationSeen + 1;
+      const take = seededUniform(this.config.explorationSeed, seen) < this.config.explorationRate;
+      this.state = { ...this.state, explorationSeen: seen, explorationTaken: this.state.explorationTaken + (take ? 1 : 0) };
+      if (take) result = planEntry({ ...input, exploration: true });
+    }
+    if (!result.ok) {
+      this.deps.onEvent?.({ kind: 'refused', symbol, side: signal.side, reasons: result.refusals.map((r) => r.reason) });
+      return;
+    }
+    const plan = result.plan;
+    const draft: EntryDraft = {
+      side: plan.side,
+      leverage: plan.leverage,
+      leverageRaw: plan.leverageRaw,
+      leverageClamps: plan.leverageClamps,
+      slDistance: plan.slDistance,
+      tpDistance: plan.tpDistance,
+      winProbability: prediction.winProbability,
+      confidence: prediction.confidence,
+      baseSlPct: signal.baseSlPct,
+      rule: signal.rule,
+      tickSize: plan.tickSize,
+      stepSize: plan.stepSize,
+      minNotionalUsdt: plan.minNotionalUsdt,
+      exploration: plan.exploration,
+      strategyMode: plan.exploration ? `${label} · exploration` : label,
+      modelVersion: prediction.modelVersion,
+      decidedAt,
+    };
+    try {
+      await this.deps.exchange.setLeverage(symbol, plan.leverage);
+    } catch (error) {
+      this.warn(`could not set ${plan.leverage}x on ${symbol}; entry skipped: ${describeError(error)}`);
+      return;
+    }
+    await this.send(
+      { symbol, side: entrySide(plan.side), type: 'market', quantity: plan.size, reduceOnly: false, clientOrderId: clientOrderId('entry', symbol, decidedAt) },
+      'entry',
+      1,
+      draft,
+      plan,
+    );
+  }
+
+  private countPendingEntries(): number {
+    let n = 0;
+    for (const order of this.pending.values()) if (order.purpose === 'entry') n++;
+    return n;
+  }
+
+  /**
+   * Persist the intent, send, persist the result (STYLE.md §6). An uncertain outcome
+   * stays pending and is settled by client order id at the next tick, never resent blindly.
+   */
+  private async send(
+    request: OrderRequest,
+    purpose: PendingPurpose,
+    priority: Priority,
+    draft: EntryDraft | null,
+    plan: EntryPlan | null = null,
+  ): Promise<OrderState | null> {
+    const createdAt = this.deps.clock.now();
+    this.pending.set(request.clientOrderId, { request, purpose, createdAt, stage: 'intent', draft });
+    await this.deps.persist(`${purpose} intent ${request.clientOrderId}`);
+    try {
+      const order = await this.deps.exchange.placeOrder(request, priority);
+      this.pending.set(request.clientOrderId, { request, purpose, createdAt, stage: 'sent', draft });
+      if (purpose === 'entry' && plan !== null)
+        this.log.info('entry sent', { symbol: request.symbol, side: plan.side, size: plan.size, leverage: plan.leverage, clientOrderId: request.clientOrderId });
+      if (purpose !== 'entry') this.pending.delete(request.clientOrderId);
+      await this.deps.persist(`${purpose} sent ${request.clientOrderId}`);
+      return order;
+    } catch (error) {
+      if (error instanceof OrderUncertainError) {
+        this.warn(`${purpose} order ${request.clientOrderId} outcome unknown; will reconcile by client order id`);
+        this.pending.set(request.clientOrderId, { request, purpose, createdAt, stage: 'sent', draft });
+      } else {
+        this.pending.delete(request.clientOrderId);
+        if (error instanceof InsufficientFundsError) this.balanceCache = null;
+        this.warn(`${purpose} order ${request.clientOrderId} refused: ${describeError(error)}`);
+      }
+      await this.deps.persist(`${purpose} failed ${request.clientOrderId}`);
+      return null;
+    }
+  }
+
+  // ── the position controller's tick ──────────────────────────────────────
+
+  /**
+   * Evaluates everything open against the exchange's positions (fetched once by the
+   * controller): settles entries, places protection, finalises closed positions and
+   * executes exits (closes on priority 0).
+   */
+  async controlTick(exchangePositions: readonly ExchangePosition[]): Promise<void> {
+    const bySymbol = new Map<string, ExchangePosition>();
+    for (const p of exchangePositions) if (p.size > 0) bySymbol.set(p.symbol, p);
+    for (const p of exchangePositions) {
+      const last = this.lastPrice.get(p.symbol);
+      if (last !== undefined) this.lastPrice.set(p.symbol, { ...last, mark: p.markPrice });
+    }
+    if (this.pending.size > 0) await this.settleEntries(bySymbol);
+    if (this.positions.size === 0) {
+      this.reversals.clear();
+      return;
+    }
+    for (const position of [...this.positions.values()]) {
+      const onExchange = bySymbol.get(position.symbol);
+      if (onExchange === undefined) {
+        await this.finalise(position);
+        continue;
+      }
+      if (position.exitClientOrderId !== null) continue;
+      const reason = this.exitReasonFor(position, onExchange);
+      if (reason !== null) await this.close(position, reason);
+    }
+    this.reversals.clear();
+  }
+
+  private exitReasonFor(position: ManagedPosition, onExchange: ExchangePosition): ExitReason | null {
+    const requested = this.exitRequests.get(position.symbol);
+    if (requested !== undefined) return requested;
+    const now = this.deps.clock.now();
+    const mark = onExchange.markPrice;
+    // The stop should have fired before the buffer zone; if it has not (gap, missing stop), get out.
+    const buffer = this.config.pipeline.liquidationBufferPct * position.entryPrice;
+    if (position.liquidationPrice > 0 && sideSign(position.side) * (mark - position.liquidationPrice) <= buffer) return 'liquidation_risk';
+    if (this.config.timeStopMs > 0 && now - position.openedAt >= this.config.timeStopMs) return 'time';
+    if (this.reversals.has(position.symbol)) return 'signal';
+    return null;
+  }
+
+  private async settleEntries(bySymbol: ReadonlyMap<string, ExchangePosition>): Promise<void> {
+    for (const pendingOrder of [...this.pending.values()]) {
+      const { request } = pendingOrder;
+      if (pendingOrder.purpose !== 'entry') {
+        // A close/protection order whose outcome was unknown: it is either on the exchange or not.
+        const found = await this.deps.exchange.fetchOrder(request.symbol, request.clientOrderId);
+        if (found !== null || pendingOrder.stage === 'intent') this.pending.delete(request.clientOrderId);
+        continue;
+      }
+      const order = await this.deps.exchange.fetchOrder(request.symbol, request.clientOrderId);
+      if (order === null) {
+        // Never reached the exchange (crash between intent and send, or refused): forget it.
+        this.pending.delete(request.clientOrderId);
+        this.log.info('entry intent was never sent; dropped', { clientOrderId: request.clientOrderId });
+        await this.deps.persist('entry dropped');
+        continue;
+      }
+      if (order.status === 'filled' && order.averagePrice !== null && pendingOrder.draft !== null) {
+        this.pending.delete(request.clientOrderId);
+        await this.openManaged(pendingOrder.draft, order, bySymbol.get(request.symbol) ?? null);
+        continue;
+      }
+      if (order.status === 'canceled' || order.status === 'rejected' || order.status === 'expired') {
+        this.pending.delete(request.clientOrderId);
+        await this.deps.persist('entry ended unfilled');
+        continue;
+      }
+      if (this.deps.clock.now() - pendingOrder.createdAt > this.config.entryTimeoutMs) {
+        await this.cancelQuietly(request.symbol, request.clientOrderId);
+        this.pending.delete(request.clientOrderId);
+        await this.deps.persist('entry timed out');
+      }
+    }
+  }
+
+  /** BLUEPRINT pipeline step 8: SL/TP from the average fill; the stop is on the exchange (protection while down). */
+  private async openManaged(draft: EntryDraft, order: OrderState, onExchange: ExchangePosition | null): Promise<void> {
+    const rules = this.deps.rules.get(order.symbol);
+    const entryPrice = order.averagePrice ?? 0;
+    const size = order.filledQuantity;
+    const { slPrice, tpPrice } = slTpFromFill({ side: draft.side, slDistance: draft.slDistance, tpDistance: draft.tpDistance, tickSize: draft.tickSize }, entryPrice);
+    const { notionalUsdt, marginUsdt } = tradeMargins(size, entryPrice, draft.leverage);
+    const liquidationPrice =
+      onExchange?.liquidationPrice ??
+      (rules === undefined
+        ? 0
+        : isolatedLiquidationPrice({ side: draft.side, size, entryPrice, isolatedMarginUsdt: marginUsdt, brackets: rules.brackets }));
+    const slId = clientOrderId('sl', order.symbol, draft.decidedAt);
+    const tpId = clientOrderId('tp', order.symbol, draft.decidedAt);
+    let position: ManagedPosition = {
+      symbol: order.symbol,
+      side: draft.side,
+      size,
+      entryPrice,
+      slPrice,
+      tpPrice,
+      liquidationPrice,
+      leverage: draft.leverage,
+      leverageRaw: draft.leverageRaw,
+      leverageClamps: draft.leverageClamps,
+      openedAt: order.updatedAt,
+      winProbability: draft.winProbability,
+      confidence: draft.confidence,
+      baseSlPct: draft.baseSlPct,
+      rule: draft.rule,
+      tickSize: draft.tickSize,
+      stepSize: draft.stepSize,
+      minNotionalUsdt: draft.minNotionalUsdt,
+      exploration: draft.exploration,
+      strategyMode: draft.strategyMode,
+      modelVersion: draft.modelVersion,
+      entryClientOrderId: order.clientOrderId,
+      slClientOrderId: slId,
+      tpClientOrderId: tpId,
+      feesUsdt: order.feeUsdt,
+      fundingUsdt: 0,
+      adopted: false,
+      exitClientOrderId: null,
+      exitReason: null,
+    };
+    this.positions.set(order.symbol, position);
+    this.log.info('position opened', { symbol: order.symbol, side: draft.side, size, entryPrice, slPrice, tpPrice, leverage: draft.leverage, notionalUsdt });
+    const stop = await this.send(
+      { symbol: order.symbol, side: exitSide(draft.side), type: 'stop_market', quantity: size, stopPrice: slPrice, reduceOnly: true, clientOrderId: slId },
+      'sl',
+      0,
+      null,
+    );
+    const take = await this.send(
+      { symbol: order.symbol, side: exitSide(draft.side), type: 'take_profit_market', quantity: size, stopPrice: tpPrice, reduceOnly: true, clientOrderId: tpId },
+      'tp',
+      0,
+      null,
+    );
+    if (take === null) position = { ...position, tpClientOrderId: null };
+    this.positions.set(order.symbol, position);
+    this.deps.onEvent?.({ kind: 'entry', position });
+    if (stop === null) {
+      // An unprotected position is not acceptable: close it now.
+      this.warn(`stop for ${order.symbol} could not be placed; closing the position`);
+      await this.close({ ...position, slClientOrderId: null }, 'liquidation_risk');
+    }
+    await this.deps.persist('position opened');
+  }
+
+  /** Sends a reduce-only market close on priority 0. */
+  private async close(position: ManagedPosition, reason: ExitReason): Promise<void> {
+    const id = clientOrderId('close', position.symbol, this.deps.clock.now());
+    const closing: ManagedPosition = { ...position, exitClientOrderId: id, exitReason: reason };
+    this.positions.set(position.symbol, closing);
+    this.exitRequests.delete(position.symbol);
+    const order = await this.send(
+      { symbol: position.symbol, side: exitSide(position.side), type: 'market', quantity: position.size, reduceOnly: true, clientOrderId: id },
+      'close',
+      0,
+      null,
+    );
+    if (order === null) {
+      // Refused (e.g. the position is already gone): the next tick sees what the exchange says.
+      this.positions.set(position.symbol, { ...closing, exitClientOrderId: null });
+      await this.deps.persist('close refused');
+    } else {
+      this.log.info('close sent', { symbol: position.symbol, reason, clientOrderId: id });
+    }
+  }
+
+  private async cancelQuietly(symbol: string, id: string | null): Promise<void> {
+    if (id === null) return;
+    try {
+      await this.deps.exchange.cancelOrder(symbol, id, 0);
+    } catch (error) {
+      if (!(error instanceof InvalidOrderError)) this.log.debug('cancel failed', { symbol, clientOrderId: id, error: describeError(error) });
+    }
+  }
+
+  private async filledOrder(symbol: string, id: string | null): Promise<OrderState | null> {
+    if (id === null) return null;
+    const order = await this.deps.exchange.fetchOrder(symbol, id);
+    return order !== null && order.filledQuantity > 0 && order.averagePrice !== null ? order : null;
+  }
+
+  /** The position is gone on the exchange: find out how it ended and record the trade once. */
+  private async finalise(position: ManagedPosition): Promise<void> {
+    const { symbol } = position;
+    const exitOrder = await this.filledOrder(symbol, position.exitClientOrderId);
+    const slOrder = exitOrder === null ? await this.filledOrder(symbol, position.slClientOrderId) : null;
+    const tpOrder = exitOrder === null && slOrder === null ? await this.filledOrder(symbol, position.tpClientOrderId) : null;
+    const filled = exitOrder ?? slOrder ?? tpOrder;
+    let exitReason: ExitReason;
+    let exitPrice: number;
+    let exitFee = 0;
+    const last = this.lastPrice.get(symbol);
+    const mark = last?.mark ?? last?.price ?? position.entryPrice;
+    if (filled !== null) {
+      exitReason = exitOrder !== null ? (position.exitReason ?? 'manual') : slOrder !== null ? 'sl' : 'tp';
+      exitPrice = filled.averagePrice ?? position.entryPrice;
+      exitFee = filled.feeUsdt;
+    } else if (position.liquidationPrice > 0 && sideSign(position.side) * (mark - position.liquidationPrice) <= 0) {
+      exitReason = 'liquidation';
+      exitPrice = position.liquidationPrice;
+    } else {
+      exitReason = 'external';
+      exitPrice = last?.price ?? position.entryPrice;
+    }
+    await Promise.all([
+      this.cancelQuietly(symbol, slOrder === null ? position.slClientOrderId : null),
+      this.cancelQuietly(symbol, tpOrder === null ? position.tpClientOrderId : null),
+    ]);
+    const funding = await this.deps.exchange.fetchFundingPayments(symbol, position.openedAt);
+    const fundingUsdt = funding.reduce((sum, f) => sum + f.amountUsdt, 0);
+    const now = this.deps.clock.now();
+    const { notionalUsdt, marginUsdt } = tradeMargins(position.size, position.entryPrice, position.leverage);
+    const feesUsdt = position.feesUsdt + exitFee;
+    const liquidated = exitReason === 'liquidation';
+    // On liquidation Binance keeps the whole isolated margin (the rest goes to the insurance fund).
+    const pricePnl = liquidated ? -marginUsdt : sideSign(position.side) * (exitPrice - position.entryPrice) * position.size;
+    const pnlUsdt = pricePnl - feesUsdt + fundingUsdt;
+    const trade: TradeRecord = {
+      id: position.entryClientOrderId,
+      symbol,
+      side: position.side,
+      openedAt: position.openedAt,
+      closedAt: filled?.updatedAt ?? now,
+      entryPrice: position.entryPrice,
+      exitPrice,
+      size: position.size,
+      notionalUsdt,
+      marginUsdt,
+      winProbability: position.winProbability,
+      confidence: position.confidence,
+      leverageRaw: position.leverageRaw,
+      leverage: position.leverage,
+      leverageClamps: position.leverageClamps,
+      baseSlPct: position.baseSlPct,
+      slPrice: position.slPrice,
+      tpPrice: position.tpPrice,
+      liquidationPrice: position.liquidationPrice,
+      tickSize: position.tickSize,
+      stepSize: position.stepSize,
+      minNotionalUsdt: position.minNotionalUsdt,
+      riskAmountUsdt: marginUsdt,
+      plannedRiskUsdt: plannedRiskUsdt(position.size, position.entryPrice, position.slPrice),
+      feesUsdt,
+      fundingUsdt,
+      pnlUsdt,
+      exitReason,
+      is100PctLoss: is100PctLoss(pnlUsdt, marginUsdt),
+      liquidated,
+      exploration: position.exploration,
+      strategyMode: position.strategyMode,
+      modelVersion: position.modelVersion,
+    };
+    // Record first (idempotent by id), then forget the position: a crash in between re-records the same id.
+    await this.deps.recordTrade(trade);
+    this.positions.delete(symbol);
+    this.exitRequests.delete(symbol);
+    this.state = { ...this.state, closedTradeCount: this.state.closedTradeCount + 1 };
+    if (!position.adopted) this.ruleStats.record(position.rule, position.side, pnlUsdt > 0);
+    this.balanceCache = null;
+    this.log.info('position closed', { symbol, side: position.side, exitReason, entryPrice: position.entryPrice, exitPrice, pnlUsdt: round2(pnlUsdt) });
+    this.deps.onEvent?.({ kind: 'exit', trade });
+    await this.deps.persist('position closed');
+  }
+
+  // ── start-up reconciliation ─────────────────────────────────────────────
+
+  /**
+   * Compares the restored state with the exchange (ISSUE: start-up reconciliation):
+   * settles orders of unknown outcome by client order id, resumes managed positions and
+   * re-places a missing stop, adopts or reports unknown positions on configured symbols,
+   * and records positions that closed while the bot was down. Returns a one-paragraph summary.
+   */
+  async reconcile(): Promise<string> {
+    const positions = await this.deps.exchange.fetchPositions(1);
+    const open = new Map(positions.filter((p) => p.size > 0).map((p) => [p.symbol, p] as const));
+    const pendingBefore = this.pending.size;
+    await this.settleEntries(open);
+    const resumed: string[] = [];
+    const closedWhileDown: string[] = [];
+    for (const position of [...this.positions.values()]) {
+      if (!open.has(position.symbol)) {
+        closedWhileDown.push(position.symbol);
+        await this.finalise(position);
+        continue;
+      }
+      resumed.push(position.symbol);
+      await this.ensureStop(position);
+    }
+    const adopted: string[] = [];
+    const reported: string[] = [];
+    for (const p of open.values()) {
+      if (this.positions.has(p.symbol) || !this.config.symbols.includes(p.symbol)) {
+        if (!this.positions.has(p.symbol)) reported.push(p.symbol);
+        continue;
+      }
+      if (this.config.unknownPositions === 'adopt') {
+        await this.adopt(p);
+        adopted.push(p.symbol);
+      } else reported.push(p.symbol);
+    }
+    await this.deps.persist('reconciled');
+    const summary =
+      `Reconciled with the exchange: ${resumed.length} position(s) resumed with their SL/TP (${resumed.join(', ') || 'none'}); ` +
+      `${closedWhileDown.length} closed while the bot was down and recorded (${closedWhileDown.join(', ') || 'none'}); ` +
+      `${adopted.length} unknown position(s) adopted with a protective stop (${adopted.join(', ') || 'none'}); ` +
+      `${reported.length} left alone and reported (${reported.join(', ') || 'none'}); ` +
+      `${pendingBefore} pending order(s) settled by client order id, ${this.pending.size} still pending.`;
+    this.log.info(summary);
+    return summary;
+  }
+
+  private async ensureStop(position: ManagedPosition): Promise<void> {
+    if (position.slClientOrderId === null || position.exitClientOrderId !== null) return;
+    const stop = await this.deps.exchange.fetchOrder(position.symbol, position.slClientOrderId);
+    if (stop !== null && (stop.status === 'new' || stop.status === 'partially_filled')) return;
+    if (stop !== null && stop.status === 'filled') return; // finalised at the next tick
+    const id = clientOrderId('sl', position.symbol, this.deps.clock.now());
+    const placed = await this.send(
+      { symbol: position.symbol, side: exitSide(position.side), type: 'stop_market', quantity: position.size, stopPrice: position.slPrice, reduceOnly: true, clientOrderId: id },
+      'sl',
+      0,
+      null,
+    );
+    this.positions.set(position.symbol, { ...position, slClientOrderId: placed === null ? null : id });
+    this.warn(`stop of ${position.symbol} was missing; re-placed at ${position.slPrice}`);
+  }
+
+  private async adopt(p: ExchangePosition): Promise<void> {
+    const rules = this.deps.rules.get(p.symbol);
+    const tick = rules?.filters.tickSize ?? 0.01;
+    const slDistance = roundPrice(p.entryPrice * this.config.adoptedBaseSlPct, tick, 'up');
+    const sign = sideSign(p.side);
+    const slPrice = roundPrice(p.entryPrice - sign * slDistance, tick, 'nearest');
+    const now = this.deps.clock.now();
+    const slId = clientOrderId('sl', p.symbol, now);
+    const leverage = p.leverage ?? Math.max(1, Math.round((p.size * p.entryPrice) / Math.max(p.isolatedMarginUsdt, 1e-9)));
+    const position: ManagedPosition = {
+      symbol: p.symbol,
+      side: p.side,
+      size: p.size,
+      entryPrice: p.entryPrice,
+      slPrice,
+      tpPrice: roundPrice(p.entryPrice + sign * slDistance * 1.5, tick, 'nearest'),
+      liquidationPrice: p.liquidationPrice ?? 0,
+      leverage,
+      leverageRaw: leverage,
+      leverageClamps: [],
+      openedAt: now,
+      winProbability: 0,
+      confidence: 0,
+      baseSlPct: this.config.adoptedBaseSlPct,
+      rule: 'adopted',
+      tickSize: tick,
+      stepSize: rules?.filters.stepSize ?? 0,
+      minNotionalUsdt: Math.max(10, rules?.filters.minNotional ?? 0),
+      exploration: false,
+      strategyMode: 'adopted',
+      modelVersion: null,
+      entryClientOrderId: `adopted_${p.symbol}_${now.toString(36)}`,
+      slClientOrderId: slId,
+      tpClientOrderId: null,
+      feesUsdt: 0,
+      fundingUsdt: 0,
+      adopted: true,
+      exitClientOrderId: null,
+      exitReason: null,
+    };
+    this.positions.set(p.symbol, position);
+    this.warn(`adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) with a protective stop at ${slPrice}`);
+    await this.send(
+      { symbol: p.symbol, side: exitSide(p.side), type: 'stop_market', quantity: p.size, stopPrice: slPrice, reduceOnly: true, clientOrderId: slId },
+      'sl',
+      0,
+      null,
+    );
+  }
+
+  private warn(message: string): void {
+    this.log.warn(message);
+    this.deps.onEvent?.({ kind: 'warning', message });
+  }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
