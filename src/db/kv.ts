@@ -6,8 +6,6 @@
  * would make a broken store look empty and get overwritten); here `throwOnErrors` is on and
  * values are parsed by us, so a corrupt value is an error, never `undefined`.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Keyv from 'keyv';
 import type { Deserialize, Serialize } from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
@@ -100,7 +98,6 @@ function createKeyv(location: StoreLocation, namespace: string): Keyv {
   const common = { namespace, serialize, deserialize: passRaw, throwOnErrors: true } as const;
   switch (location.backend) {
     case 'sqlite': {
-      if (!location.inMemory) mkdirSync(dirname(location.path), { recursive: true });
       const adapter = new KeyvSqlite({ uri: `sqlite://${location.path}`, table: KV_TABLE, busyTimeout: SQLITE_BUSY_TIMEOUT_MS });
       return new Keyv({ store: adapter, ...common });
     }

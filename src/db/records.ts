@@ -74,8 +74,7 @@ export function isSnapshotV1(value: Record<string, unknown>): value is Record<st
     isObject(value['state']) &&
     Array.isArray(value['positions']) &&
     Array.isArray(value['pendingOrders']) &&
-    isObject(value['lastCandleAt']) &&
-    'venue' in value
+    isObject(value['lastCandleAt'])
   );
 }
 

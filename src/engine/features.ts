@@ -255,8 +255,8 @@ export class FeatureState {
     const emaSlowAgo = this.pastEmaSlow.oldest();
     const previousClose = this.previousClose;
 
-    const emaFast = this.emaFast.add(close);
-    const emaSlow = this.emaSlow.add(close);
+    const emaFast = this.emaFast.update(close, false);
+    const emaSlow = this.emaSlow.update(close, false);
     const rsi = this.rsi.add(close);
     if (rsi !== null) this.rsiValue = rsi;
     const atr = this.atr.add(candle);

@@ -220,19 +220,17 @@ export function applyLeverageCeilings(
 
   const beforeBracket = leverage;
   let capped = leverage;
-  let lastBracket: LeverageBracket | null = null;
   for (let round = 0; round < brackets.length * 2 + 4; round++) {
-    const whole = Math.max(1, Math.floor(capped));
+    const whole = wholeLeverage(capped);
     const bracket = bracketFor(brackets, whole * budgetUsdt);
     if (bracket.initialLeverage >= capped) break;
-    lastBracket = bracket;
     // The highest whole leverage whose notional stays below this bracket; the next
     // round checks it against the lower bracket's own maximum.
     const belowThisBracket = budgetUsdt > 0 ? Math.ceil(bracket.notionalFloor / budgetUsdt) - 1 : whole;
     capped = Math.max(bracket.initialLeverage, Math.min(whole, belowThisBracket), 1);
   }
-  if (capped < beforeBracket && lastBracket !== null) {
-    const notionalUsdt = Math.max(1, Math.floor(capped)) * budgetUsdt;
+  if (capped < beforeBracket) {
+    const notionalUsdt = wholeLeverage(capped) * budgetUsdt;
     const bracket = bracketFor(brackets, notionalUsdt);
     clamps.push({
       step: 'bracket',
@@ -303,7 +301,8 @@ export interface OrderSize {
  * Step 7: `size = notionalBudget / price`, raised so the notional reaches
  * `minNotionalUsdt` and the size reaches `minQty`; rounded to the step grid: down,
  * unless a minimum forced the size (or rounding down would fall below one), then up.
- * `minimumOnly` (exploration) takes the minimum size whatever the budget.
+ * `minimumOnly` (exploration) takes the minimum size whatever the budget. A
+ * budget-sized order above `maxQty` (MARKET_LOT_SIZE) is cut to it.
  */
 export function orderSize(
   notionalBudgetUsdt: number,
@@ -312,13 +311,18 @@ export function orderSize(
   minQty: number,
   minNotionalUsdt: number,
   minimumOnly = false,
+  maxQty: number | null = null,
 ): OrderSize {
   const minimumSize = Math.max(minNotionalUsdt / price, minQty);
   const meetsMinimums = (size: number): boolean =>
     size * price >= minNotionalUsdt * (1 - 1e-12) && size >= minQty - stepSize * 1e-9;
   if (!minimumOnly) {
     const down = roundQty(notionalBudgetUsdt / price, stepSize, 'down');
-    if (meetsMinimums(down) && down > 0) return { size: down, forcedByMinimum: false };
+    if (meetsMinimums(down) && down > 0) {
+      // MARKET_LOT_SIZE maxQty: a bigger order would be rejected (-4005), so the size stops there.
+      const capped = maxQty !== null && down > maxQty ? roundQty(maxQty, stepSize, 'down') : down;
+      return { size: capped, forcedByMinimum: false };
+    }
   }
   let size = roundQty(minimumSize, stepSize, 'up');
   // Float dust can leave k·step·price a hair under the minimum; step up (bounded).
@@ -378,8 +382,8 @@ export function planEntry(input: PlanInput): PlanResult {
   const ceilings = applyLeverageCeilings(raw, budgetUsdt, brackets, mode, config);
   const clamps: LeverageClamp[] = [...ceilings.clamps];
   // Step 3.
-  let leverage = Math.max(1, Math.floor(ceilings.leverage));
-  if (leverage !== ceilings.leverage) {
+  let leverage = wholeLeverage(ceilings.leverage);
+  if (Math.abs(leverage - ceilings.leverage) > LEVERAGE_EPSILON) {
     clamps.push({
       step: 'whole_number',
       from: ceilings.leverage,
@@ -530,6 +534,7 @@ function buildCandidate(
     filters.marketMinQty,
     minNotionalUsdt,
     input.exploration,
+    filters.marketMaxQty,
   );
   const notionalUsdt = sized.size * referencePrice;
   const liquidationPrice = isolatedLiquidationPrice({
@@ -609,6 +614,16 @@ function invalidInputReasons(input: PlanInput): string[] {
   if (input.baseSlPct >= 1) reasons.push(`baseSlPct must be below 1 (100 %), got ${input.baseSlPct}`);
   return reasons;
 }
+
+/**
+ * Step 3's floor, tolerant of float noise: the formula gives 11.999999999999995 for
+ * 70 % / 0.5, which the blueprint calls 12x.
+ */
+export function wholeLeverage(leverage: number): number {
+  return Math.max(1, Math.floor(leverage + LEVERAGE_EPSILON));
+}
+
+const LEVERAGE_EPSILON = 1e-9;
 
 function pct(fraction: number): string {
   return `${(fraction * 100).toFixed(3)} %`;

@@ -28,6 +28,11 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/** A clock the composition root moves by hand (replay, backtest, tests). */
+export interface ManualClockLike extends Clock {
+  set(targetMs: number): void;
+}
+
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {

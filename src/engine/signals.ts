@@ -70,7 +70,8 @@ export function signalReverses(signal: Pick<Signal, 'side'> | null, openSide: Si
   return signal !== null && signal.side !== openSide;
 }
 
-const clamp01 = (x: number): number => (x <= 0 ? 0 : x >= 1 ? 1 : x);
+/** Clamp to [0, 1]; NaN (e.g. a zero ATR) counts as 0. */
+const clamp01 = (x: number): number => (x > 0 ? (x < 1 ? x : 1) : 0);
 const pct = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(2)} %`;
 
 /**
@@ -93,7 +94,7 @@ const pct = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${(fractio
  *
  * After any signal, `cooldownCandles` (6) candles give none. baseSlPct = 1.5 × atrPct,
  * clamped to [0.5 %, 5 %]. On the bundled BTC/ETH/SOL 5m data this gives about 6
- * signals per day per symbol. Deterministic; O(1) per candle.
+ * signals per day per symbol. Deterministic; O(1) per candle. One instance per symbol.
  */
 export class RuleBasedSignalGenerator {
   readonly config: SignalConfig;
@@ -111,6 +112,13 @@ export class RuleBasedSignalGenerator {
 
   constructor(config: Partial<SignalConfig> = {}, featureConfig?: FeatureConfig) {
     this.config = Object.freeze({ ...DEFAULT_SIGNAL_CONFIG, ...config });
+    const c = this.config;
+    if (!(c.minBaseSlPct > 0 && c.minBaseSlPct <= c.maxBaseSlPct && c.slAtrMultiple > 0)) {
+      throw new RangeError(`SignalConfig: need 0 < minBaseSlPct ≤ maxBaseSlPct and slAtrMultiple > 0, got ${JSON.stringify(c)}`);
+    }
+    if (!Number.isInteger(c.cooldownCandles) || c.cooldownCandles < 0 || !Number.isInteger(c.pullbackWindowCandles)) {
+      throw new RangeError(`SignalConfig: cooldownCandles and pullbackWindowCandles must be whole numbers ≥ 0, got ${JSON.stringify(c)}`);
+    }
     this.features = featureConfig === undefined ? new FeatureState() : new FeatureState(featureConfig);
     this.fastLabel = `EMA${this.features.config.emaFastPeriod}`;
     this.slowLabel = `EMA${this.features.config.emaSlowPeriod}`;
@@ -119,6 +127,19 @@ export class RuleBasedSignalGenerator {
   /** Candles needed before the first signal can appear. */
   get warmupCandles(): number {
     return this.features.warmupCandles + 1;
+  }
+
+  /** True once features are available (the candle after this one may signal). */
+  get isWarm(): boolean {
+    return this.previous !== null;
+  }
+
+  /**
+   * Features of the last candle (null during warm-up), for callers that need them
+   * without a signal, e.g. the model re-scoring an open position.
+   */
+  get lastFeatures(): Features | null {
+    return this.previous;
   }
 
   /** Feeds one closed candle (in order, once); returns a signal or null. */

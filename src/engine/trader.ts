@@ -146,6 +146,16 @@ export class Trader {
     return [...this.pending.values()];
   }
 
+  hasPendingEntries(): boolean {
+    for (const order of this.pending.values()) if (order.purpose === 'entry') return true;
+    return false;
+  }
+
+  /** Whether the position controller has anything to evaluate (replay skips empty ticks). */
+  hasWork(): boolean {
+    return this.positions.size > 0 || this.pending.size > 0;
+  }
+
   lastPriceOf(symbol: string): number | null {
     return this.lastPrice.get(symbol)?.price ?? null;
   }

@@ -143,7 +143,7 @@ describe('RuleBasedSignalGenerator', () => {
 
   const btcFile = new URL('../../data/candles/BTCUSDT-5m.csv.gz', import.meta.url);
   it.skipIf(!existsSync(btcFile))('gives between 1 and 10 signals a day on the bundled BTCUSDT 5m candles', () => {
-    const lines = gunzipSync(readFileSync(btcFile)).toString('utf8').trim().split('\n').slice(1);
+    const lines = gunzipSync(new Uint8Array(readFileSync(btcFile))).toString('utf8').trim().split('\n').slice(1);
     const candles = lines.map((line): Candle => {
       const [timestamp, open, high, low, close, volume] = line.split(',').map(Number) as [number, number, number, number, number, number];
       return { timestamp, open, high, low, close, volume };
@@ -157,6 +157,25 @@ describe('RuleBasedSignalGenerator', () => {
     const sides = signals.filter((s) => s.signal.side === 'long').length / signals.length;
     expect(sides).toBeGreaterThan(0.2);
     expect(sides).toBeLessThan(0.8);
+  });
+});
+
+describe('RuleBasedSignalGenerator configuration', () => {
+  it('refuses a stop range that is empty or not positive', () => {
+    expect(() => new RuleBasedSignalGenerator({ minBaseSlPct: 0.02, maxBaseSlPct: 0.01 })).toThrow(/minBaseSlPct/);
+    expect(() => new RuleBasedSignalGenerator({ minBaseSlPct: 0 })).toThrow(RangeError);
+    expect(() => new RuleBasedSignalGenerator({ cooldownCandles: 1.5 })).toThrow(/cooldownCandles/);
+  });
+
+  it('exposes the last features once warm, for re-scoring open positions', () => {
+    const generator = new RuleBasedSignalGenerator();
+    const candles = randomWalk(generator.warmupCandles, 5);
+    candles.slice(0, -2).forEach((c) => generator.update(c));
+    expect(generator.isWarm).toBe(false);
+    expect(generator.lastFeatures).toBeNull();
+    candles.slice(-2).forEach((c) => generator.update(c));
+    expect(generator.isWarm).toBe(true);
+    expect(generator.lastFeatures?.atrPct).toBeGreaterThan(0);
   });
 });
 

@@ -18,7 +18,7 @@ import type { binanceusdm as BinanceUsdm } from 'ccxt';
 import { FatalExchangeError } from '../../errors.js';
 import type { Logger, Priority } from '../../engine/ports.js';
 import { costOf } from '../../engine/execution/weights.js';
-import type { RequestScheduler } from '../../engine/execution/types.js';
+import type { RequestScheduler, RequestSpec } from '../../engine/execution/types.js';
 import { DEFAULT_RETRY_AFTER_MS, mapBinanceError } from './errors.js';
 
 export type BinanceUsdmClient = BinanceUsdm;
@@ -201,27 +201,35 @@ export class BinanceClient {
   }
 
   /**
-   * Sends one request through the scheduler (its lane, weight and order count from
-   * src/engine/execution/weights.ts) and maps any failure with mapBinanceError.
+   * The RequestSpec of one request (lane, weight and order count from
+   * src/engine/execution/weights.ts). Its `run` maps any failure with mapBinanceError,
+   * using the HTTP status and Retry-After this very request saw.
    */
-  async call<T>(call: BinanceCall, run: (ex: BinanceUsdmClient) => Promise<T>): Promise<T> {
+  spec<T>(call: BinanceCall, run: (ex: BinanceUsdmClient) => Promise<T>, extraWeight = 0): RequestSpec<T> {
     const cost = costOf(call.endpoint, call.params);
-    const trace: CallTrace = { status: null, retryAfterMs: undefined };
-    try {
-      return await this.options.scheduler.submit({
-        priority: call.priority,
-        endpoint: call.endpoint,
-        weight: cost.weight,
-        orders: cost.orders,
-        run: () => this.traces.run(trace, () => run(this.ex)),
-      });
-    } catch (error) {
-      throw mapBinanceError(error, {
-        isOrder: call.isOrder ?? false,
-        ...(call.clientOrderId === undefined ? {} : { clientOrderId: call.clientOrderId }),
-        ...(trace.status === null ? {} : { httpStatus: trace.status }),
-        ...(trace.retryAfterMs === undefined ? {} : { retryAfterMs: trace.retryAfterMs }),
-      });
-    }
+    return {
+      priority: call.priority,
+      endpoint: call.endpoint,
+      weight: cost.weight + extraWeight,
+      orders: cost.orders,
+      run: async () => {
+        const trace: CallTrace = { status: null, retryAfterMs: undefined };
+        try {
+          return await this.traces.run(trace, () => run(this.ex));
+        } catch (error) {
+          throw mapBinanceError(error, {
+            isOrder: call.isOrder ?? false,
+            ...(call.clientOrderId === undefined ? {} : { clientOrderId: call.clientOrderId }),
+            ...(trace.status === null ? {} : { httpStatus: trace.status }),
+            ...(trace.retryAfterMs === undefined ? {} : { retryAfterMs: trace.retryAfterMs }),
+          });
+        }
+      },
+    };
+  }
+
+  /** Sends one request through the scheduler; failures arrive as src/errors.ts classes. */
+  call<T>(call: BinanceCall, run: (ex: BinanceUsdmClient) => Promise<T>): Promise<T> {
+    return this.options.scheduler.submit(this.spec(call, run));
   }
 }

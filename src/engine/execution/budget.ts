@@ -12,7 +12,8 @@ export interface BudgetLimits {
   readonly ordersPerMinute: number;
   /**
    * Share of the weight budget each lane may fill (index = priority). Lane 0 ignores
-   * it (never budgeted); the headroom above lane 1's share is kept for P0.
+   * it (never budgeted); the headroom above lane 1's share is kept for P0. Lanes 2-3
+   * stop at 90 %: from 80 % the breaker already slows lane 3 and at 90 % sheds it.
    */
   readonly laneWeightCapPct: readonly [number, number, number, number];
   /** Share of the order limits lane 1 may fill; the rest is kept for P0 closes. */

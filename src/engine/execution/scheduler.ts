@@ -37,6 +37,7 @@ interface Pending {
   readonly fallback: (() => unknown) | null;
 }
 
+const QUEUED_LANES = [1, 2, 3] as const;
 const WAIT_WINDOW = 512;
 const DEFAULT_MAX_IN_FLIGHT = 4;
 /** Re-entrant pump passes (a run() that submits synchronously); bounds the loop. */
@@ -141,7 +142,7 @@ export class LaneScheduler implements RequestScheduler {
       this.tickerStaleServed++;
       return toRead(last);
     };
-    const read = this.submitWithFallback({ ...spec, run: fetchAndStore }, fallback);
+    const read = this.enqueue({ ...spec, run: fetchAndStore }, fallback);
     this.tickerInFlight.set(symbol, read);
     const clear = (): void => {
       if (this.tickerInFlight.get(symbol) === read) this.tickerInFlight.delete(symbol);
@@ -259,10 +260,6 @@ export class LaneScheduler implements RequestScheduler {
 
   // ---- lanes 1-3 --------------------------------------------------------------------
 
-  private submitWithFallback<T>(spec: RequestSpec<T>, fallback: () => T | null): Promise<T> {
-    return this.enqueue(spec, fallback);
-  }
-
   private enqueue<T>(spec: RequestSpec<T>, fallback: (() => T | null) | null): Promise<T> {
     const now = this.clock.now();
     const lane = this.lanes[spec.priority];
@@ -312,7 +309,7 @@ export class LaneScheduler implements RequestScheduler {
       if (until !== null && this.hasQueued()) this.scheduleWake(until);
       return;
     }
-    for (const priority of [1, 2, 3] as const) {
+    for (const priority of QUEUED_LANES) {
       const lane = this.lanes[priority];
       // Bounded by the queue length: every iteration dispatches, sheds or breaks.
       while (lane.queue.size > 0 && lane.inFlight < lane.maxInFlight) {
@@ -434,7 +431,8 @@ function invoke<T>(run: () => Promise<T>): Promise<T> {
 }
 
 function validateSpec(spec: RequestSpec<unknown>): string | null {
-  if (![0, 1, 2, 3].includes(spec.priority)) return `${spec.endpoint}: priority must be 0-3, got ${String(spec.priority)}`;
+  const p = spec.priority;
+  if (p !== 0 && p !== 1 && p !== 2 && p !== 3) return `${spec.endpoint}: priority must be 0-3, got ${String(spec.priority)}`;
   if (!Number.isFinite(spec.weight) || spec.weight < 0) return `${spec.endpoint}: weight must be ≥ 0, got ${spec.weight}`;
   if (spec.orders !== 0 && spec.orders !== 1) return `${spec.endpoint}: orders must be 0 or 1, got ${String(spec.orders)}`;
   return null;

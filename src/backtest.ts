@@ -1,0 +1,51 @@
+/**
+ * Backtest CLI entry point (`npm run backtest -- --symbols BTCUSDT …`); see src/backtest/cli.ts.
+ * Bad flags or data: a clear message and exit code 2. Progress bar on stderr when it is a TTY.
+ */
+import 'dotenv/config';
+import { writeFile } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
+import { parseBacktestArgs, summaryTable, tradesCsv } from './backtest/cli.js';
+import { runBacktest } from './backtest/run-backtest.js';
+import { ConfigError, DataError, UserInputError } from './errors.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  const args = parseBacktestArgs(process.argv.slice(2));
+  const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn', pretty: process.stderr.isTTY === true, stream: process.stderr });
+  const bar = process.stderr.isTTY === true ? new cliProgress.SingleBar({ stream: process.stderr, format: 'backtest [{bar}] {percentage}% | {value}/{total} candles | ETA {eta}s' }, cliProgress.Presets.shades_classic) : null;
+  let barStarted = false;
+  const result = await runBacktest({
+    dataDir: args.dataDir,
+    symbols: args.symbols,
+    ...(args.fromMs !== undefined ? { fromMs: args.fromMs } : {}),
+    ...(args.toMs !== undefined ? { toMs: args.toMs } : {}),
+    strategy: args.strategy,
+    equityUsdt: args.equityUsdt,
+    logger,
+    onProgress: (done, total) => {
+      if (bar === null) return;
+      if (!barStarted) {
+        bar.start(total, 0);
+        barStarted = true;
+      }
+      bar.update(done);
+    },
+  });
+  bar?.stop();
+  process.stdout.write(`${summaryTable(result)}\n`);
+  if (args.json !== undefined) {
+    await writeFile(args.json, `${JSON.stringify({ summary: result.summary, trades: result.trades }, null, 2)}\n`);
+    process.stdout.write(`wrote ${args.json}\n`);
+  }
+  if (args.tradesCsv !== undefined) {
+    await writeFile(args.tradesCsv, tradesCsv(result.trades));
+    process.stdout.write(`wrote ${args.tradesCsv}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  const badInput = error instanceof UserInputError || error instanceof DataError || error instanceof ConfigError;
+  process.stderr.write(`${badInput ? '' : 'backtest failed: '}${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(badInput ? 2 : 1);
+});

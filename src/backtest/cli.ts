@@ -1,0 +1,132 @@
+/**
+ * Backtest CLI pieces (argument parsing, summary table, CSV), tested without a process:
+ *   npm run backtest -- --symbols BTCUSDT,ETHUSDT [--from 2025-08-01] [--to 2025-10-31]
+ *     [--data DIR] [--strategy rules|self_learning] [--equity 1000] [--json out.json] [--trades trades.csv]
+ * Bad flags: a clear message and exit code 2. Progress bar on stderr when it is a TTY.
+ */
+import { parseArgs } from 'node:util';
+import { bundledDataDir } from '../adapters/data/index.js';
+import type { BacktestResult } from './run-backtest.js';
+import { UserInputError, describeError } from '../errors.js';
+import type { StrategyMode, TradeRecord } from '../engine/types.js';
+
+const usage = `Usage: npm run backtest -- --symbols BTCUSDT,ETHUSDT [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+       [--data DIR] [--strategy rules|self_learning] [--equity 1000] [--json out.json] [--trades trades.csv]`;
+
+export interface BacktestArgs {
+  readonly symbols: string[];
+  readonly fromMs: number | undefined;
+  readonly toMs: number | undefined;
+  readonly dataDir: string;
+  readonly strategy: StrategyMode;
+  readonly equityUsdt: number;
+  readonly json: string | undefined;
+  readonly tradesCsv: string | undefined;
+}
+
+function parseDay(flag: string, value: string, endOfDay: boolean): number {
+  const match = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
+  if (!Number.isFinite(match)) throw new UserInputError(`--${flag} "${value}" is not a date; expected YYYY-MM-DD (UTC)`);
+  // A plain day for --to means "through the end of that day".
+  return endOfDay && /^\d{4}-\d{2}-\d{2}$/.test(value) ? match + 86_400_000 - 1 : match;
+}
+
+export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        symbols: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        data: { type: 'string' },
+        strategy: { type: 'string' },
+        equity: { type: 'string' },
+        json: { type: 'string' },
+        trades: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UserInputError(`${describeError(error).replace(/^TypeError[^:]*: /, '')}\n${usage}`);
+  }
+  if (values.help === true) throw new UserInputError(usage);
+  const problems: string[] = [];
+  const symbolsRaw = typeof values.symbols === 'string' ? values.symbols : '';
+  const symbols = symbolsRaw.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0);
+  if (symbols.length === 0) problems.push('--symbols is required, e.g. --symbols BTCUSDT,ETHUSDT');
+  for (const s of symbols) if (!/^[A-Z0-9]{2,20}USDT$/.test(s)) problems.push(`--symbols: "${s}" is not a Binance USDT-M symbol id such as BTCUSDT`);
+  const strategy = (values.strategy as string | undefined) ?? 'rules';
+  if (strategy !== 'rules' && strategy !== 'self_learning') problems.push(`--strategy "${strategy}" must be rules or self_learning`);
+  const equity = values.equity === undefined ? 1000 : Number(values.equity);
+  if (!Number.isFinite(equity) || equity < 10) problems.push(`--equity "${String(values.equity)}" must be a USDT amount of at least 10`);
+  let fromMs: number | undefined;
+  let toMs: number | undefined;
+  try {
+    fromMs = typeof values.from === 'string' ? parseDay('from', values.from, false) : undefined;
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  try {
+    toMs = typeof values.to === 'string' ? parseDay('to', values.to, true) : undefined;
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (fromMs !== undefined && toMs !== undefined && toMs < fromMs) problems.push('--to is before --from');
+  if (problems.length > 0) throw new UserInputError(`${problems.join('\n')}\n${usage}`);
+  return {
+    symbols,
+    fromMs,
+    toMs,
+    dataDir: typeof values.data === 'string' ? values.data : bundledDataDir(),
+    strategy: strategy as StrategyMode,
+    equityUsdt: equity,
+    json: typeof values.json === 'string' ? values.json : undefined,
+    tradesCsv: typeof values.trades === 'string' ? values.trades : undefined,
+  };
+}
+
+const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
+
+export function summaryTable(result: BacktestResult): string {
+  const s = result.summary;
+  const rows: [string, string][] = [
+    ['period', `${s.from} → ${s.to}`],
+    ['symbols', s.symbols.join(', ')],
+    ['strategy', s.strategy],
+    ['candles', String(s.candles)],
+    ['trades', `${s.trades} (${s.explorationTrades} exploration)`],
+    ['win rate', `${fmt(s.winRate * 100, 1)} %`],
+    ['P&L (net)', `${fmt(s.pnlUsdt)} USDT (${fmt((s.pnlUsdt / s.startingEquityUsdt) * 100)} %)`],
+    ['fees', `${fmt(s.feesUsdt)} USDT`],
+    ['funding', `${fmt(s.fundingUsdt)} USDT (+ received)`],
+    ['max drawdown', `${fmt(s.maxDrawdownPct)} %`],
+    ['Sharpe (daily, ×√365)', fmt(s.sharpe)],
+    ['100 % losses', String(s.losses100Pct)],
+    ['liquidations', String(s.liquidations)],
+    ['exposure', `${fmt(s.exposurePct, 1)} % of the time`],
+    ['average leverage', `${fmt(s.averageLeverage)}x`],
+    ['exits', Object.entries(s.exitReasons).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+const csvColumns: (keyof TradeRecord)[] = [
+  'id', 'symbol', 'side', 'openedAt', 'closedAt', 'entryPrice', 'exitPrice', 'size', 'notionalUsdt', 'marginUsdt',
+  'winProbability', 'confidence', 'leverageRaw', 'leverage', 'baseSlPct', 'slPrice', 'tpPrice', 'liquidationPrice',
+  'tickSize', 'stepSize', 'minNotionalUsdt', 'riskAmountUsdt', 'plannedRiskUsdt', 'feesUsdt', 'fundingUsdt', 'pnlUsdt',
+  'exitReason', 'is100PctLoss', 'liquidated', 'exploration', 'strategyMode', 'modelVersion', 'leverageClamps',
+];
+
+export function tradesCsv(trades: readonly TradeRecord[]): string {
+  const cell = (v: unknown): string => {
+    const text = typeof v === 'string' ? v : v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return [csvColumns.join(','), ...trades.map((t) => csvColumns.map((c) => cell(t[c])).join(','))].join('\n') + '\n';
+}
+

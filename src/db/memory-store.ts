@@ -1,0 +1,41 @@
+/**
+ * An in-memory Store: backtests (nothing to persist) and engine tests. Same contract as
+ * the keyv store: one snapshot document, trades idempotent by id.
+ */
+import type { AuditEntry, EngineSnapshot, Store } from '../engine/ports.js';
+import type { TradeRecord } from '../engine/types.js';
+
+export class MemoryStore implements Store {
+  private snapshot: EngineSnapshot | null = null;
+  private readonly trades = new Map<string, TradeRecord>();
+  readonly audit: AuditEntry[] = [];
+  snapshotWrites = 0;
+
+  async loadSnapshot(): Promise<EngineSnapshot | null> {
+    return this.snapshot === null ? null : (JSON.parse(JSON.stringify(this.snapshot)) as EngineSnapshot);
+  }
+  async saveSnapshot(snapshot: EngineSnapshot): Promise<void> {
+    this.snapshotWrites++;
+    this.snapshot = snapshot;
+  }
+  async putTrade(trade: TradeRecord): Promise<void> {
+    if (!this.trades.has(trade.id)) this.trades.set(trade.id, trade);
+  }
+  /** All trades in insertion (close) order. */
+  allTrades(): TradeRecord[] {
+    return [...this.trades.values()];
+  }
+  async tradesByDay(dayUtc: string): Promise<TradeRecord[]> {
+    return this.allTrades().filter((t) => new Date(t.closedAt).toISOString().slice(0, 10) === dayUtc);
+  }
+  async tradesBySymbol(symbol: string, limit: number): Promise<TradeRecord[]> {
+    return this.allTrades().filter((t) => t.symbol === symbol).reverse().slice(0, limit);
+  }
+  async recentTrades(limit: number): Promise<TradeRecord[]> {
+    return this.allTrades().reverse().slice(0, limit);
+  }
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.audit.push(entry);
+  }
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,161 @@
+/**
+ * The Control facade: everything an operator can ask or do, computed once and
+ * transport-free (freqtrade's RPC core). Discord and the console render its results;
+ * tests drive it directly. Every control action is written to the audit log.
+ */
+import type { ControllerStats } from './position-controller.js';
+import type { AuditEntry, Clock, EngineState, Exchange, ManagedPosition, Store } from './ports.js';
+import type { Trader } from './trader.js';
+import type { MarketDataSource, StrategyMode, TradeRecord, TradingMode } from './types.js';
+import { UserInputError, describeError } from '../errors.js';
+
+export interface StatusReport {
+  readonly tradingMode: TradingMode;
+  readonly marketData: MarketDataSource | 'replay (fallback)';
+  readonly symbols: readonly string[];
+  readonly paused: boolean;
+  readonly strategyMode: StrategyMode;
+  readonly effectiveMode: string;
+  readonly grade: EngineState['grade'];
+  readonly closedTradeCount: number;
+  readonly coldStart: boolean;
+  readonly openPositions: number;
+  readonly equityUsdt: number | null;
+  readonly availableBalanceUsdt: number | null;
+  readonly controller: ControllerStats | null;
+  readonly startedAt: number;
+}
+
+export interface PositionView extends ManagedPosition {
+  readonly markPrice: number | null;
+  readonly unrealizedPnlUsdt: number | null;
+}
+
+export interface ActionResult {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+export interface ControlDeps {
+  readonly trader: Trader;
+  readonly exchange: Exchange;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly tradingMode: TradingMode;
+  readonly marketData: StatusReport['marketData'];
+  readonly symbols: readonly string[];
+  readonly controllerStats: () => ControllerStats | null;
+  /** Persists the engine state after a change (paused, mode). */
+  readonly persist: (reason: string) => Promise<void>;
+  /** Runs the position controller now, so a close goes out without waiting for the next tick. */
+  readonly tickNow?: () => Promise<void>;
+  readonly startedAt: number;
+}
+
+export class Control {
+  constructor(private readonly deps: ControlDeps) {}
+
+  async status(): Promise<StatusReport> {
+    const state = this.deps.trader.engineState();
+    let equityUsdt: number | null = null;
+    let availableBalanceUsdt: number | null = null;
+    try {
+      const balance = await this.deps.exchange.fetchBalance();
+      equityUsdt = balance.equityUsdt;
+      availableBalanceUsdt = balance.availableBalanceUsdt;
+    } catch {
+      // Status must answer even when the exchange does not.
+    }
+    return {
+      tradingMode: this.deps.tradingMode,
+      marketData: this.deps.marketData,
+      symbols: this.deps.symbols,
+      paused: state.paused,
+      strategyMode: state.strategyMode,
+      effectiveMode: this.deps.trader.effectiveMode().label,
+      grade: state.grade,
+      closedTradeCount: state.closedTradeCount,
+      coldStart: state.closedTradeCount < 100,
+      openPositions: this.deps.trader.managedPositions().length,
+      equityUsdt,
+      availableBalanceUsdt,
+      controller: this.deps.controllerStats(),
+      startedAt: this.deps.startedAt,
+    };
+  }
+
+  async positions(): Promise<PositionView[]> {
+    const managed = this.deps.trader.managedPositions();
+    let marks = new Map<string, { mark: number; pnl: number }>();
+    try {
+      const onExchange = await this.deps.exchange.fetchPositions(2);
+      marks = new Map(onExchange.map((p) => [p.symbol, { mark: p.markPrice, pnl: p.unrealizedPnlUsdt }]));
+    } catch {
+      // Show what the engine knows.
+    }
+    return managed.map((p) => ({ ...p, markPrice: marks.get(p.symbol)?.mark ?? null, unrealizedPnlUsdt: marks.get(p.symbol)?.pnl ?? null }));
+  }
+
+  async trades(limit: number): Promise<TradeRecord[]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UserInputError('limit must be a whole number from 1 to 500');
+    return this.deps.store.recentTrades(limit);
+  }
+
+  /** Paused means no new entries; open positions are still managed and can be closed. */
+  async pause(actor: string): Promise<ActionResult> {
+    return this.audited(actor, 'pause', '', async () => {
+      if (this.deps.trader.engineState().paused) return { ok: true, message: 'Already paused: no new entries; open positions are still managed.' };
+      this.deps.trader.setPaused(true);
+      await this.deps.persist('paused');
+      return { ok: true, message: 'Paused: no new entries; open positions are still managed and can be closed.' };
+    });
+  }
+
+  async resume(actor: string): Promise<ActionResult> {
+    return this.audited(actor, 'resume', '', async () => {
+      if (!this.deps.trader.engineState().paused) return { ok: true, message: 'Not paused: trading as usual.' };
+      this.deps.trader.setPaused(false);
+      await this.deps.persist('resumed');
+      return { ok: true, message: 'Resumed: new entries allowed.' };
+    });
+  }
+
+  async setMode(mode: string, actor: string): Promise<ActionResult> {
+    return this.audited(actor, 'mode', mode, async () => {
+      if (mode !== 'rules' && mode !== 'self_learning') throw new UserInputError(`mode must be rules or self_learning, not "${mode}"`);
+      this.deps.trader.setStrategyMode(mode);
+      await this.deps.persist(`mode ${mode}`);
+      return { ok: true, message: `Strategy mode is now ${mode} (effective: ${this.deps.trader.effectiveMode().label}).` };
+    });
+  }
+
+  /** Closes one symbol's position or all of them (priority 0). `emergency` marks the exit reason. */
+  async close(target: string, actor: string, emergency = false): Promise<ActionResult> {
+    return this.audited(actor, emergency ? 'emergency_close' : 'close', target, async () => {
+      const symbols =
+        target.toLowerCase() === 'all' ? this.deps.trader.managedPositions().map((p) => p.symbol) : [target.toUpperCase()];
+      const requested = symbols.filter((s) => this.deps.trader.requestExit(s, emergency ? 'emergency' : 'manual'));
+      if (requested.length === 0)
+        throw new UserInputError(target.toLowerCase() === 'all' ? 'There is no open position to close.' : `There is no open position on ${target.toUpperCase()}.`);
+      await this.deps.tickNow?.();
+      return { ok: true, message: `Close sent for ${requested.join(', ')}.` };
+    });
+  }
+
+  private async audited(actor: string, action: string, detail: string, run: () => Promise<ActionResult>): Promise<ActionResult> {
+    const at = this.deps.clock.now();
+    let result: AuditEntry['result'] = 'ok';
+    try {
+      const outcome = await run();
+      return outcome;
+    } catch (error) {
+      result = error instanceof UserInputError ? 'denied' : 'error';
+      throw error;
+    } finally {
+      await this.deps.store.appendAudit({ at, actor, action, detail, result }).catch((error: unknown) => {
+        // The audit log must not block the action, but it must not vanish silently either.
+        console.error(`audit log write failed: ${describeError(error)}`);
+      });
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * One closed-candle batch through the engine on a simulated venue (replay and backtest;
+ * BLUEPRINT "Loops and lanes", Decided: in replay the controller evaluates at every
+ * candle close and the paper exchange fills inside the candle).
+ *
+ * For each batch (all symbols of one open time):
+ *   1. clock → candle open; the venue fills orders waiting for the next price (entries
+ *      decided at the previous close) at this open;
+ *   2. if an entry filled, the controller ticks at once: its SL/TP go on the book before
+ *      the candle's path is walked, as a live stop is on the book a moment after its fill;
+ *   3. the venue walks the candle's path (stops, take-profits, liquidation, funding);
+ *   4. clock → candle close; the Trader decides on the closed candle; the controller ticks.
+ * A decision at candle t sees only data up to t's close; its fills happen after it.
+ */
+import type { ClosedCandle, ManualClockLike } from './ports.js';
+import type { PositionController } from './position-controller.js';
+import type { Trader } from './trader.js';
+
+/** What the loop needs of a simulated venue (the paper exchange). */
+export interface SimulatedVenue {
+  /** Fills orders that wait for the next price at this candle's open. */
+  openCandle(closed: ClosedCandle): void;
+  /** Walks the candle's intrabar path: stops, take-profits, liquidation, funding. */
+  finishCandle(closed: ClosedCandle): void;
+}
+
+export interface ReplayStepDeps {
+  readonly clock: ManualClockLike;
+  readonly venue: SimulatedVenue;
+  readonly trader: Trader;
+  readonly controller: PositionController;
+  readonly candleMs: number;
+  /** Open time of the last candle the venue finished, per symbol (replay resumes after it). */
+  readonly lastCandleAt: Record<string, number>;
+}
+
+export async function replayStep(deps: ReplayStepDeps, batch: readonly ClosedCandle[]): Promise<void> {
+  const first = batch[0];
+  if (first === undefined) return;
+  const openAt = first.candle.timestamp;
+  deps.clock.set(openAt);
+  for (const closed of batch) deps.venue.openCandle(closed);
+  if (deps.trader.hasPendingEntries()) await deps.controller.tick();
+  for (const closed of batch) {
+    deps.venue.finishCandle(closed);
+    deps.lastCandleAt[closed.symbol] = closed.candle.timestamp;
+  }
+  deps.clock.set(openAt + deps.candleMs);
+  await deps.trader.onCandles(batch);
+  if (deps.trader.hasWork()) await deps.controller.tick();
+}
