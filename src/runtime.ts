@@ -11,6 +11,7 @@ import { ManualClock, SystemClock } from './adapters/clock.js';
 import { bundledDataDir, loadExchangeRules, loadMarketHistory } from './adapters/data/index.js';
 import { ReplayMarketData } from './adapters/market-data/replay.js';
 import { PaperExchange } from './adapters/paper/paper-exchange.js';
+import { paperVenueFeed } from './adapters/paper/venue-feed.js';
 import type { PaperState } from './adapters/paper/types.js';
 import { redactUrl, type Config } from './config.js';
 import { LeaseKeeper, acquireLease, type TraderLease } from './db/lease.js';
@@ -215,6 +216,7 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
       ? PaperExchange.fromJSON(snapshot.venue as PaperState, paperOptions)
       : new PaperExchange({ ...paperOptions, startingBalanceUsdt: config.paper.startingBalanceUsdt });
   const exchange: Exchange = paper;
+  const venue = paperVenueFeed(paper);
   const lastCandleAt: Record<string, number> = { ...(snapshot?.lastCandleAt ?? {}) };
 
   const persist = async (): Promise<void> => {
@@ -291,7 +293,7 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
   let inBatch: Promise<void> = Promise.resolve();
   const loop = marketData
     .run(async (batch) => {
-      const step = replayStep({ clock: engineClock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch).then(persist);
+      const step = replayStep({ clock: engineClock, venue, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch).then(persist);
       inBatch = step;
       await step;
     })

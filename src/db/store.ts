@@ -27,8 +27,6 @@
  * Writes run one at a time inside this process; one process per account holds the lease
  * (`lease.ts`), so there is a single writer.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { AuditEntry, Clock, EngineSnapshot, Logger, Store } from '../engine/ports.js';
 import type { TradeRecord } from '../engine/types.js';
 import { StoreError, UserInputError, describeError } from '../errors.js';
@@ -178,6 +176,7 @@ export class KeyvStore implements Store {
 
   /** Reads (and on a fresh store writes) `store:meta`; the first I/O, so a broken store fails here. */
   async init(): Promise<void> {
+    await this.kv.prepare();
     const meta = await this.kv.get(KEY.meta);
     if (meta === undefined) {
       await this.kv.set(KEY.meta, { schema: STORE_SCHEMA, createdAt: this.clock.now() });
@@ -489,13 +488,6 @@ export async function openStore(storeUrl: string, options: OpenStoreOptions): Pr
   const location = parseStoreUrl(storeUrl);
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const logger = options.logger.child('store');
-  if (location.backend === 'sqlite' && !location.inMemory) {
-    try {
-      await mkdir(dirname(location.path), { recursive: true });
-    } catch (error) {
-      throw new StoreError(`cannot create the directory of ${location.path}: ${describeError(error)}`, { cause: error });
-    }
-  }
   const kv = openKv(location, namespace);
   const store = new KeyvStore(kv, options.clock, logger);
   try {

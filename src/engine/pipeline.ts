@@ -41,6 +41,12 @@ export interface PipelineConfig {
   readonly coldStartMaxLeverage: number;
   /** The blueprint's own minimum order notional (10 USDT). */
   readonly minOrderNotionalUsdt: number;
+  /**
+   * Sizing targets the minimum notional this much above it, because the market order fills
+   * at the next price, not at the reference price: a fill up to this fraction lower still
+   * meets `max(10, minNotional)` (the trade record's invariant).
+   */
+  readonly minNotionalHeadroomPct: number;
 }
 
 export const defaultPipelineConfig: PipelineConfig = Object.freeze({
@@ -56,6 +62,7 @@ export const defaultPipelineConfig: PipelineConfig = Object.freeze({
   coldStartTrades: 100,
   coldStartMaxLeverage: 10,
   minOrderNotionalUsdt: 10,
+  minNotionalHeadroomPct: 0.01,
 });
 
 export interface PlanMode {
@@ -532,7 +539,7 @@ function buildCandidate(
     referencePrice,
     filters.marketStepSize,
     filters.marketMinQty,
-    minNotionalUsdt,
+    minNotionalUsdt / (1 - config.minNotionalHeadroomPct),
     input.exploration,
     filters.marketMaxQty,
   );

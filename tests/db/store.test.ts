@@ -59,7 +59,7 @@ describe('sqlite store file', () => {
 
   it('refuses a file that is not a database and leaves its bytes untouched', async () => {
     const file = join(tempDir(), 'state.sqlite');
-    const garbage = Buffer.from('this is not a sqlite database, it is a shopping list: eggs, milk\n'.repeat(80));
+    const garbage = 'this is not a sqlite database, it is a shopping list: eggs, milk\n'.repeat(80);
     writeFileSync(file, garbage);
     const error = await openStore(`sqlite://${file}`, options()).then(
       async (store) => store.loadSnapshot().finally(() => store.close()),
@@ -67,7 +67,7 @@ describe('sqlite store file', () => {
     );
     expect(error).toBeInstanceOf(StoreError);
     expect((error as Error).message).toMatch(/not a database/);
-    expect(readFileSync(file).equals(garbage)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(garbage);
   });
 
   it('refuses a snapshot row whose text is not JSON and leaves the row as it was', async () => {

@@ -14,7 +14,6 @@
  * (GET/DELETE /fapi/v1/algoOrder) and open ones are listed by /fapi/v1/openAlgoOrders.
  */
 import {
-  FatalExchangeError,
   InvalidOrderError,
   OrderUncertainError,
   type TraderError,
@@ -210,12 +209,7 @@ export class BinanceExchange implements Exchange {
     const rules = new Map<string, SymbolRules>();
     for (const symbol of wanted) {
       const { info } = this.market(ex, symbol);
-      let filters;
-      try {
-        filters = parseSymbolFilters(info);
-      } catch (error) {
-        throw new FatalExchangeError(`Binance exchangeInfo is unusable: ${(error as Error).message}`, null, { cause: error });
-      }
+      const filters = parseSymbolFilters(info);
       const brackets = this.brackets.bySymbol.get(symbol) ?? [];
       if (brackets.length === 0) this.logger.warn('no leverage brackets for symbol', { symbol });
       rules.set(symbol, { symbol, filters, brackets });

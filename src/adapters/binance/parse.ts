@@ -5,6 +5,7 @@
  * unified structures because ccxt folds what the engine needs: it reports a
  * STOP_MARKET order as type `market`, and merges PARTIALLY_FILLED into `open`.
  */
+import { FatalExchangeError } from '../../errors.js';
 import type {
   Balance,
   Candle,
@@ -64,7 +65,7 @@ export function parseSymbolFilters(symbolInfo: Raw): SymbolFilters {
   const stepSize = positive(lot['stepSize']);
   const minQty = positive(lot['minQty']);
   if (tickSize === null || stepSize === null || minQty === null) {
-    throw new Error(`exchangeInfo ${symbol}: PRICE_FILTER.tickSize, LOT_SIZE.stepSize and LOT_SIZE.minQty must be > 0`);
+    throw new FatalExchangeError(`Binance exchangeInfo ${symbol}: PRICE_FILTER.tickSize, LOT_SIZE.stepSize and LOT_SIZE.minQty must be > 0`);
   }
   const notional = byType.get('MIN_NOTIONAL') ?? {};
   return {

@@ -356,11 +356,20 @@ export class PaperExchange implements Exchange {
   }
 
   /**
-   * Processes one closed candle: (a) pending market orders at the open ± slippage and
-   * limit orders that cross the open; (b) the intrabar walk with stops, take-profits,
-   * resting limits and liquidation; (c) funding events in (previous close, this close];
-   * (d) reduce-only orders of a symbol left without a position expire (Binance expires
-   * them when the position closes). A candle at or before the last one seen is ignored.
+   * Processes one closed candle: `openCandle` then `finishCandle`, nothing in between.
+   */
+  onCandle(closed: ClosedCandle): void {
+    this.openCandle(closed);
+    this.finishCandle(closed);
+  }
+
+  /**
+   * First phase of a candle (replay loop step 1): (a) pending market orders fill at the
+   * open ± slippage, limit orders placed since the last price take liquidity if they
+   * cross the open, and whatever the open gapped through fires. Orders placed before
+   * `finishCandle` (the SL/TP of an entry that just filled) are on the book at the open,
+   * as a live stop is a moment after its entry fills; the venue's price is the open.
+   * Idempotent; a candle at or before the last finished one is ignored.
    *
    * Mark inside the hour = trade price + the hour's basis (mark.open − trade open of the
    * hour's first 5m candle), kept per symbol per hour. When the first candle seen of an
@@ -368,47 +377,74 @@ export class PaperExchange implements Exchange {
    * open: the best estimate available. The intrabar mark is also kept inside the hour's
    * mark high/low, which the real mark never left. No mark candle: mark = trade price.
    */
-  onCandle(closed: ClosedCandle): void {
+  openCandle(closed: ClosedCandle): void {
+    const context = this.candleContext(closed);
+    if (context === null) return;
+    const { candle } = closed;
+    this.runWalk(context, [candle.open], candle.timestamp, this.candleIntervalMs);
+    const market = this.markets.get(closed.symbol);
+    this.markets.set(closed.symbol, {
+      lastPrice: candle.open,
+      lastMarkPrice: clampToRange(candle.open + context.basisUsdt, context.markRange),
+      lastAt: market?.lastAt ?? candle.timestamp,
+      basisHourMs: closed.mark === null ? (market?.basisHourMs ?? null) : closed.mark.timestamp,
+      basisUsdt: closed.mark === null ? (market?.basisUsdt ?? 0) : context.basisUsdt,
+      fundingSettledMs: market?.fundingSettledMs ?? candle.timestamp,
+    });
+  }
+
+  /**
+   * Second phase (replay loop step 3): orders placed since `openCandle` are settled at the
+   * open as in (a); then (b) the intrabar walk — open → low → high → close when the candle
+   * closes up, else open → high → low → close — fires stops, take-profits, resting limits
+   * and liquidation where the path reaches them; (c) funding events in (previous close,
+   * this close]; (d) reduce-only orders of a symbol left without a position expire
+   * (Binance expires them when the position closes). Without `openCandle` it does both.
+   */
+  finishCandle(closed: ClosedCandle): void {
     const { symbol, candle, mark } = closed;
+    const context = this.candleContext(closed);
+    if (context === null) return;
     const closeMs = candle.timestamp + this.candleIntervalMs;
     const market = this.markets.get(symbol);
-    if (market !== undefined && closeMs <= market.lastAt) {
-      this.logger.warn('paper candle ignored: not after the last one seen', { symbol, candleAt: candle.timestamp, lastAt: market.lastAt });
-      return;
-    }
-    let basisUsdt = 0;
-    let basisHourMs = market?.basisHourMs ?? null;
-    if (mark !== null) {
-      if (market !== undefined && market.basisHourMs === mark.timestamp) {
-        basisUsdt = market.basisUsdt;
-      } else {
-        basisUsdt = mark.open - candle.open;
-        basisHourMs = mark.timestamp;
-      }
-    }
-    const markRange = mark === null ? null : { low: mark.low, high: mark.high };
-
-    this.runWalk(
-      { symbol, price: candle.open, basisUsdt, markRange, low: candle.low, high: candle.high },
-      intrabarPath(candle),
-      candle.timestamp,
-      this.candleIntervalMs,
-    );
+    this.runWalk(context, intrabarPath(candle), candle.timestamp, this.candleIntervalMs);
 
     const markAtCloseUsdt =
       mark !== null && closeMs === mark.timestamp + this.markIntervalMs
         ? mark.close
-        : clampToRange(candle.close + basisUsdt, markRange);
+        : clampToRange(candle.close + context.basisUsdt, context.markRange);
     this.settleFunding(symbol, market?.fundingSettledMs ?? candle.timestamp, closeMs, markAtCloseUsdt);
     this.expireOrphanReduceOnly(symbol, closeMs);
     this.markets.set(symbol, {
       lastPrice: candle.close,
       lastMarkPrice: markAtCloseUsdt,
       lastAt: closeMs,
-      basisHourMs,
-      basisUsdt: mark === null ? (market?.basisUsdt ?? 0) : basisUsdt,
+      basisHourMs: mark === null ? (market?.basisHourMs ?? null) : mark.timestamp,
+      basisUsdt: mark === null ? (market?.basisUsdt ?? 0) : context.basisUsdt,
       fundingSettledMs: closeMs,
     });
+  }
+
+  /** The walk context at the candle's open, or null (logged) for a candle not after the last finished one. */
+  private candleContext(closed: ClosedCandle): WalkContext | null {
+    const { symbol, candle, mark } = closed;
+    const market = this.markets.get(symbol);
+    if (market !== undefined && candle.timestamp + this.candleIntervalMs <= market.lastAt) {
+      this.logger.warn('paper candle ignored: not after the last one seen', { symbol, candleAt: candle.timestamp, lastAt: market.lastAt });
+      return null;
+    }
+    let basisUsdt = 0;
+    if (mark !== null) {
+      basisUsdt = market !== undefined && market.basisHourMs === mark.timestamp ? market.basisUsdt : mark.open - candle.open;
+    }
+    return {
+      symbol,
+      price: candle.open,
+      basisUsdt,
+      markRange: mark === null ? null : { low: mark.low, high: mark.high },
+      low: candle.low,
+      high: candle.high,
+    };
   }
 
   /**

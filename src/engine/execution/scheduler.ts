@@ -115,6 +115,8 @@ export class LaneScheduler implements RequestScheduler {
    * Concurrent reads of one symbol share one request.
    */
   submitTicker(symbol: string, spec: RequestSpec<Ticker>): Promise<TickerRead> {
+    const invalid = validateSpec(spec);
+    if (invalid !== null) return Promise.reject(new RangeError(invalid));
     const now = this.clock.now();
     const fresh = this.cache.getFresh(symbol, now);
     if (fresh !== null) {
@@ -142,7 +144,8 @@ export class LaneScheduler implements RequestScheduler {
       this.tickerStaleServed++;
       return toRead(last);
     };
-    const read = this.enqueue({ ...spec, run: fetchAndStore }, fallback);
+    const wrapped: RequestSpec<TickerRead> = { ...spec, run: fetchAndStore };
+    const read = spec.priority === 0 ? this.dispatchP0(wrapped) : this.enqueue(wrapped, fallback);
     this.tickerInFlight.set(symbol, read);
     const clear = (): void => {
       if (this.tickerInFlight.get(symbol) === read) this.tickerInFlight.delete(symbol);
@@ -187,7 +190,7 @@ export class LaneScheduler implements RequestScheduler {
     const transition = this.breaker.onRateLimit(status, retryAfterMs, usedWeight, this.budget.limits.weightPerMinute, now);
     if (transition !== null) this.logTransition(transition);
     else {
-      this.log.warn('rate limit while blocked, block extended', {
+      this.log.warn('rate limit received while already blocked', {
         status,
         retryAfterMs,
         blockedUntil: this.breaker.blockedUntil,

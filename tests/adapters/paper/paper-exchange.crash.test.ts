@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedLiquidationPrice, roundPrice } from '../../../src/engine/exchange-rules.js';
 import type { PaperEvent } from '../../../src/adapters/paper/index.js';
 import type { OrderState } from '../../../src/engine/types.js';
-import { FIVE_MIN_MS, loadCrashFixture, marketOrder, paperOnFixture, utc } from './crash-fixture.js';
+import { FIVE_MIN_MS, closedCandles, loadCrashFixture, marketOrder, paperOnFixture, utc } from './crash-fixture.js';
 import type { CrashFixture } from './crash-fixture.js';
 
 let fixture: CrashFixture;
@@ -143,6 +143,33 @@ describe('PaperExchange on the 2025-10-10 crash', () => {
     const stop = fills(events)[1]!.order;
     expect(stop.stopPrice).toBe(roundPrice(112193.7 * 0.98, 0.1, 'down'));
     expect(stop.averagePrice).toBe(roundPrice(stop.stopPrice! * (1 - SLIPPAGE), 0.1, 'down'));
+  });
+
+  it('fills the entry at openCandle, so a stop placed before finishCandle protects inside the entry candle (replay loop)', async () => {
+    const venue = paperOnFixture(fixture, '2025-10-10T12:00');
+    venue.feed('BTCUSDT', '2025-10-10T12:00', '2025-10-10T21:15');
+    await venue.exchange.setLeverage('BTCUSDT', 20);
+    await venue.exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 0.1, 'entry-two-phase'), 1);
+    const [crashCandle] = closedCandles(fixture, 'BTCUSDT', utc('2025-10-10T21:15'), utc('2025-10-10T21:20'));
+    venue.exchange.openCandle(crashCandle!);
+    const entry = (await venue.exchange.fetchOrder('BTCUSDT', 'entry-two-phase'))!;
+    expect(entry.status).toBe('filled');
+    expect(entry.averagePrice).toBe(roundPrice(112137.6 * (1 + SLIPPAGE), 0.1, 'up'));
+    const [position] = await venue.exchange.fetchPositions(1);
+    expect(position!.markPrice).toBeGreaterThan(0);
+    const stopPrice = roundPrice(entry.averagePrice! * 0.98, 0.1, 'down');
+    await venue.exchange.placeOrder(
+      { symbol: 'BTCUSDT', side: 'sell', type: 'stop_market', quantity: 0.1, stopPrice, reduceOnly: true, clientOrderId: 'sl-two-phase' },
+      0,
+    );
+    venue.exchange.finishCandle(crashCandle!);
+    const events = venue.exchange.drainEvents();
+    expect(liquidations(events)).toHaveLength(0);
+    expect(fills(events).map((f) => f.order.clientOrderId)).toEqual(['entry-two-phase', 'sl-two-phase']);
+    expect(fills(events)[1]!.order.averagePrice).toBe(roundPrice(stopPrice * (1 - SLIPPAGE), 0.1, 'down'));
+    // A candle delivered again is ignored.
+    venue.exchange.onCandle(crashCandle!);
+    expect(venue.exchange.drainEvents()).toEqual([]);
   });
 
   it('liquidates a 20x short on the rebound inside the same candle, on the way up from the low', async () => {

@@ -112,6 +112,24 @@ describe('PaperExchange state', () => {
     expect(await restored.fetchBalance()).toEqual(await exchange.fetchBalance());
   });
 
+  it('round-trips between openCandle and finishCandle and finishes the candle identically', async () => {
+    const { exchange, clock } = await busyVenue();
+    feedAll(exchange, clock, '2025-10-10T20:55', '2025-10-10T21:15');
+    await exchange.placeOrder(marketOrder('SOLUSDT', 'buy', 1, 'sol-2'), 1);
+    const batch = batches('2025-10-10T21:15', '2025-10-10T21:20')[0]!;
+    clock.set(batch[0]!.candle.timestamp);
+    exchange.onCandles([]);
+    for (const closed of batch) exchange.openCandle(closed);
+    await exchange.placeOrder(
+      { symbol: 'SOLUSDT', side: 'sell', type: 'stop_market', quantity: 1, stopPrice: roundPrice(exchange.lastPriceOf('SOLUSDT')! * 0.97, 0.001, 'down'), reduceOnly: true, clientOrderId: 'sol-2-sl' },
+      0,
+    );
+    const restored = PaperExchange.fromJSON(JSON.parse(JSON.stringify(exchange.toJSON())) as PaperState, deps(new ManualClock(clock.now())));
+    for (const venue of [exchange, restored]) for (const closed of batch) venue.finishCandle(closed);
+    expect(restored.drainEvents()).toEqual(exchange.drainEvents());
+    expect(restored.toJSON()).toEqual(exchange.toJSON());
+  });
+
   it('restore() replaces the whole state of an existing instance', async () => {
     const { exchange, clock } = await busyVenue();
     const state = exchange.toJSON();

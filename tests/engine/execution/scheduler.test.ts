@@ -287,6 +287,16 @@ describe('LaneScheduler', () => {
       expect(scheduler.stats().tickerCacheHits).toBe(1);
     });
 
+    it('sends a P0 ticker read at once, even while blocked, and caches it', async () => {
+      const { scheduler, clock } = setup();
+      const calls = { n: 0 };
+      scheduler.observeRateLimit(418, 0);
+      const read = scheduler.submitTicker('BTCUSDT', tickerSpec(calls, clock, 0));
+      expect(calls.n).toBe(1);
+      await expect(read).resolves.toMatchObject({ fromCache: false });
+      expect(scheduler.cachedTicker('BTCUSDT')?.stale).toBe(false);
+    });
+
     it('shares one request between concurrent reads of a symbol', async () => {
       const { scheduler, clock } = setup();
       const calls = { n: 0 };

@@ -1,5 +1,0 @@
-import { planEntry, defaultPipelineConfig } from './src/engine/pipeline.ts';
-const b=[{bracket:1,initialLeverage:125,notionalCap:50000,notionalFloor:0,maintMarginRatio:0.004,cum:0},{bracket:2,initialLeverage:100,notionalCap:600000,notionalFloor:50000,maintMarginRatio:0.005,cum:50}];
-const base = {symbol:'BTCUSDT',side:'long' as const,referencePrice:100000,baseSlPct:0.004,winProbability:1,confidence:1,exploration:false,equityUsdt:10000,availableBalanceUsdt:10000,openPositions:0,rules:{symbol:'BTCUSDT',filters:{tickSize:0.1,stepSize:0.001,minQty:0.001,maxQty:null,marketStepSize:0.001,marketMinQty:0.001,marketMaxQty:null,minNotional:null},brackets:b},mode:{paused:false,strategyMode:'self_learning' as const,grade:'A' as const,closedTradeCount:500},config:defaultPipelineConfig};
-const n=100000; let t=performance.now(); for(let i=0;i<n;i++) planEntry({...base, referencePrice: 100000 + (i%100)}); const ms=performance.now()-t;
-console.log('planEntry (68x raw, guard lowers to 47x):', (ms*1000/n).toFixed(2),'µs/call');
