@@ -253,18 +253,26 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
   const controller = new PositionController({ trader, exchange, clock: engineClock, logger, intervalMs: config.positionCheckIntervalMs });
   await trader.reconcile();
 
-  const marketData: MarketData & { stop(): void } = new ReplayMarketData({
-    data: [...history.values()],
-    speed: config.replaySpeed,
-    clock: wallClock,
-    startAfter: lastCandleAt,
-  });
-  // Warm the signal generators on the candles before the resume point (no decisions).
+  const warmedUntil: Record<string, number> = {};
+  const replayData = [...history.values()];
+  const makeReplay = (startAfter: Record<string, number>): ReplayMarketData =>
+    new ReplayMarketData({ data: replayData, speed: config.replaySpeed, clock: wallClock, startAfter });
+  let marketData: MarketData & { stop(): void } = makeReplay(lastCandleAt);
+  // Warm the signal generators (no decisions): on a fresh start with the data's first
+  // candles, which the replay then skips; on a resume with the candles before the resume point.
   for (const symbol of config.symbols) {
     const resumeAfter = lastCandleAt[symbol];
-    if (resumeAfter === undefined) continue;
-    trader.warmUp(symbol, await marketData.history(symbol, FEATURE_WARMUP_CANDLES + 10, resumeAfter + 1));
+    if (resumeAfter !== undefined) {
+      trader.warmUp(symbol, await marketData.history(symbol, FEATURE_WARMUP_CANDLES + 10, resumeAfter + 1));
+      continue;
+    }
+    const warmUp = history.get(symbol)?.candles.slice(0, FEATURE_WARMUP_CANDLES) ?? [];
+    trader.warmUp(symbol, warmUp);
+    const lastWarm = warmUp.at(-1);
+    if (lastWarm !== undefined) warmedUntil[symbol] = lastWarm.timestamp;
   }
+
+  if (Object.keys(warmedUntil).length > 0) marketData = makeReplay({ ...warmedUntil, ...lastCandleAt });
 
   const keeper = new LeaseKeeper(deps.lease, {
     clock: wallClock,
@@ -291,6 +299,7 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
   });
 
   let inBatch: Promise<void> = Promise.resolve();
+  let stopping = false;
   const loop = marketData
     .run(async (batch) => {
       const step = replayStep({ clock: engineClock, venue, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch).then(persist);
@@ -298,7 +307,9 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
       await step;
     })
     .then(
-      () => deps.finish('replay finished: all bundled data played; open positions stay as they are. Ctrl-C to exit.'),
+      () => {
+        if (!stopping) deps.finish('replay finished: all the data was played; open positions stay as they are. Ctrl-C to exit.');
+      },
       (error: unknown) => {
         log.error('trading loop stopped', { error: describeError(error) });
         deps.finish(`trading loop stopped: ${describeError(error)}`);
@@ -308,6 +319,7 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
   return {
     control,
     stop: async () => {
+      stopping = true;
       marketData.stop();
       await inBatch.catch(() => undefined);
       await loop;

@@ -57,9 +57,8 @@ import type { StoreBackend } from './url.js';
 
 export const STORE_SCHEMA = 1;
 export const DEFAULT_NAMESPACE = 'trader';
-/** Ids per sealed index chunk: recentTrades(50) reads the head and at most one chunk. */
-const TRADE_INDEX_CHUNK = 256;
-const AUDIT_CHUNK = 256;
+/** Entries per sealed index chunk: recentTrades(50) reads the head and at most one chunk. */
+export const DEFAULT_INDEX_CHUNK_SIZE = 256;
 
 const KEY = {
   meta: 'store:meta',
@@ -82,6 +81,8 @@ export interface OpenStoreOptions {
   readonly clock: Clock;
   /** keyv namespace; tests use a fresh one per run. Default `trader`. */
   readonly namespace?: string;
+  /** Entries per sealed chunk of the trade indexes and the audit log (default 256). Fixed per store. */
+  readonly indexChunkSize?: number;
 }
 
 export interface ModelVersionRepository {
@@ -144,9 +145,10 @@ export class KeyvStore implements Store {
     private readonly kv: Kv,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly chunkSize: number = DEFAULT_INDEX_CHUNK_SIZE,
   ) {
-    this.allTrades = new ChunkedList(kv, KEY.allTrades, TRADE_INDEX_CHUNK, isString);
-    this.auditLog = new ChunkedList(kv, KEY.audit, AUDIT_CHUNK, isAuditEntry);
+    this.allTrades = new ChunkedList(kv, KEY.allTrades, chunkSize, isString);
+    this.auditLog = new ChunkedList(kv, KEY.audit, chunkSize, isAuditEntry);
     this.modelVersions = {
       put: (record) => this.putModelVersion(record),
       get: (version) => this.getModelVersion(version),
@@ -243,7 +245,7 @@ export class KeyvStore implements Store {
   async tradesBySymbol(symbol: string, limit: number): Promise<TradeRecord[]> {
     this.assertOpen();
     checkLimit(limit);
-    return this.newestFrom(new ChunkedList(this.kv, KEY.symbol(symbol), TRADE_INDEX_CHUNK, isString), limit);
+    return this.newestFrom(new ChunkedList(this.kv, KEY.symbol(symbol), this.chunkSize, isString), limit);
   }
 
   /** The newest `limit` trades of any symbol, newest close first. */
@@ -274,7 +276,7 @@ export class KeyvStore implements Store {
     const dayIds = await this.readIdList(dayKey);
     if (!dayIds.includes(trade.id)) await this.kv.set(dayKey, [...dayIds, trade.id]);
     const same = (a: string, b: string) => a === b;
-    await new ChunkedList(this.kv, KEY.symbol(trade.symbol), TRADE_INDEX_CHUNK, isString).append(trade.id, same);
+    await new ChunkedList(this.kv, KEY.symbol(trade.symbol), this.chunkSize, isString).append(trade.id, same);
     await this.allTrades.append(trade.id, same);
   }
 
@@ -489,7 +491,9 @@ export async function openStore(storeUrl: string, options: OpenStoreOptions): Pr
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const logger = options.logger.child('store');
   const kv = openKv(location, namespace);
-  const store = new KeyvStore(kv, options.clock, logger);
+  const chunkSize = options.indexChunkSize ?? DEFAULT_INDEX_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 2) throw new StoreError(`indexChunkSize must be an integer ≥ 2, got ${chunkSize}`);
+  const store = new KeyvStore(kv, options.clock, logger, chunkSize);
   try {
     await store.init();
   } catch (error) {

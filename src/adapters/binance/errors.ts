@@ -67,13 +67,18 @@ export function parseBinanceErrorBody(text: string): BinanceErrorBody | null {
   }
 }
 
-/** The Binance error code carried by an error (mapped or not), or null. */
+/** The Binance error code carried by an error (mapped or not, or its `cause`), or null. */
 export function binanceErrorCode(error: unknown): number | null {
-  if (error instanceof InvalidOrderError || error instanceof FatalExchangeError) {
-    const code = error.code === null ? Number.NaN : Number(error.code);
-    if (Number.isFinite(code)) return code;
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    if (current instanceof InvalidOrderError || current instanceof FatalExchangeError) {
+      const code = current.code === null ? Number.NaN : Number(current.code);
+      if (Number.isFinite(code)) return code;
+    }
+    const parsed = parseBinanceErrorBody(current.message);
+    if (parsed !== null) return parsed.code;
+    current = current.cause;
   }
-  if (error instanceof Error) return parseBinanceErrorBody(error.message)?.code ?? null;
   return null;
 }
 

@@ -3,12 +3,20 @@
  * that `npm start` trades on by default and every backtest runs on.
  *
  * It fills against the *next* price it is shown, never the one the engine decided on:
- * - `onCandle(closed)` is called for each closed candle before the engine decides at that
- *   candle's close. Orders placed after the previous close fill inside this candle:
- *   market orders at its open ± slippage, then stops, take-profits, resting limits and
- *   mark-price liquidation along the intrabar path (BLUEPRINT "Paper fills inside a
- *   candle (Decided)"), then funding at the 8-hourly events that fall in the candle.
+ * - `onCandle(closed)` (= `openCandle` + `finishCandle`) is called for each closed candle
+ *   before the engine decides at that candle's close. Orders placed after the previous
+ *   close fill inside this candle: market orders at its open ± slippage, then stops,
+ *   take-profits, resting limits and mark-price liquidation along the intrabar path
+ *   (BLUEPRINT "Paper fills inside a candle (Decided)"), then funding at the 8-hourly
+ *   events that fall in the candle. The replay loop calls the two phases separately so
+ *   the SL/TP of an entry filled at the open is on the book before the path is walked.
  * - `onTicker(...)` does the same at a single live price (live market data, paper venue).
+ *
+ * Simplifications, each on purpose: fills are whole (no partial fills, no order-book
+ * depth beyond the slippage rate); fees come out of the wallet, funding out of the
+ * position's isolated margin (as Binance books it); a liquidation loses the whole
+ * isolated margin; a take-profit-market fills like a stop (trigger worsened by slippage);
+ * only the 00/08/16 UTC funding schedule is modelled.
  *
  * It rejects what Binance rejects (filters via `validateOrder`, reduce-only, duplicate
  * client ids, leverage, margin), with Binance's codes, so paper results carry over to live.
@@ -140,7 +148,7 @@ export class PaperExchange implements Exchange {
     this.markIntervalMs = options.markIntervalMs ?? 3_600_000;
     this.defaultLeverage = options.defaultLeverage ?? 20;
     this.defaultMinNotionalUsdt = options.defaultMinNotionalUsdt ?? 10;
-    this.orderHistoryLimit = options.orderHistoryLimit ?? 5000;
+    this.orderHistoryLimit = options.orderHistoryLimit ?? 2000;
     this.onEvent = options.onEvent ?? null;
     this.walletBalanceUsdt = options.startingBalanceUsdt ?? 1000;
   }

@@ -35,7 +35,7 @@ export interface PaperExchangeOptions {
   readonly defaultLeverage?: number;
   /** Minimum notional when the symbol's filters do not know one (BLUEPRINT: 10 USDT). */
   readonly defaultMinNotionalUsdt?: number;
-  /** Filled/cancelled orders kept for `fetchOrder` and duplicate-id checks; the oldest go first. Default 5000. */
+  /** Filled/cancelled orders kept for `fetchOrder` and duplicate-id checks; the oldest go first. Default 2000 (bounds the saved state). */
   readonly orderHistoryLimit?: number;
   /**
    * Called synchronously as each event happens inside `onCandle`/`onTicker`. A listener may

@@ -196,6 +196,55 @@ describe('PaperExchange fills', () => {
   });
 });
 
+describe('PaperExchange on live tickers', () => {
+  it('fills a pending market order at the ticker price ± slippage and a stop the price is through at that price', async () => {
+    const { exchange } = syntheticVenue();
+    exchange.onTicker('BTCUSDT', 100, 100.05, T0);
+    await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 1, 'e'), 1);
+    exchange.onTicker('BTCUSDT', 100.2, 100.25, T0 + 2000);
+    expect((await exchange.fetchOrder('BTCUSDT', 'e'))!.averagePrice).toBe(roundPrice(100.2 * 1.0005, 0.1, 'up'));
+    await exchange.placeOrder(stop('sell', 1, 99, 'sl'), 0);
+    exchange.onTicker('BTCUSDT', 99.5, 99.55, T0 + 4000);
+    expect((await exchange.fetchOrder('BTCUSDT', 'sl'))!.status).toBe('new');
+    exchange.onTicker('BTCUSDT', 98.7, 98.75, T0 + 6000);
+    const sl = (await exchange.fetchOrder('BTCUSDT', 'sl'))!;
+    expect(sl.averagePrice).toBe(98.7);
+    expect(sl.updatedAt).toBe(T0 + 6000);
+  });
+
+  it('liquidates on the ticker mark price, not the trade price', async () => {
+    const { exchange } = syntheticVenue();
+    await exchange.setLeverage('BTCUSDT', 50);
+    exchange.onTicker('BTCUSDT', 1000, 1000, T0);
+    await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 1, 'e'), 1);
+    exchange.onTicker('BTCUSDT', 1000, 1000, T0 + 1000);
+    const lp = (await exchange.fetchPositions(1))[0]!.liquidationPrice!;
+    exchange.drainEvents();
+    exchange.onTicker('BTCUSDT', lp - 1, lp + 1, T0 + 2000); // trade below, mark above: no liquidation
+    expect(exchange.drainEvents()).toEqual([]);
+    exchange.onTicker('BTCUSDT', lp + 1, lp - 1, T0 + 3000);
+    const [liquidation] = exchange.drainEvents();
+    expect(liquidation).toMatchObject({ kind: 'liquidation', markPrice: lp - 1 });
+  });
+});
+
+describe('PaperExchange order book keeping', () => {
+  it('keeps open orders and a bounded history of closed ones', async () => {
+    const { exchange, clock } = syntheticVenue({ orderHistoryLimit: 3 });
+    feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
+    for (let i = 0; i < 110; i++) {
+      await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 50, reduceOnly: false, clientOrderId: `o${i}` }, 1);
+      await exchange.cancelOrder('BTCUSDT', `o${i}`, 0);
+    }
+    await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 50, reduceOnly: false, clientOrderId: 'still-open' }, 1);
+    expect((await exchange.fetchOpenOrders()).map((o) => o.clientOrderId)).toEqual(['still-open']);
+    expect(await exchange.fetchOpenOrders('ETHUSDT')).toEqual([]);
+    expect(await exchange.fetchOrder('BTCUSDT', 'o109')).not.toBeNull();
+    expect(await exchange.fetchOrder('BTCUSDT', 'o0')).toBeNull();
+    expect(exchange.toJSON().orders.length).toBeLessThanOrEqual(3 + 100 + 1);
+  });
+});
+
 describe('PaperExchange rejects what Binance rejects', () => {
   async function venueWithPrice(options: Partial<PaperExchangeOptions> = {}): Promise<PaperExchange> {
     const { exchange, clock } = syntheticVenue(options);

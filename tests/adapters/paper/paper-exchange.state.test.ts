@@ -118,7 +118,6 @@ describe('PaperExchange state', () => {
     await exchange.placeOrder(marketOrder('SOLUSDT', 'buy', 1, 'sol-2'), 1);
     const batch = batches('2025-10-10T21:15', '2025-10-10T21:20')[0]!;
     clock.set(batch[0]!.candle.timestamp);
-    exchange.onCandles([]);
     for (const closed of batch) exchange.openCandle(closed);
     await exchange.placeOrder(
       { symbol: 'SOLUSDT', side: 'sell', type: 'stop_market', quantity: 1, stopPrice: roundPrice(exchange.lastPriceOf('SOLUSDT')! * 0.97, 0.001, 'down'), reduceOnly: true, clientOrderId: 'sol-2-sl' },

@@ -1,0 +1,93 @@
+/** Shared setup for tests that drive real ccxt against the fake Binance server. */
+import { ManualClock } from '../../../src/adapters/clock.js';
+import { BinanceExchange } from '../../../src/adapters/binance/exchange.js';
+import { LaneScheduler } from '../../../src/engine/execution/scheduler.js';
+import type { Clock, LogFields, Logger } from '../../../src/engine/ports.js';
+import type { OrderRequest } from '../../../src/engine/types.js';
+import { startFakeBinance, type FakeBinance } from '../../fakes/fake-binance.js';
+
+export interface LogLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields: LogFields | undefined;
+}
+
+/** A logger that keeps its lines for assertions and prints nothing. */
+export function recordingLogger(lines: LogLine[] = []): Logger & { lines: LogLine[] } {
+  const make = (): Logger & { lines: LogLine[] } => ({
+    lines,
+    debug: (message, fields) => void lines.push({ level: 'debug', message, fields }),
+    info: (message, fields) => void lines.push({ level: 'info', message, fields }),
+    warn: (message, fields) => void lines.push({ level: 'warn', message, fields }),
+    error: (message, fields) => void lines.push({ level: 'error', message, fields }),
+    child: () => make(),
+  });
+  return make();
+}
+
+/** ccxt's per-request timeout in these tests: small, so a held request ends quickly. */
+export const TEST_TIMEOUT_MS = 500;
+
+/** A real moment (ccxt signs with Date.now; the fake and the engine use this clock). */
+export const START_MS = Date.UTC(2025, 5, 2, 12, 0, 10);
+
+export interface Rig {
+  readonly fake: FakeBinance;
+  readonly clock: ManualClock;
+  readonly scheduler: LaneScheduler;
+  readonly exchange: BinanceExchange;
+  readonly logger: Logger & { lines: LogLine[] };
+  /** Every URL ccxt fetched, as `METHOD url`. */
+  readonly fetched: string[];
+  close(): Promise<void>;
+}
+
+export async function startRig(options: { clock?: ManualClock } = {}): Promise<Rig> {
+  const clock = options.clock ?? new ManualClock(START_MS);
+  const fake = await startFakeBinance({ now: () => clock.now() });
+  const logger = recordingLogger();
+  const scheduler = new LaneScheduler({ clock: clock as Clock, logger });
+  const fetched: string[] = [];
+  const exchange = new BinanceExchange({
+    apiKey: 'test-api-key',
+    secret: 'test-secret',
+    testnet: false,
+    apiBase: fake.url,
+    scheduler,
+    clock,
+    logger,
+    symbols: ['BTCUSDT', 'ETHUSDT'],
+    timeoutMs: TEST_TIMEOUT_MS,
+    onRequest: (method, url) => fetched.push(`${method} ${url}`),
+  });
+  return {
+    fake,
+    clock,
+    scheduler,
+    exchange,
+    logger,
+    fetched,
+    async close() {
+      scheduler.stop();
+      await fake.close();
+    },
+  };
+}
+
+export function marketBuy(clientOrderId: string, quantity = 0.01): OrderRequest {
+  return { symbol: 'BTCUSDT', side: 'buy', type: 'market', quantity, reduceOnly: false, clientOrderId };
+}
+
+export function stopSell(clientOrderId: string, stopPrice: number, quantity = 0.01): OrderRequest {
+  return { symbol: 'BTCUSDT', side: 'sell', type: 'stop_market', quantity, stopPrice, reduceOnly: true, clientOrderId };
+}
+
+export function takeProfitSell(clientOrderId: string, stopPrice: number, quantity = 0.01): OrderRequest {
+  return { symbol: 'BTCUSDT', side: 'sell', type: 'take_profit_market', quantity, stopPrice, reduceOnly: true, clientOrderId };
+}
+
+/** Requests the fake saw for one route (`POST /fapi/v1/order`). */
+export function requestsTo(fake: FakeBinance, route: string): FakeBinance['requests'] {
+  const [method, path] = route.split(' ');
+  return fake.requests.filter((r) => r.method === method && r.path === path);
+}

@@ -1,0 +1,107 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundledDataDir } from '../../src/adapters/data/index.js';
+import { runBacktest, type BacktestResult } from '../../src/backtest/run-backtest.js';
+import { leverageRaw } from '../../src/engine/pipeline.js';
+import { silentLogger } from '../../src/logger.js';
+import type { TradeRecord } from '../../src/engine/types.js';
+
+const dataDir = bundledDataDir();
+
+/** Every record must satisfy the blueprint's formulas and the "From signal to order" pipeline. */
+function assertPipelineInvariants(t: TradeRecord): void {
+  const sign = t.side === 'long' ? 1 : -1;
+  expect(t.leverageRaw).toBeCloseTo(leverageRaw(t.winProbability, t.confidence), 9);
+  expect(Number.isInteger(t.leverage)).toBe(true);
+  expect(t.leverage).toBeGreaterThanOrEqual(1);
+  if (t.exploration) expect(t.leverage).toBe(1);
+  else expect(t.leverage).toBeLessThanOrEqual(Math.floor(t.leverageRaw + 1e-9));
+  expect(t.notionalUsdt).toBeCloseTo(t.size * t.entryPrice, 9);
+  expect(t.marginUsdt).toBeCloseTo(t.notionalUsdt / t.leverage, 9);
+  expect(t.riskAmountUsdt).toBe(t.marginUsdt);
+  expect(t.plannedRiskUsdt).toBeCloseTo(t.size * Math.abs(t.entryPrice - t.slPrice), 9);
+  const slDistance = sign * (t.entryPrice - t.slPrice);
+  const tpDistance = sign * (t.tpPrice - t.entryPrice);
+  expect(slDistance / t.entryPrice).toBeGreaterThanOrEqual(0.003 - 1e-12);
+  expect(Math.abs(tpDistance - 1.5 * slDistance)).toBeLessThanOrEqual(t.tickSize * 1.0001);
+  expect(t.notionalUsdt).toBeGreaterThanOrEqual(Math.max(10, t.minNotionalUsdt) - 1e-9);
+  // The stop triggers before liquidation, with the 0.5 % buffer.
+  if (t.liquidationPrice > 0) expect(sign * (t.slPrice - t.liquidationPrice)).toBeGreaterThanOrEqual(0.005 * t.entryPrice * 0.999);
+  expect(t.is100PctLoss).toBe(t.pnlUsdt <= -0.99 * t.riskAmountUsdt);
+  expect(t.closedAt).toBeGreaterThanOrEqual(t.openedAt);
+}
+
+describe('backtest on the bundled data', () => {
+  let result: BacktestResult;
+  beforeAll(async () => {
+    result = await runBacktest({ dataDir, symbols: ['BTCUSDT'], strategy: 'rules', equityUsdt: 1000, logger: silentLogger });
+  });
+
+  it('makes at least one trade with the defaults on BTCUSDT', () => {
+    expect(result.trades.length).toBeGreaterThan(0);
+    expect(result.summary.trades).toBe(result.trades.length);
+  });
+
+  it('writes trade records that satisfy the blueprint formulas and the pipeline', () => {
+    for (const trade of result.trades) assertPipelineInvariants(trade);
+  });
+
+  it('adds up the summary from the trades', () => {
+    const pnl = result.trades.reduce((s, t) => s + t.pnlUsdt, 0);
+    const fees = result.trades.reduce((s, t) => s + t.feesUsdt, 0);
+    expect(result.summary.pnlUsdt).toBeCloseTo(pnl, 6);
+    expect(result.summary.feesUsdt).toBeCloseTo(fees, 6);
+    expect(result.summary.winRate).toBeCloseTo(result.trades.filter((t) => t.pnlUsdt > 0).length / result.trades.length, 12);
+    expect(result.summary.from).toBe('2025-08-01T00:00:00.000Z');
+    expect(result.summary.symbols).toEqual(['BTCUSDT']);
+    expect(result.summary.strategy).toBe('rules');
+    for (const key of ['maxDrawdownPct', 'sharpe', 'losses100Pct', 'liquidations', 'exposurePct', 'fundingUsdt'] as const)
+      expect(Number.isFinite(result.summary[key])).toBe(true);
+  });
+
+  it('computes net P&L as price P&L minus fees plus funding', () => {
+    for (const t of result.trades.filter((x) => !x.liquidated)) {
+      const sign = t.side === 'long' ? 1 : -1;
+      expect(t.pnlUsdt).toBeCloseTo(sign * (t.exitPrice - t.entryPrice) * t.size - t.feesUsdt + t.fundingUsdt, 9);
+    }
+  });
+
+  it('is deterministic: the same run gives the same trades', async () => {
+    const again = await runBacktest({ dataDir, symbols: ['BTCUSDT'], strategy: 'rules', equityUsdt: 1000, logger: silentLogger });
+    expect(again.trades).toEqual(result.trades);
+  });
+});
+
+describe('no look-ahead', () => {
+  it('altering future candles cannot change past decisions', async () => {
+    const fromMs = Date.parse('2025-08-01T00:00:00Z');
+    const toMs = Date.parse('2025-09-15T00:00:00Z');
+    const cutMs = Date.parse('2025-09-01T00:00:00Z');
+    const base = await runBacktest({ dataDir, symbols: ['BTCUSDT', 'ETHUSDT'], fromMs, toMs, strategy: 'rules', equityUsdt: 1000, logger: silentLogger });
+    const altered = await runBacktest({
+      dataDir,
+      symbols: ['BTCUSDT', 'ETHUSDT'],
+      fromMs,
+      toMs,
+      strategy: 'rules',
+      equityUsdt: 1000,
+      logger: silentLogger,
+      transformHistory: (history) => {
+        for (const h of history.values()) {
+          // Everything from the cut on is a different market: prices ×1.3, reversed wiggles.
+          h.candles.forEach((c, i) => {
+            if (c.timestamp < cutMs) return;
+            const k = i % 2 === 0 ? 1.3 : 1.25;
+            h.candles[i] = { ...c, open: c.open * k, high: c.high * k * 1.01, low: c.low * k * 0.99, close: c.close * k, volume: c.volume * 3 };
+          });
+        }
+      },
+    });
+    const before = (r: typeof base) => r.decisions.filter((d) => d.openedAt < cutMs);
+    expect(before(base).length).toBeGreaterThan(0);
+    expect(before(altered)).toEqual(before(base));
+    const closedBefore = (r: typeof base) => r.trades.filter((t) => t.closedAt < cutMs);
+    expect(closedBefore(altered)).toEqual(closedBefore(base));
+    // And the future did change something, so the test can fail.
+    expect(altered.decisions).not.toEqual(base.decisions);
+  });
+});
