@@ -16,7 +16,8 @@
  * Defaults: TTL 15 s, renewal every 5 s (`LeaseKeeper`), standby poll every 5 s (`waitForLease`).
  */
 import { randomUUID, createHash } from 'node:crypto';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { createClient } from '@keyv/redis';
 import pg from 'pg';
@@ -195,7 +196,12 @@ export class FileLease implements TraderLease {
   /** Atomic create: write a private file, then hard-link it to the lock path (fails if it exists). */
   private async create(): Promise<boolean> {
     const temp = `${this.lockPath}.${this.token}.tmp`;
-    await writeFile(temp, JSON.stringify(this.content()));
+    try {
+      await mkdir(dirname(this.lockPath), { recursive: true });
+      await writeFile(temp, JSON.stringify(this.content()));
+    } catch (error) {
+      throw new StoreError(`cannot create the lock file ${this.lockPath}: ${describeError(error)}`, { cause: error });
+    }
     try {
       await link(temp, this.lockPath);
       return true;

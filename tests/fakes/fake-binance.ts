@@ -264,11 +264,6 @@ class BinanceReject extends Error {
   }
 }
 
-function decimalsOf(step: string): number {
-  const dot = step.indexOf('.');
-  return dot < 0 ? 0 : step.length - dot - 1;
-}
-
 /** True when `value` is a whole multiple of `step` (within float noise). */
 function onStep(value: number, step: string): boolean {
   const ratio = value / Number(step);
@@ -1091,9 +1086,4 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** Decimals of a step string ("0.001" → 3), for tests that format quantities. */
-export function stepDecimals(step: string): number {
-  return decimalsOf(step);
 }
