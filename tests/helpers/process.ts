@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const tsxCli = join(projectRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const tsxLoader = pathToFileURL(join(projectRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 export interface Spawned {
   readonly child: ChildProcess;
@@ -15,9 +15,12 @@ export interface Spawned {
   waitFor(pattern: RegExp, timeoutMs: number): Promise<void>;
 }
 
-/** Runs a TypeScript entry point of the project through tsx with a clean, explicit env. */
+/**
+ * Runs a TypeScript entry point of the project in ONE node process (`node --import tsx`, as
+ * `npm start` does), so a signal sent to the child reaches the bot itself, with a clean env.
+ */
 export function spawnTs(entry: string, env: Record<string, string>, args: readonly string[] = [], cwd = projectRoot): Spawned {
-  const child = spawn(process.execPath, [tsxCli, join(projectRoot, entry), ...args], {
+  const child = spawn(process.execPath, ['--import', tsxLoader, join(projectRoot, entry), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_NO_WARNINGS: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
