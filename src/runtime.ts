@@ -11,7 +11,6 @@ import { ManualClock, SystemClock } from './adapters/clock.js';
 import { bundledDataDir, loadExchangeRules, loadMarketHistory } from './adapters/data/index.js';
 import { ReplayMarketData } from './adapters/market-data/replay.js';
 import { PaperExchange } from './adapters/paper/paper-exchange.js';
-import { paperVenueFeed } from './adapters/paper/venue-feed.js';
 import type { PaperState } from './adapters/paper/types.js';
 import { redactUrl, type Config } from './config.js';
 import { LeaseKeeper, acquireLease, type TraderLease } from './db/lease.js';
@@ -210,13 +209,14 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
     slippagePct: config.paper.slippagePct,
     fundingRateFallback: config.paper.fundingRateFallback,
     funding,
+    // Kept small: the venue is saved with every engine snapshot.
+    orderHistoryLimit: 500,
   };
   const paper =
     snapshot?.venue !== null && snapshot?.venue !== undefined
       ? PaperExchange.fromJSON(snapshot.venue as PaperState, paperOptions)
       : new PaperExchange({ ...paperOptions, startingBalanceUsdt: config.paper.startingBalanceUsdt });
   const exchange: Exchange = paper;
-  const venue = paperVenueFeed(paper);
   const lastCandleAt: Record<string, number> = { ...(snapshot?.lastCandleAt ?? {}) };
 
   const persist = async (): Promise<void> => {
@@ -302,7 +302,7 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
   let stopping = false;
   const loop = marketData
     .run(async (batch) => {
-      const step = replayStep({ clock: engineClock, venue, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch).then(persist);
+      const step = replayStep({ clock: engineClock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch).then(persist);
       inBatch = step;
       await step;
     })

@@ -8,7 +8,6 @@ import { loadExchangeRules, loadMarketHistory } from '../adapters/data/index.js'
 import type { SymbolHistory } from '../adapters/data/index.js';
 import { ReplayMarketData } from '../adapters/market-data/replay.js';
 import { PaperExchange } from '../adapters/paper/paper-exchange.js';
-import { paperVenueFeed } from '../adapters/paper/venue-feed.js';
 import { MemoryStore } from '../db/memory-store.js';
 import { summarisePerformance, type PerformanceSummary } from '../engine/performance.js';
 import { defaultPipelineConfig, type PipelineConfig } from '../engine/pipeline.js';
@@ -99,7 +98,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.paper ?? {}),
   });
   const marketData = new ReplayMarketData({ data: all, speed: 0 });
-  const venue = paperVenueFeed(paper);
   const store = new MemoryStore();
   const pipeline: PipelineConfig = { ...defaultPipelineConfig, ...(options.pipeline ?? {}) };
   const decisions: BacktestResult['decisions'] = [];
@@ -132,7 +130,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   let done = 0;
   let nextReport = 0;
   await marketData.run(async (batch) => {
-    await replayStep({ clock, venue, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch);
+    await replayStep({ clock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch);
     done += batch.length;
     if (options.onProgress !== undefined && done >= nextReport) {
       options.onProgress(done, total);

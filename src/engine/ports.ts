@@ -7,6 +7,7 @@ import type {
   ExitReason,
   Candle,
   ExchangePosition,
+  ForcedClose,
   FundingPayment,
   LeverageClamp,
   MarkCandle,
@@ -61,6 +62,8 @@ export interface Exchange {
   fetchPositions(priority: Priority): Promise<ExchangePosition[]>;
   fetchBalance(): Promise<Balance>;
   fetchFundingPayments(symbol: string, sinceMs: number): Promise<FundingPayment[]>;
+  /** Positions the exchange closed itself (liquidations) since `sinceMs`. */
+  fetchForcedCloses(symbol: string, sinceMs: number): Promise<ForcedClose[]>;
 }
 
 /** One closed candle of one symbol, with the mark-price candle covering it when known. */

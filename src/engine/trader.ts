@@ -564,17 +564,21 @@ export class Trader {
     let exitPrice: number;
     let exitFee = 0;
     const last = this.lastPrice.get(symbol);
-    const mark = last?.mark ?? last?.price ?? position.entryPrice;
+    const mark = last?.mark ?? position.entryPrice;
+    // None of our orders closed it: the exchange did (liquidation), or someone else did.
+    const forced = filled === null ? (await this.deps.exchange.fetchForcedCloses(symbol, position.openedAt)).at(-1) : undefined;
+    let closedAt = filled?.updatedAt ?? null;
     if (filled !== null) {
       exitReason = exitOrder !== null ? (position.exitReason ?? 'manual') : slOrder !== null ? 'sl' : 'tp';
       exitPrice = filled.averagePrice ?? position.entryPrice;
       exitFee = filled.feeUsdt;
-    } else if (position.liquidationPrice > 0 && sideSign(position.side) * (mark - position.liquidationPrice) <= 0) {
+    } else if (forced !== undefined) {
       exitReason = 'liquidation';
-      exitPrice = position.liquidationPrice;
+      exitPrice = forced.price;
+      closedAt = forced.at;
     } else {
       exitReason = 'external';
-      exitPrice = last?.price ?? position.entryPrice;
+      exitPrice = last?.price ?? mark;
     }
     await Promise.all([
       this.cancelQuietly(symbol, slOrder === null ? position.slClientOrderId : null),
@@ -586,15 +590,16 @@ export class Trader {
     const { notionalUsdt, marginUsdt } = tradeMargins(position.size, position.entryPrice, position.leverage);
     const feesUsdt = position.feesUsdt + exitFee;
     const liquidated = exitReason === 'liquidation';
-    // On liquidation Binance keeps the whole isolated margin (the rest goes to the insurance fund).
-    const pricePnl = liquidated ? -marginUsdt : sideSign(position.side) * (exitPrice - position.entryPrice) * position.size;
+    // On liquidation Binance keeps the whole isolated margin (the rest goes to the insurance fund);
+    // funding was paid into that margin, so it is lost with it.
+    const pricePnl = liquidated ? -(marginUsdt + fundingUsdt) : sideSign(position.side) * (exitPrice - position.entryPrice) * position.size;
     const pnlUsdt = pricePnl - feesUsdt + fundingUsdt;
     const trade: TradeRecord = {
       id: position.entryClientOrderId,
       symbol,
       side: position.side,
       openedAt: position.openedAt,
-      closedAt: filled?.updatedAt ?? now,
+      closedAt: closedAt ?? now,
       entryPrice: position.entryPrice,
       exitPrice,
       size: position.size,

@@ -134,6 +134,17 @@ export interface FundingPayment {
   readonly amountUsdt: number;
 }
 
+/** A position the exchange closed by itself (liquidation, auto-deleverage). */
+export interface ForcedClose {
+  readonly symbol: string;
+  /** Side of the position that was closed. */
+  readonly side: Side;
+  readonly size: number;
+  /** Average fill price of the exchange's closing order. */
+  readonly price: number;
+  readonly at: number;
+}
+
 export interface Ticker {
   readonly symbol: string;
   readonly last: number;

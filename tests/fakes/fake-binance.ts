@@ -239,6 +239,8 @@ function weightOf(route: string, params: Readonly<Record<string, string>>): numb
       return 0;
     case 'GET /fapi/v1/income':
       return 30;
+    case 'GET /fapi/v1/forceOrders':
+      return hasSymbol ? 20 : 50;
     case 'GET /fapi/v2/account':
     case 'GET /fapi/v3/account':
     case 'GET /fapi/v2/balance':
@@ -927,6 +929,9 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       case 'GET /fapi/v2/balance':
       case 'GET /fapi/v3/balance':
         return balancePayload();
+      case 'GET /fapi/v1/forceOrders':
+        // The fake never liquidates.
+        return [];
       case 'GET /fapi/v1/income': {
         const start = Number(p['startTime'] ?? 0);
         const end = Number(p['endTime'] ?? Number.MAX_SAFE_INTEGER);

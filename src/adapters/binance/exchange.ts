@@ -23,6 +23,7 @@ import type { Clock, Exchange, Logger, Priority } from '../../engine/ports.js';
 import type {
   Balance,
   ExchangePosition,
+  ForcedClose,
   FundingPayment,
   LeverageBracket,
   OrderRequest,
@@ -35,6 +36,7 @@ import {
   asRecord,
   num,
   parseAccountBalance,
+  parseForcedCloses,
   parseFundingPayments,
   parseLeverageBrackets,
   parseOrder,
@@ -481,5 +483,14 @@ export class BinanceExchange implements Exchange {
       startTime = last.timestamp + 1;
     }
     return payments;
+  }
+
+  /** GET /fapi/v1/forceOrders (weight 20 with a symbol): liquidations and ADL of our positions. */
+  async fetchForcedCloses(symbol: string, sinceMs: number): Promise<ForcedClose[]> {
+    const params = { symbol, startTime: sinceMs, limit: 100 };
+    const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v1/forceOrders', params }, (e) =>
+      e.fapiPrivateGetForceOrders(params),
+    );
+    return parseForcedCloses(response);
   }
 }

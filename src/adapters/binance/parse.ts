@@ -10,6 +10,7 @@ import type {
   Balance,
   Candle,
   ExchangePosition,
+  ForcedClose,
   FundingPayment,
   LeverageBracket,
   OrderState,
@@ -266,6 +267,25 @@ export function parseFundingPayments(response: unknown): FundingPayment[] {
     out.push({ symbol, timestamp, amountUsdt: amount });
   }
   return out.sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/**
+ * Rows of GET /fapi/v1/forceOrders (the account's liquidation/ADL orders) → forced closes.
+ * The order's side closes the position: a SELL closed a long.
+ */
+export function parseForcedCloses(response: unknown): ForcedClose[] {
+  const out: ForcedClose[] = [];
+  for (const row of asArray(response)) {
+    const raw = asRecord(row);
+    const symbol = str(raw['symbol']);
+    const price = num(raw['avgPrice']) ?? num(raw['price']);
+    const size = num(raw['executedQty']) ?? num(raw['origQty']);
+    const at = num(raw['updateTime']) ?? num(raw['time']);
+    const side = str(raw['side']);
+    if (symbol === null || price === null || size === null || at === null || size <= 0) continue;
+    out.push({ symbol, side: side === 'SELL' ? 'long' : 'short', size, price, at });
+  }
+  return out.sort((a, b) => a.at - b.at);
 }
 
 /** A kline row with its close time (ms, inclusive: openTime + interval - 1). */

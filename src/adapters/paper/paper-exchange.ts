@@ -32,6 +32,7 @@ import type {
   Balance,
   ExchangePosition,
   FundingEvent,
+  ForcedClose,
   FundingPayment,
   OrderRequest,
   OrderSide,
@@ -99,6 +100,9 @@ interface Trigger {
   readonly level: number;
 }
 
+/** Events kept for `drainEvents` when nobody drains them; the oldest go first. */
+const MAX_UNDRAINED_EVENTS = 200;
+
 export class PaperExchange implements Exchange {
   readonly kind = 'paper' as const;
 
@@ -126,6 +130,7 @@ export class PaperExchange implements Exchange {
   /** The open subset of `orders`, same keys, placement order. */
   private readonly openOrders = new Map<string, PaperOrderRecord>();
   private fundingPayments: FundingPayment[] = [];
+  private forcedCloses: ForcedClose[] = [];
   private readonly markets = new Map<string, PaperMarketState>();
   private events: PaperEvent[] = [];
   private totals: MutableTotals = emptyTotals();
@@ -237,6 +242,10 @@ export class PaperExchange implements Exchange {
   /** Payments at or after `sinceMs`, oldest first (Binance income history, FUNDING_FEE). */
   async fetchFundingPayments(symbol: string, sinceMs: number): Promise<FundingPayment[]> {
     return this.fundingPayments.filter((p) => p.symbol === symbol && p.timestamp >= sinceMs);
+  }
+
+  async fetchForcedCloses(symbol: string, sinceMs: number): Promise<ForcedClose[]> {
+    return this.forcedCloses.filter((c) => c.symbol === symbol && c.at >= sinceMs);
   }
 
   // ─── Synchronous order entry (also for `onEvent` listeners) ──────────────────
@@ -516,6 +525,7 @@ export class PaperExchange implements Exchange {
       positions: [...this.positions.values()].map((p): PaperPositionState => ({ ...p })),
       orders: [...this.orders.values()],
       fundingPayments: this.fundingPayments,
+      forcedCloses: this.forcedCloses,
       markets: Object.fromEntries(this.markets),
       events: this.events,
       totals: this.totals,
@@ -542,6 +552,7 @@ export class PaperExchange implements Exchange {
       if (isOpen(record.state.status)) this.openOrders.set(key, record);
     }
     this.fundingPayments = [...copy.fundingPayments];
+    this.forcedCloses = [...(copy.forcedCloses ?? [])];
     this.markets.clear();
     for (const [symbol, market] of Object.entries(copy.markets)) this.markets.set(symbol, market);
     this.events = [...copy.events];
@@ -800,6 +811,7 @@ export class PaperExchange implements Exchange {
     this.positions.delete(position.symbol);
     this.totals.liquidations += 1;
     this.totals.liquidationLossUsdt += lossUsdt;
+    this.forcedCloses.push({ symbol: position.symbol, side: position.side, size: position.size, price: liquidationPrice, at: atMs });
     this.logger.warn('paper liquidation', {
       symbol: position.symbol,
       side: position.side,
@@ -905,6 +917,9 @@ export class PaperExchange implements Exchange {
   }
 
   private emit(event: PaperEvent): void {
+    // Bounded: a caller that never drains (the engine reads the same facts through the
+    // Exchange port) must not grow memory or the saved state without end.
+    if (this.events.length >= MAX_UNDRAINED_EVENTS) this.events.splice(0, this.events.length - MAX_UNDRAINED_EVENTS + 1);
     this.events.push(event);
     if (this.onEvent === null) return;
     try {

@@ -6,6 +6,7 @@ import type { Clock, Logger } from '../../engine/ports.js';
 import type {
   ExchangePosition,
   FundingEvent,
+  ForcedClose,
   FundingPayment,
   OrderState,
   Side,
@@ -129,6 +130,8 @@ export interface PaperState {
   /** Open orders and retained history, in placement order. */
   readonly orders: readonly PaperOrderRecord[];
   readonly fundingPayments: readonly FundingPayment[];
+  /** Liquidations, for `fetchForcedCloses` (absent in states saved before it existed). */
+  readonly forcedCloses?: readonly ForcedClose[];
   readonly markets: Readonly<Record<string, PaperMarketState>>;
   /** Events not yet drained. */
   readonly events: readonly PaperEvent[];
