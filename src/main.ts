@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   let stopping: Promise<void> | null = null;
   const shutdown = (signal: string, exitCode: number): Promise<void> => {
     if (stopping !== null) return stopping;
-    log.info(`${signal} received: shutting down (no new entries, in-flight orders finish, state flushed)`);
+    log.info(`${signal}: shutting down (no new entries, in-flight orders finish, state flushed)`);
     stopping = (async () => {
       const forced = setTimeout(() => {
         log.error('shutdown took longer than 20 s; exiting anyway (positions stay protected by exchange-side stops)');
@@ -59,7 +59,12 @@ async function main(): Promise<void> {
 
   bot = await startBot(config, logger);
   // The replay may end (all data played): stay up, as a worker should, until told to stop.
-  void bot.finished.then((why) => log.info(why));
+  // A failure to trade (corrupt store, lease lost, exchange refusing the keys) exits non-zero
+  // so the platform restarts it and the operator sees it.
+  void bot.finished.then((finished) => {
+    if (finished.exitCode === null) log.info(finished.reason);
+    else void shutdown(finished.reason, finished.exitCode);
+  });
 }
 
 main().catch((error: unknown) => {

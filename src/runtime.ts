@@ -1,14 +1,21 @@
 /**
  * Builds and runs the bot from a validated Config: the composition root's body
- * (ARCHITECTURE "src/main.ts … the only place that wires concrete classes together";
- * main.ts owns the process, this file the wiring).
+ * (ARCHITECTURE: `src/main.ts` owns the process, this file wires the concrete classes).
  *
- * Paper trading on replay data (the embedded default), paper on live public data, or
- * live trading on Binance. State goes to the store (STORE_URL) and is reconciled with the
- * exchange at start; one trader per account holds the store's lease.
+ * Three compositions, one engine:
+ *   paper + replay        PaperExchange on bundled/given data, ManualClock = market time,
+ *                         the controller evaluates at every candle close (replay-loop.ts)
+ *   paper + live data     PaperExchange fed with live Binance tickers, LiveMarketData (lane 3),
+ *                         the controller ticks every POSITION_CHECK_INTERVAL_MS on the wall clock
+ *   live                  BinanceExchange (ccxt, lazily loaded) through the execution lanes
+ * State goes to the store (STORE_URL), is reconciled with the exchange at start, and one
+ * trader per account holds the store's lease (a second instance stands by).
  */
 import { ManualClock, SystemClock } from './adapters/clock.js';
 import { bundledDataDir, loadExchangeRules, loadMarketHistory } from './adapters/data/index.js';
+import type { SymbolHistory } from './adapters/data/index.js';
+import { BinanceExchange } from './adapters/binance/exchange.js';
+import { LiveMarketData } from './adapters/market-data/live.js';
 import { ReplayMarketData } from './adapters/market-data/replay.js';
 import { PaperExchange } from './adapters/paper/paper-exchange.js';
 import type { PaperState } from './adapters/paper/types.js';
@@ -16,6 +23,7 @@ import { redactUrl, type Config } from './config.js';
 import { LeaseKeeper, acquireLease, type TraderLease } from './db/lease.js';
 import { openStore } from './db/store.js';
 import { Control } from './engine/control.js';
+import { LaneScheduler } from './engine/execution/scheduler.js';
 import { FEATURE_WARMUP_CANDLES } from './engine/features.js';
 import { defaultPipelineConfig, type PipelineConfig } from './engine/pipeline.js';
 import type { Clock, EngineSnapshot, Exchange, Logger, MarketData, Store } from './engine/ports.js';
@@ -23,14 +31,20 @@ import { PositionController } from './engine/position-controller.js';
 import { replayStep } from './engine/replay-loop.js';
 import { Trader, type TraderConfig, type TraderEvent } from './engine/trader.js';
 import type { FundingEvent, SymbolRules } from './engine/types.js';
-import { ConfigError, describeError } from './errors.js';
+import { describeError } from './errors.js';
 
 const CANDLE_MS = 5 * 60_000;
 
+/** How trading ended by itself: `exitCode` null means "stay up" (e.g. the replay data ended). */
+export interface Finished {
+  readonly reason: string;
+  readonly exitCode: number | null;
+}
+
 export interface RunningBot {
+  /** The Control facade once trading runs (null while standing by for the lease). */
   readonly control: Control | null;
-  /** Resolves with a one-line reason when trading stops by itself (replay data ended, lease lost). */
-  readonly finished: Promise<string>;
+  readonly finished: Promise<Finished>;
   stop(reason: string): Promise<void>;
 }
 
@@ -64,7 +78,8 @@ export function traderConfigFrom(config: Config): TraderConfig {
   };
 }
 
-function describeEvent(event: TraderEvent): string | null {
+/** One readable line per entry and exit (the operator's trade log). */
+export function describeEvent(event: TraderEvent): string | null {
   switch (event.kind) {
     case 'entry': {
       const p = event.position;
@@ -75,157 +90,191 @@ function describeEvent(event: TraderEvent): string | null {
       return `EXIT  ${t.side.toUpperCase()} ${t.symbol} @ ${t.exitPrice} (${t.exitReason}) · P&L ${t.pnlUsdt >= 0 ? '+' : ''}${t.pnlUsdt.toFixed(2)} USDT · fees ${t.feesUsdt.toFixed(2)} · funding ${t.fundingUsdt.toFixed(2)}${t.liquidated ? ' · LIQUIDATED' : ''}`;
     }
     case 'warning':
-      return null;
     case 'refused':
       return null;
   }
 }
 
-/** Starts the bot; resolves once it trades (or stands by for the lease). */
+type Source = 'replay' | 'live';
+
+/** Starts the bot; resolves once it trades or stands by for the lease. */
 export async function startBot(config: Config, logger: Logger): Promise<RunningBot> {
   const log = logger.child('main');
   const wallClock = new SystemClock();
-  if (config.tradingMode === 'live') {
-    // The live Binance adapter exists (src/adapters/binance) but the live composition is not
-    // wired yet: refuse clearly rather than pretend (README "Status").
-    throw new ConfigError([
-      {
-        variable: 'TRADING_MODE',
-        problem: '"live" is not available in this version yet (paper trading only)',
-        expected: 'paper',
-      },
-    ]);
-  }
+  // One scheduler owns every Binance request of this process (market data and orders).
+  const scheduler = new LaneScheduler({ clock: wallClock, logger });
 
   // ── market data source ─────────────────────────────────────────────────
-  let source: 'replay' | 'live' = config.marketData === 'live' ? 'live' : 'replay';
-  let fallbackBanner = false;
-  if (config.marketData === 'auto') {
-    const reachable = await probeLiveMarketData(config, logger).catch(() => false);
+  let source: Source = config.marketData === 'replay' ? 'replay' : 'live';
+  let fallback = false;
+  if (config.tradingMode === 'paper' && config.marketData === 'auto') {
+    const reachable = await LiveMarketData.probe({
+      apiBase: config.exchange.apiBase,
+      testnet: config.exchange.testnet,
+      timeoutMs: 3000,
+      logger,
+      scheduler,
+    }).catch(() => false);
     source = reachable ? 'live' : 'replay';
-    fallbackBanner = !reachable;
-  }
-  if (source === 'live') {
-    throw new ConfigError([
-      {
-        variable: 'MARKET_DATA',
-        problem: '"live" market data is not wired into paper trading in this version yet',
-        expected: 'replay (or auto, which falls back to replay)',
-      },
-    ]);
+    fallback = !reachable;
   }
 
-  // ── data (candles validated first), rules ─────────────────────────────
+  // ── data (candle files validated first) and exchange rules ─────────────
   const dataDir = config.dataDir ?? bundledDataDir();
-  const history = await loadMarketHistory(dataDir, config.symbols);
-  for (const h of history.values()) for (const warning of h.warnings) log.warn(warning);
-  const rules: Map<string, SymbolRules> = loadExchangeRules(dataDir, config.symbols);
-  const first = Math.min(...[...history.values()].map((h) => h.candles[0]?.timestamp ?? Infinity));
-  const last = Math.max(...[...history.values()].map((h) => h.candles.at(-1)?.timestamp ?? -Infinity));
+  let history: Map<string, SymbolHistory> | null = null;
+  if (source === 'replay') {
+    history = await loadMarketHistory(dataDir, config.symbols);
+    for (const h of history.values()) for (const warning of h.warnings) log.warn(warning);
+  }
+  // Paper trading uses the data's filters and brackets (labelled so in its PROVENANCE);
+  // live trading reads the exchange's own at start (and daily).
+  const fileRules = config.tradingMode === 'paper' ? loadExchangeRules(dataDir, config.symbols) : null;
 
+  const span =
+    history === null
+      ? 'live Binance USDT-M public data'
+      : (() => {
+          const all = [...history.values()];
+          const first = Math.min(...all.map((h) => h.candles[0]?.timestamp ?? Infinity));
+          const last = Math.max(...all.map((h) => h.candles.at(-1)?.timestamp ?? -Infinity));
+          return `${new Date(first).toISOString()} → ${new Date(last + CANDLE_MS).toISOString()} at ${config.replaySpeed === 0 ? 'full' : `${config.replaySpeed}×`} speed`;
+        })();
   const banner = [
     '════════════════════════════════════════════════════════════',
-    ` SelfLearningTrader · trading mode: ${config.tradingMode.toUpperCase()}`,
-    ` market data: ${source}${fallbackBanner ? ' (FALLBACK: live Binance data unreachable, replaying bundled data)' : ''} · ${dataDir}`,
-    ` replay span: ${new Date(first).toISOString()} → ${new Date(last + CANDLE_MS).toISOString()} at ${config.replaySpeed === 0 ? 'full' : `${config.replaySpeed}×`} speed`,
+    ` SelfLearningTrader · trading mode: ${config.tradingMode.toUpperCase()}${config.tradingMode === 'live' ? (config.exchange.testnet ? ' (Binance demo trading)' : ' (REAL ORDERS)') : ''}`,
+    ` market data: ${source}${fallback ? ' (FALLBACK: live Binance data unreachable, replaying bundled data)' : ''}${source === 'replay' ? ` · ${dataDir}` : ''}`,
+    ` ${source === 'replay' ? 'replay span' : 'source'}: ${span}`,
     ` symbols: ${config.symbols.join(', ')} · strategy: ${config.strategyMode} · store: ${redactUrl(config.storeUrl)}`,
     ` control: ${config.discord.token === null ? 'console (no DISCORD_TOKEN)' : 'Discord'}`,
     '════════════════════════════════════════════════════════════',
   ];
-  for (const line of banner) (fallbackBanner ? log.warn : log.info).call(log, line);
+  const loud = fallback || config.tradingMode === 'live';
+  for (const line of banner) (loud ? log.warn : log.info).call(log, line);
 
   // ── store and lease ────────────────────────────────────────────────────
   const store = await openStore(config.storeUrl, { logger, clock: wallClock });
   const abort = new AbortController();
-  let finish: (why: string) => void = () => undefined;
-  const finished = new Promise<string>((resolve) => (finish = resolve));
+  let finish: (finished: Finished) => void = () => undefined;
+  const finished = new Promise<Finished>((resolve) => (finish = resolve));
   let stopRequested = false;
-  const leasePromise = acquireLease(config.storeUrl, { logger, clock: wallClock, ttlMs: config.leaseTtlMs, signal: abort.signal });
-
-  let running: { stop: () => Promise<void>; control: Control } | null = null;
-  const bot: { control: Control | null } = { control: null };
+  let running: RunningTrading | null = null;
   const started = (async () => {
-    const lease = await leasePromise;
+    const lease = await acquireLease(config.storeUrl, { logger, clock: wallClock, ttlMs: config.leaseTtlMs, signal: abort.signal });
     if (lease === null) return;
     if (stopRequested) {
       await lease.release();
       return;
     }
-    running = await startTrading({ config, logger, store, history, rules, lease, wallClock, finish });
-    bot.control = running.control;
+    running = await startTrading({ config, logger, store, history, fileRules, source, fallback, lease, wallClock, scheduler, finish });
   })().catch((error: unknown) => {
-    log.error('trading could not start', { error: describeError(error) });
-    finish(`trading stopped: ${describeError(error)}`);
+    log.error(`trading could not start: ${describeError(error)}`);
+    finish({ reason: `trading could not start: ${describeError(error)}`, exitCode: 1 });
   });
 
   return {
     get control() {
-      return bot.control;
+      return (running as RunningTrading | null)?.control ?? null;
     },
     finished,
     async stop(reason: string) {
       stopRequested = true;
       abort.abort();
       await Promise.race([started, wallClock.sleep(5000)]);
-      const current: { stop: () => Promise<void> } | null = running;
+      const current = running as RunningTrading | null;
       if (current !== null) await current.stop();
+      scheduler.stop(`shutdown (${reason})`);
       await store.close();
       log.info(`bot stopped (${reason})`);
     },
   };
 }
 
-async function probeLiveMarketData(config: Config, logger: Logger): Promise<boolean> {
-  void config;
-  void logger;
-  // Live public market data is not wired yet (see startBot): auto always falls back to replay.
-  return false;
+interface RunningTrading {
+  readonly control: Control;
+  stop(): Promise<void>;
 }
 
 interface TradingDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly store: Store;
-  readonly history: Awaited<ReturnType<typeof loadMarketHistory>>;
-  readonly rules: Map<string, SymbolRules>;
+  readonly history: Map<string, SymbolHistory> | null;
+  readonly fileRules: Map<string, SymbolRules> | null;
+  readonly source: Source;
+  readonly fallback: boolean;
   readonly lease: TraderLease;
   readonly wallClock: Clock;
-  readonly finish: (why: string) => void;
+  readonly scheduler: LaneScheduler;
+  readonly finish: (finished: Finished) => void;
 }
 
-async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<void>; control: Control }> {
-  const { config, logger, store, history, rules, wallClock } = deps;
+async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
+  const { config, logger, store, history, wallClock, scheduler, source } = deps;
   const log = logger.child('main');
   const snapshot = await store.loadSnapshot();
-  const engineClock = new ManualClock(snapshot?.savedAt ?? 0);
-  const funding = new Map<string, readonly FundingEvent[]>();
-  for (const h of history.values()) if (h.funding !== null) funding.set(h.symbol, h.funding);
-  const paperOptions = {
-    rules,
-    clock: engineClock,
-    logger,
-    takerFeeRate: config.paper.takerFeeRate,
-    makerFeeRate: config.paper.makerFeeRate,
-    slippagePct: config.paper.slippagePct,
-    fundingRateFallback: config.paper.fundingRateFallback,
-    funding,
-    // Kept small: the venue is saved with every engine snapshot.
-    orderHistoryLimit: 500,
-  };
-  const paper =
-    snapshot?.venue !== null && snapshot?.venue !== undefined
-      ? PaperExchange.fromJSON(snapshot.venue as PaperState, paperOptions)
-      : new PaperExchange({ ...paperOptions, startingBalanceUsdt: config.paper.startingBalanceUsdt });
-  const exchange: Exchange = paper;
+  // Replay runs on market time (set at each candle); live data on the wall clock.
+  const manualClock = source === 'replay' ? new ManualClock(snapshot?.savedAt ?? 0) : null;
+  const engineClock: Clock = manualClock ?? wallClock;
+
+  // ── the venue ──────────────────────────────────────────────────────────
+  let paper: PaperExchange | null = null;
+  let exchange: Exchange;
+  let rules: Map<string, SymbolRules>;
+  if (config.tradingMode === 'paper') {
+    rules = deps.fileRules ?? new Map();
+    const funding = new Map<string, readonly FundingEvent[]>();
+    if (history !== null) for (const h of history.values()) if (h.funding !== null) funding.set(h.symbol, h.funding);
+    const paperOptions = {
+      rules,
+      clock: engineClock,
+      logger,
+      takerFeeRate: config.paper.takerFeeRate,
+      makerFeeRate: config.paper.makerFeeRate,
+      slippagePct: config.paper.slippagePct,
+      fundingRateFallback: config.paper.fundingRateFallback,
+      funding,
+      // Kept small: the venue is saved with every engine snapshot.
+      orderHistoryLimit: 500,
+    };
+    paper =
+      snapshot?.venue !== null && snapshot?.venue !== undefined
+        ? PaperExchange.fromJSON(snapshot.venue as PaperState, paperOptions)
+        : new PaperExchange({ ...paperOptions, startingBalanceUsdt: config.paper.startingBalanceUsdt });
+    exchange = paper;
+  } else {
+    const binance = new BinanceExchange({
+      apiKey: config.exchange.apiKey ?? '',
+      secret: config.exchange.apiSecret ?? '',
+      testnet: config.exchange.testnet,
+      apiBase: config.exchange.apiBase,
+      scheduler,
+      clock: wallClock,
+      logger,
+      symbols: config.symbols,
+    });
+    rules = await binance.loadRules(config.symbols);
+    for (const symbol of config.symbols) {
+      if (!rules.has(symbol)) throw new Error(`${symbol} is not a tradable USDT-M perpetual on this exchange`);
+      try {
+        await binance.setIsolatedMargin(symbol);
+      } catch (error) {
+        // Binance refuses (-4048) while a position is open in cross margin: manage it as it is.
+        log.warn(`could not set isolated margin on ${symbol} (${describeError(error)}); an open position keeps its margin type`);
+      }
+    }
+    exchange = binance;
+  }
+  const venue = paper;
   const lastCandleAt: Record<string, number> = { ...(snapshot?.lastCandleAt ?? {}) };
 
+  // ── the engine ─────────────────────────────────────────────────────────
   const persist = async (): Promise<void> => {
     const doc: EngineSnapshot = {
       version: 1,
       savedAt: engineClock.now(),
       ...trader.exportState(),
       lastCandleAt: { ...lastCandleAt },
-      venue: paper.toJSON(),
+      venue: venue?.toJSON() ?? null,
     };
     await store.saveSnapshot(doc);
   };
@@ -253,33 +302,55 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
   const controller = new PositionController({ trader, exchange, clock: engineClock, logger, intervalMs: config.positionCheckIntervalMs });
   await trader.reconcile();
 
-  const warmedUntil: Record<string, number> = {};
-  const replayData = [...history.values()];
-  const makeReplay = (startAfter: Record<string, number>): ReplayMarketData =>
-    new ReplayMarketData({ data: replayData, speed: config.replaySpeed, clock: wallClock, startAfter });
-  let marketData: MarketData & { stop(): void } = makeReplay(lastCandleAt);
-  // Warm the signal generators (no decisions): on a fresh start with the data's first
-  // candles, which the replay then skips; on a resume with the candles before the resume point.
-  for (const symbol of config.symbols) {
-    const resumeAfter = lastCandleAt[symbol];
-    if (resumeAfter !== undefined) {
-      trader.warmUp(symbol, await marketData.history(symbol, FEATURE_WARMUP_CANDLES + 10, resumeAfter + 1));
-      continue;
+  // ── market data and warm-up ────────────────────────────────────────────
+  let marketData: MarketData;
+  if (history !== null) {
+    const replayData = [...history.values()];
+    const warmedUntil: Record<string, number> = {};
+    for (const symbol of config.symbols) {
+      const resumeAfter = lastCandleAt[symbol];
+      const candles = history.get(symbol)?.candles ?? [];
+      if (resumeAfter !== undefined) {
+        // Resume: warm on the candles before the resume point.
+        const end = candles.findIndex((c) => c.timestamp > resumeAfter);
+        const stop = end === -1 ? candles.length : end;
+        trader.warmUp(symbol, candles.slice(Math.max(0, stop - FEATURE_WARMUP_CANDLES - 10), stop));
+        continue;
+      }
+      // Fresh start: warm on the data's first candles, which the replay then skips.
+      const warmUp = candles.slice(0, FEATURE_WARMUP_CANDLES);
+      trader.warmUp(symbol, warmUp);
+      const lastWarm = warmUp.at(-1);
+      if (lastWarm !== undefined) warmedUntil[symbol] = lastWarm.timestamp;
     }
-    const warmUp = history.get(symbol)?.candles.slice(0, FEATURE_WARMUP_CANDLES) ?? [];
-    trader.warmUp(symbol, warmUp);
-    const lastWarm = warmUp.at(-1);
-    if (lastWarm !== undefined) warmedUntil[symbol] = lastWarm.timestamp;
+    marketData = new ReplayMarketData({ data: replayData, speed: config.replaySpeed, clock: wallClock, startAfter: { ...warmedUntil, ...lastCandleAt } });
+  } else {
+    marketData = new LiveMarketData({ symbols: config.symbols, scheduler, clock: wallClock, logger, apiBase: config.exchange.apiBase, testnet: config.exchange.testnet });
+    for (const symbol of config.symbols) trader.warmUp(symbol, await marketData.history(symbol, FEATURE_WARMUP_CANDLES + 10, wallClock.now()));
   }
 
-  if (Object.keys(warmedUntil).length > 0) marketData = makeReplay({ ...warmedUntil, ...lastCandleAt });
+  // ── paper on live data: the venue follows the live tickers ─────────────
+  let cancelFeed: (() => void) | null = null;
+  if (paper !== null && source === 'live') {
+    const feedPaper = (): void => {
+      for (const symbol of config.symbols) {
+        const ticker = marketData.lastTicker(symbol);
+        if (ticker !== null) paper.onTicker(symbol, ticker.last, ticker.mark, Math.max(ticker.timestamp, wallClock.now()));
+      }
+      cancelFeed = wallClock.setTimer(1000, feedPaper);
+    };
+    feedPaper();
+  }
 
+  // ── lease keeping, control ─────────────────────────────────────────────
   const keeper = new LeaseKeeper(deps.lease, {
     clock: wallClock,
     logger,
     onLost: (reason) => {
       log.error(`lease lost (${reason}): stopping trading now; another instance may take over`);
       marketData.stop();
+      void controller.stop();
+      deps.finish({ reason: `lease lost: ${reason}`, exitCode: 1 });
     },
   });
   keeper.start();
@@ -290,29 +361,35 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
     store,
     clock: engineClock,
     tradingMode: config.tradingMode,
-    marketData: config.marketData === 'auto' ? 'replay (fallback)' : 'replay',
+    marketData: deps.fallback ? 'replay (fallback)' : source,
     symbols: config.symbols,
     controllerStats: () => controller.stats(),
+    schedulerStats: config.tradingMode === 'live' || source === 'live' ? () => scheduler.stats() : () => null,
     persist,
     tickNow: () => controller.tick(),
     startedAt: wallClock.now(),
   });
 
+  // ── the loop ───────────────────────────────────────────────────────────
   let inBatch: Promise<void> = Promise.resolve();
   let stopping = false;
+  if (source === 'live') controller.start();
   const loop = marketData
     .run(async (batch) => {
-      const step = replayStep({ clock: engineClock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch).then(persist);
-      inBatch = step;
-      await step;
+      const step =
+        manualClock !== null && paper !== null
+          ? replayStep({ clock: manualClock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch)
+          : trader.onCandles(batch);
+      inBatch = step.then(persist);
+      await inBatch;
     })
     .then(
       () => {
-        if (!stopping) deps.finish('replay finished: all the data was played; open positions stay as they are. Ctrl-C to exit.');
+        if (!stopping) deps.finish({ reason: 'replay finished: all the data was played; open positions stay as they are. Ctrl-C to exit.', exitCode: null });
       },
       (error: unknown) => {
-        log.error('trading loop stopped', { error: describeError(error) });
-        deps.finish(`trading loop stopped: ${describeError(error)}`);
+        log.error(`trading loop stopped: ${describeError(error)}`);
+        deps.finish({ reason: `trading loop stopped: ${describeError(error)}`, exitCode: 1 });
       },
     );
 
@@ -320,7 +397,11 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
     control,
     stop: async () => {
       stopping = true;
+      // No new entries; let the batch and order calls in flight finish.
+      const pausedBefore = trader.engineState().paused;
+      trader.setPaused(true);
       marketData.stop();
+      (cancelFeed as (() => void) | null)?.();
       await inBatch.catch(() => undefined);
       await loop;
       if (config.closeOnShutdown) {
@@ -328,6 +409,8 @@ async function startTrading(deps: TradingDeps): Promise<{ stop: () => Promise<vo
         await controller.tick();
       }
       await controller.stop();
+      // The pause was only for the shutdown: the stored state keeps the operator's choice.
+      trader.setPaused(pausedBefore);
       await persist();
       keeper.stop();
       await deps.lease.release();

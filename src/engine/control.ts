@@ -3,6 +3,7 @@
  * transport-free (freqtrade's RPC core). Discord and the console render its results;
  * tests drive it directly. Every control action is written to the audit log.
  */
+import type { SchedulerStats } from './execution/types.js';
 import type { ControllerStats } from './position-controller.js';
 import type { AuditEntry, Clock, EngineState, Exchange, ManagedPosition, Store } from './ports.js';
 import type { Trader } from './trader.js';
@@ -45,6 +46,8 @@ export interface ControlDeps {
   readonly marketData: StatusReport['marketData'];
   readonly symbols: readonly string[];
   readonly controllerStats: () => ControllerStats | null;
+  /** Execution lanes, budget and breaker (null when no exchange requests are made: paper on replay). */
+  readonly schedulerStats?: () => SchedulerStats | null;
   /** Persists the engine state after a change (paused, mode). */
   readonly persist: (reason: string) => Promise<void>;
   /** Runs the position controller now, so a close goes out without waiting for the next tick. */
@@ -81,6 +84,15 @@ export class Control {
       availableBalanceUsdt,
       controller: this.deps.controllerStats(),
       startedAt: this.deps.startedAt,
+    };
+  }
+
+  /** For /health: the position loop, and the lanes (queue depth, waits, used weight, orders, breaker, last 429/418). */
+  health(): { controller: ControllerStats | null; lanes: SchedulerStats | null; uptimeMs: number } {
+    return {
+      controller: this.deps.controllerStats(),
+      lanes: this.deps.schedulerStats?.() ?? null,
+      uptimeMs: this.deps.clock.now() - this.deps.startedAt,
     };
   }
 

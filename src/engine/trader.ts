@@ -550,7 +550,10 @@ export class Trader {
   private async filledOrder(symbol: string, id: string | null): Promise<OrderState | null> {
     if (id === null) return null;
     const order = await this.deps.exchange.fetchOrder(symbol, id);
-    return order !== null && order.filledQuantity > 0 && order.averagePrice !== null ? order : null;
+    if (order === null || order.filledQuantity <= 0) return null;
+    // A triggered stop whose payload has no average price: its trigger is the best estimate.
+    const averagePrice = order.averagePrice ?? order.stopPrice ?? order.price;
+    return averagePrice === null ? null : { ...order, averagePrice };
   }
 
   /** The position is gone on the exchange: find out how it ended and record the trade once. */

@@ -180,7 +180,8 @@ export function parseOrder(raw: Raw, nowMs: number): OrderState {
   const quantity = num(raw['origQty']) ?? num(raw['quantity']) ?? 0;
   const status = parseOrderStatus(raw);
   const filledQuantity = num(raw['executedQty']) ?? (isAlgoPayload(raw) && status === 'filled' ? quantity : 0);
-  const averagePrice = positive(raw['avgPrice']);
+  // Algo (conditional) orders report the triggered order's price as `actualPrice` on some paths.
+  const averagePrice = positive(raw['avgPrice']) ?? positive(raw['actualPrice']);
   const createdAt = num(raw['time']) ?? num(raw['createTime']) ?? num(raw['updateTime']) ?? num(raw['transactTime']) ?? nowMs;
   const updatedAt = num(raw['updateTime']) ?? num(raw['transactTime']) ?? createdAt;
   const side = (str(raw['side']) ?? 'BUY').toUpperCase() === 'SELL' ? 'sell' : 'buy';

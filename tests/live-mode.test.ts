@@ -1,0 +1,89 @@
+/**
+ * TRADING_MODE=live end to end: the bot process, real ccxt, a local fake Binance on
+ * 127.0.0.1 (EXCHANGE_API_BASE). An unknown position is adopted and protected by a
+ * reduce-only stop on the exchange; the position loop reads positions once per tick; every
+ * request stays under Binance's futures paths; a restart resumes without a second stop.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeBinance, type FakeBinance } from './fakes/fake-binance.js';
+import { spawnTs, type Spawned } from './helpers/process.js';
+
+let fake: FakeBinance | null = null;
+const running: Spawned[] = [];
+afterEach(async () => {
+  for (const run of running.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  await fake?.close();
+  fake = null;
+});
+
+function startBot(dir: string, url: string): Spawned {
+  const run = spawnTs(
+    'src/main.ts',
+    {
+      TRADING_MODE: 'live',
+      BINANCE_API_KEY: 'test-key-not-real',
+      BINANCE_API_SECRET: 'test-secret-not-real',
+      CONFIRM_LIVE_TRADING: 'yes',
+      EXCHANGE_API_BASE: url,
+      SYMBOLS: 'BTCUSDT',
+      STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
+      POSITION_CHECK_INTERVAL_MS: '500',
+      UNKNOWN_POSITIONS: 'adopt',
+      LOG_LEVEL: 'info',
+    },
+    [],
+    dir,
+  );
+  run.child.stdin?.end();
+  running.push(run);
+  return run;
+}
+
+describe('live trading against a fake Binance', () => {
+  it('adopts an unknown position with an exchange-side stop, polls positions once per tick, resumes after a restart', async () => {
+    fake = await startFakeBinance({ prices: { BTCUSDT: 60_000, ETHUSDT: 3_000 } });
+    fake.state.positions.set('BTCUSDT', { symbol: 'BTCUSDT', amount: 0.01, entryPrice: 60_000, updateTime: Date.now() });
+    const dir = mkdtempSync(join(tmpdir(), 'live-'));
+
+    const first = startBot(dir, fake.url);
+    await first.waitFor(/Reconciled with the exchange/, 60_000);
+    expect(first.stdout).toMatch(/1 unknown position\(s\) adopted with a protective stop \(BTCUSDT\)/);
+    expect(first.stdout).toContain('REAL ORDERS');
+    const stops = fake.state.algoOrders.filter((o) => o.symbol === 'BTCUSDT' && o.algoStatus === 'NEW');
+    expect(stops).toHaveLength(1);
+    expect(stops[0]!.reduceOnly).toBe(true);
+    expect(stops[0]!.side).toBe('SELL');
+    expect(stops[0]!.triggerPrice).toBeLessThan(60_000);
+    expect(first.stdout).toContain('could not set isolated margin on BTCUSDT');
+
+    // The 500 ms position loop: several ticks, each exactly one positions request.
+    const positionReads = (): number => fake!.requests.filter((r) => r.path.endsWith('/positionRisk')).length;
+    const readsBefore = positionReads();
+    await new Promise((resolve) => setTimeout(resolve, 2600));
+    const reads = positionReads() - readsBefore;
+    expect(reads).toBeGreaterThanOrEqual(3);
+    expect(reads).toBeLessThanOrEqual(7);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    // The position stays open and protected by its exchange-side stop.
+    expect(fake.state.positions.get('BTCUSDT')?.amount).toBe(0.01);
+    expect(fake.state.algoOrders.filter((o) => o.algoStatus === 'NEW')).toHaveLength(1);
+
+    const second = startBot(dir, fake.url);
+    await second.waitFor(/Reconciled with the exchange/, 60_000);
+    expect(second.stdout).toMatch(/1 position\(s\) resumed with their SL\/TP \(BTCUSDT\)/);
+    expect(fake.state.algoOrders.filter((o) => o.algoStatus === 'NEW')).toHaveLength(1);
+
+    // The price falls through the stop: the exchange closes the position and the bot records it.
+    fake.setPrice('BTCUSDT', 50_000);
+    await second.waitFor(/EXIT  LONG BTCUSDT .*\(sl\)/, 20_000);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    for (const request of fake.requests) expect(request.path).toMatch(/^\/(fapi\/v[123]|futures\/data)\//);
+  }, 120_000);
+});
