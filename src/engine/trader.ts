@@ -120,6 +120,8 @@ export class Trader {
   private readonly exitRequests = new Map<string, ExitReason>();
   private ruleStats = new RuleStatistics();
   private balanceCache: { value: Balance; at: number } | null = null;
+  /** Client order ids whose `placeOrder` is in flight: the controller must not settle them meanwhile. */
+  private readonly sending = new Set<string>();
   private readonly log: Logger;
 
   constructor(
@@ -245,21 +247,27 @@ export class Trader {
     return { winProbability, confidence, modelVersion: null, source: label };
   }
 
-  private async balance(forEntry: boolean): Promise<Balance> {
+  /**
+   * The account read runs at most every `balanceRefreshMs`, or fresh just before an entry
+   * (ISSUE: PositionController). `fresh` says whether this call read the exchange.
+   */
+  private async balance(forEntry: boolean): Promise<{ value: Balance; fresh: boolean }> {
     const now = this.deps.clock.now();
-    if (!forEntry && this.balanceCache !== null && now - this.balanceCache.at < this.config.balanceRefreshMs) return this.balanceCache.value;
+    if (!forEntry && this.balanceCache !== null && now - this.balanceCache.at < this.config.balanceRefreshMs)
+      return { value: this.balanceCache.value, fresh: false };
     const value = await this.deps.exchange.fetchBalance();
     this.balanceCache = { value, at: now };
-    return value;
+    return { value, fresh: true };
   }
 
   private async tryEntry(symbol: string, signal: Signal, price: number, decidedAt: number): Promise<void> {
     const rules = this.deps.rules.get(symbol);
     if (rules === undefined) return;
     const prediction = this.predict(signal);
-    const balance = await this.balance(true);
+    // Screen on the cached balance: a refused signal (paused, limits, thresholds) costs no account read.
+    const screened = await this.balance(false);
     const { mode, label } = this.effectiveMode();
-    const input: PlanInput = {
+    const inputFor = (balance: Balance): PlanInput => ({
       symbol,
       side: signal.side,
       referencePrice: price,
@@ -278,13 +286,19 @@ export class Trader {
         closedTradeCount: this.state.closedTradeCount,
       },
       config: this.config.pipeline,
-    };
+    });
+    const input = inputFor(screened.value);
     let result = planEntry(input);
     if (!result.ok && refusedOnlyByModelThresholds(result.refusals) && this.config.explorationRate > 0) {
       const seen = this.state.explorationSeen + 1;
       const take = seededUniform(this.config.explorationSeed, seen) < this.config.explorationRate;
       this.state = { ...this.state, explorationSeen: seen, explorationTaken: this.state.explorationTaken + (take ? 1 : 0) };
       if (take) result = planEntry({ ...input, exploration: true });
+    }
+    if (result.ok && !screened.fresh) {
+      // An entry: size it on a fresh read of the account.
+      const fresh = await this.balance(true);
+      result = planEntry({ ...inputFor(fresh.value), exploration: result.plan.exploration });
     }
     if (!result.ok) {
       this.deps.onEvent?.({ kind: 'refused', symbol, side: signal.side, reasons: result.refusals.map((r) => r.reason) });
@@ -344,6 +358,22 @@ export class Trader {
   ): Promise<OrderState | null> {
     const createdAt = this.deps.clock.now();
     this.pending.set(request.clientOrderId, { request, purpose, createdAt, stage: 'intent', draft });
+    this.sending.add(request.clientOrderId);
+    try {
+      return await this.sendPersisted(request, purpose, priority, draft, plan, createdAt);
+    } finally {
+      this.sending.delete(request.clientOrderId);
+    }
+  }
+
+  private async sendPersisted(
+    request: OrderRequest,
+    purpose: PendingPurpose,
+    priority: Priority,
+    draft: EntryDraft | null,
+    plan: EntryPlan | null,
+    createdAt: number,
+  ): Promise<OrderState | null> {
     await this.deps.persist(`${purpose} intent ${request.clientOrderId}`);
     try {
       const order = await this.deps.exchange.placeOrder(request, priority);
@@ -381,44 +411,84 @@ export class Trader {
       const last = this.lastPrice.get(p.symbol);
       if (last !== undefined) this.lastPrice.set(p.symbol, { ...last, mark: p.markPrice });
     }
+    // Taken at the start: a reversal flagged by a candle that closes while this tick runs
+    // (live: candles and ticks interleave) is kept for the next tick, not cleared unseen.
+    const reversals = new Set(this.reversals);
+    this.reversals.clear();
     if (this.pending.size > 0) await this.settleEntries(bySymbol);
-    if (this.positions.size === 0) {
-      this.reversals.clear();
-      return;
-    }
     for (const position of [...this.positions.values()]) {
       const onExchange = bySymbol.get(position.symbol);
       if (onExchange === undefined) {
         await this.finalise(position);
         continue;
       }
-      if (position.exitClientOrderId !== null) continue;
-      const reason = this.exitReasonFor(position, onExchange);
+      if (position.exitClientOrderId !== null) {
+        await this.retryEndedClose(position);
+        continue;
+      }
+      const reason = this.exitReasonFor(position, onExchange, reversals);
       if (reason !== null) await this.close(position, reason);
     }
-    this.reversals.clear();
   }
 
-  private exitReasonFor(position: ManagedPosition, onExchange: ExchangePosition): ExitReason | null {
+  /**
+   * A close that ended without closing (expired, cancelled, rejected) while the position is
+   * still open must not leave the position waiting for it forever: request the exit again.
+   */
+  private async retryEndedClose(position: ManagedPosition): Promise<void> {
+    const id = position.exitClientOrderId;
+    if (id === null || this.pending.has(id)) return;
+    const order = await this.deps.exchange.fetchOrder(position.symbol, id);
+    if (order === null || order.status === 'new' || order.status === 'partially_filled') return;
+    if (order.status === 'filled') return; // the position's remainder, if any, is finalised when it is gone
+    this.positions.set(position.symbol, { ...position, exitClientOrderId: null });
+    if (position.exitReason !== null) this.exitRequests.set(position.symbol, position.exitReason);
+    this.warn(`close of ${position.symbol} (${id}) ended ${order.status} with the position still open; it will be sent again`);
+  }
+
+  /** An order that never reached the exchange: the position must not wait for it. */
+  private async forgetUnsent(order: PendingOrder): Promise<void> {
+    const { symbol, clientOrderId: id } = order.request;
+    this.pending.delete(id);
+    const position = this.positions.get(symbol);
+    if (position === undefined) return;
+    if (order.purpose === 'close' && position.exitClientOrderId === id) {
+      this.positions.set(symbol, { ...position, exitClientOrderId: null });
+      if (position.exitReason !== null) this.exitRequests.set(symbol, position.exitReason);
+      this.warn(`close of ${symbol} (${id}) never reached the exchange; it will be sent again`);
+    } else if (order.purpose === 'sl' && position.slClientOrderId === id) {
+      await this.ensureStop(position);
+    }
+    await this.deps.persist(`${order.purpose} never sent ${id}`);
+  }
+
+  private exitReasonFor(position: ManagedPosition, onExchange: ExchangePosition, reversals: ReadonlySet<string>): ExitReason | null {
     const requested = this.exitRequests.get(position.symbol);
     if (requested !== undefined) return requested;
     const now = this.deps.clock.now();
     const mark = onExchange.markPrice;
     // The stop should have fired before the buffer zone; if it has not (gap, missing stop), get out.
+    // The exchange's current liquidation price: funding paid out of the isolated margin moves it closer.
+    const liquidationPrice = onExchange.liquidationPrice ?? position.liquidationPrice;
     const buffer = this.config.pipeline.liquidationBufferPct * position.entryPrice;
-    if (position.liquidationPrice > 0 && sideSign(position.side) * (mark - position.liquidationPrice) <= buffer) return 'liquidation_risk';
+    if (liquidationPrice > 0 && sideSign(position.side) * (mark - liquidationPrice) <= buffer) return 'liquidation_risk';
     if (this.config.timeStopMs > 0 && now - position.openedAt >= this.config.timeStopMs) return 'time';
-    if (this.reversals.has(position.symbol)) return 'signal';
+    if (reversals.has(position.symbol)) return 'signal';
     return null;
   }
 
   private async settleEntries(bySymbol: ReadonlyMap<string, ExchangePosition>): Promise<void> {
     for (const pendingOrder of [...this.pending.values()]) {
       const { request } = pendingOrder;
+      // Its send is still running (an entry from a candle close while this tick runs):
+      // settling it now could open the position twice.
+      if (this.sending.has(request.clientOrderId)) continue;
       if (pendingOrder.purpose !== 'entry') {
         // A close/protection order whose outcome was unknown: it is either on the exchange or not.
         const found = await this.deps.exchange.fetchOrder(request.symbol, request.clientOrderId);
-        if (found !== null || pendingOrder.stage === 'intent') this.pending.delete(request.clientOrderId);
+        if (found !== null) this.pending.delete(request.clientOrderId);
+        else if (pendingOrder.stage === 'intent' || this.deps.clock.now() - pendingOrder.createdAt > this.config.entryTimeoutMs)
+          await this.forgetUnsent(pendingOrder);
         continue;
       }
       const order = await this.deps.exchange.fetchOrder(request.symbol, request.clientOrderId);
@@ -712,7 +782,11 @@ export class Trader {
     const tick = rules?.filters.tickSize ?? 0.01;
     const slDistance = roundPrice(p.entryPrice * this.config.adoptedBaseSlPct, tick, 'up');
     const sign = sideSign(p.side);
-    const slPrice = roundPrice(p.entryPrice - sign * slDistance, tick, 'nearest');
+    // A position already further in loss than the base SL would get a stop that triggers at
+    // once (Binance -2021): protect it the same distance beyond the mark instead.
+    const fromEntry = roundPrice(p.entryPrice - sign * slDistance, tick, 'nearest');
+    const fromMark = roundPrice(p.markPrice - sign * roundPrice(p.markPrice * this.config.adoptedBaseSlPct, tick, 'up'), tick, 'nearest');
+    const slPrice = sign > 0 ? Math.min(fromEntry, fromMark) : Math.max(fromEntry, fromMark);
     const now = this.deps.clock.now();
     const slId = clientOrderId('sl', p.symbol, now);
     const leverage = p.leverage ?? Math.max(1, Math.round((p.size * p.entryPrice) / Math.max(p.isolatedMarginUsdt, 1e-9)));
@@ -748,13 +822,18 @@ export class Trader {
       exitReason: null,
     };
     this.positions.set(p.symbol, position);
-    this.warn(`adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) with a protective stop at ${slPrice}`);
-    await this.send(
+    const stop = await this.send(
       { symbol: p.symbol, side: exitSide(p.side), type: 'stop_market', quantity: p.size, stopPrice: slPrice, reduceOnly: true, clientOrderId: slId },
       'sl',
       0,
       null,
     );
+    if (stop === null) {
+      this.positions.set(p.symbol, { ...position, slClientOrderId: null });
+      this.warn(`adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) but its protective stop at ${slPrice} was refused`);
+    } else {
+      this.warn(`adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) with a protective stop at ${slPrice}`);
+    }
   }
 
   private warn(message: string): void {
