@@ -24,7 +24,10 @@ export interface ControllerStats {
 export class PositionController {
   private cancelTimer: (() => void) | null = null;
   private inFlight: Promise<void> | null = null;
+  /** The tick requested by `tick()` callers while another ran; shared by all of them. */
+  private followUp: Promise<void> | null = null;
   private stopped = true;
+  /** When the next scheduled tick is due (the grid start + k × intervalMs). */
   private nextDueAt = 0;
   private stats_: ControllerStats = {
     ticks: 0,
@@ -52,13 +55,16 @@ export class PositionController {
     this.schedule(0);
   }
 
-  /** Stops scheduling and waits for a tick in flight. */
+  /** Stops scheduling and waits for the tick in flight (and a requested follow-up). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelTimer?.();
     this.cancelTimer = null;
     this.stats_ = { ...this.stats_, running: false };
-    await this.inFlight;
+    // Bounded: at most one tick in flight and one follow-up.
+    for (let guard = 0; guard < 3 && (this.inFlight !== null || this.followUp !== null); guard++) {
+      await (this.followUp ?? this.inFlight);
+    }
   }
 
   stats(): ControllerStats {
@@ -73,50 +79,70 @@ export class PositionController {
     });
   }
 
+  /**
+   * A scheduled tick. Ticks are due on a fixed grid; when one ran past the next due
+   * times, those are coalesced into one catch-up tick (never overlapping), counted,
+   * and the lag is logged; the grid then continues after the catch-up.
+   */
   private async onTimer(): Promise<void> {
     const now = this.deps.clock.now();
-    const lag = Math.max(0, now - this.nextDueAt);
-    // Skip the ticks that were missed while a slow one ran: coalesce, never overlap.
-    const missed = Math.floor(lag / this.deps.intervalMs);
+    const lagMs = Math.max(0, now - this.nextDueAt);
+    const missed = Math.floor(lagMs / this.deps.intervalMs);
     if (missed > 0) {
       this.stats_ = { ...this.stats_, coalesced: this.stats_.coalesced + missed };
-      this.log.warn('position loop lagging; ticks coalesced', { lagMs: lag, coalesced: missed });
+      this.log.warn('position loop lagging; ticks coalesced', { lagMs, coalesced: missed });
     }
-    this.stats_ = { ...this.stats_, lastLagMs: lag };
-    await this.tick();
-    this.nextDueAt = Math.max(this.nextDueAt + (missed + 1) * this.deps.intervalMs, this.deps.clock.now() - this.deps.intervalMs + 1);
+    this.stats_ = { ...this.stats_, lastLagMs: lagMs };
+    this.nextDueAt += (missed + 1) * this.deps.intervalMs;
+    if (this.inFlight !== null) {
+      // A tick asked for by hand is running: it serves this due time too.
+      this.stats_ = { ...this.stats_, coalesced: this.stats_.coalesced + 1 };
+      await this.inFlight;
+    } else {
+      await this.runTick();
+    }
     this.schedule(Math.max(0, this.nextDueAt - this.deps.clock.now()));
   }
 
-  /** One evaluation: exactly one positions request, then the Trader. Never overlaps another. */
-  async tick(): Promise<void> {
-    if (this.inFlight !== null) {
-      this.stats_ = { ...this.stats_, coalesced: this.stats_.coalesced + 1 };
-      return this.inFlight;
-    }
-    const started = this.deps.clock.now();
-    const run = (async () => {
-      try {
-        const positions = await this.deps.exchange.fetchPositions(1);
-        await this.deps.trader.controlTick(positions);
-        const took = this.deps.clock.now() - started;
-        this.stats_ = {
-          ...this.stats_,
-          ticks: this.stats_.ticks + 1,
-          lastTickAt: started,
-          lastTickMs: took,
-          maxTickMs: Math.max(this.stats_.maxTickMs, took),
-        };
-      } catch (error) {
-        this.stats_ = { ...this.stats_, failedTicks: this.stats_.failedTicks + 1 };
-        this.log.error('position tick failed; positions stay protected by their exchange-side stops', { error: describeError(error) });
-      }
-    })();
+  /**
+   * One evaluation now: exactly one positions request, then the Trader. Never overlaps
+   * another: called while one runs, it runs one more right after it (shared by every
+   * such caller), because the running one may have evaluated a position before the
+   * caller's request (e.g. /close) was made.
+   */
+  tick(): Promise<void> {
+    if (this.inFlight === null) return this.runTick();
+    this.followUp ??= this.inFlight.then(() => {
+      this.followUp = null;
+      return this.inFlight ?? this.runTick();
+    });
+    return this.followUp;
+  }
+
+  private runTick(): Promise<void> {
+    const run: Promise<void> = this.evaluate().finally(() => {
+      if (this.inFlight === run) this.inFlight = null;
+    });
     this.inFlight = run;
+    return run;
+  }
+
+  private async evaluate(): Promise<void> {
+    const started = this.deps.clock.now();
     try {
-      await run;
-    } finally {
-      this.inFlight = null;
+      const positions = await this.deps.exchange.fetchPositions(1);
+      await this.deps.trader.controlTick(positions);
+      const took = this.deps.clock.now() - started;
+      this.stats_ = {
+        ...this.stats_,
+        ticks: this.stats_.ticks + 1,
+        lastTickAt: started,
+        lastTickMs: took,
+        maxTickMs: Math.max(this.stats_.maxTickMs, took),
+      };
+    } catch (error) {
+      this.stats_ = { ...this.stats_, failedTicks: this.stats_.failedTicks + 1 };
+      this.log.error('position tick failed; positions stay protected by their exchange-side stops', { error: describeError(error) });
     }
   }
 }

@@ -92,33 +92,27 @@ export class LiveMarketData implements MarketData {
   }
 
   /** True when Binance's futures API (or EXCHANGE_API_BASE) answers within the timeout (MARKET_DATA=auto). */
+  /**
+   * True when Binance's futures API (or EXCHANGE_API_BASE) answers GET /fapi/v1/time within
+   * the timeout (MARKET_DATA=auto). A plain fetch, not ccxt: paper trading on replay data
+   * must not pay ccxt's ~95 MB just to find out that the network is not there.
+   */
   static async probe(options: ProbeOptions): Promise<boolean> {
     const timeoutMs = options.timeoutMs ?? 3_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const attempt = (async (): Promise<boolean> => {
-      const client = await BinanceClient.create({
-        apiKey: null,
-        secret: null,
-        testnet: options.testnet ?? false,
-        apiBase: options.apiBase,
-        scheduler: options.scheduler ?? new PassThroughScheduler(),
-        logger: options.logger,
-        timeoutMs,
-        ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
-      });
-      const response = await client.call({ priority: 3, endpoint: 'GET /fapi/v1/time' }, (ex) => ex.fapiPublicGetTime());
-      return num(asRecord(response)['serverTime']) !== null;
-    })().catch((error: unknown) => {
+    const origin = options.apiBase ?? (options.testnet === true ? 'https://demo-fapi.binance.com' : 'https://fapi.binance.com');
+    const url = `${origin}/fapi/v1/time`;
+    const send = async (): Promise<boolean> => {
+      options.onRequest?.('GET', url);
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      const body: unknown = await response.json();
+      return response.ok && num(asRecord(body)['serverTime']) !== null;
+    };
+    try {
+      const scheduler = options.scheduler;
+      return scheduler === undefined ? await send() : await scheduler.submit({ priority: 3, endpoint: 'GET /fapi/v1/time', weight: 1, orders: 0, run: send });
+    } catch (error) {
       options.logger.warn('live market data unreachable', { error: describeError(error) });
       return false;
-    });
-    try {
-      return await Promise.race([attempt, timedOut]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -571,6 +571,8 @@ export class PaperExchange implements Exchange {
    * liquidation price and which reduce-only orders still make sense).
    */
   private runWalk(context: WalkContext, path: readonly number[], startMs: number, durationMs: number): void {
+    // Nothing can fill or liquidate on a symbol with no position and no open order.
+    if (!this.positions.has(context.symbol) && !this.hasOpenOrders(context.symbol)) return;
     const total = pathLength(path);
     const maxSteps = this.openOrders.size + 8;
     this.walk = context;
@@ -632,30 +634,25 @@ export class PaperExchange implements Exchange {
    * Ties: orders before liquidation (the stop is on the book first), then placement order.
    */
   private nextTrigger(context: WalkContext, direction: Direction | null, target: number): Trigger | null {
+    // A loop instead of a closure: this runs several times per candle (hot path of backtests).
     let best: Trigger | null = null;
     let bestDistance = Infinity;
-    const consider = (trigger: Trigger): void => {
+    const candidates: (Trigger | null)[] = [];
+    for (const record of this.openOrders.values()) if (record.state.symbol === context.symbol) candidates.push(orderTrigger(record));
+    candidates.push(this.liquidationTrigger(context));
+    for (const trigger of candidates) {
+      if (trigger === null) continue;
       const through = trigger.direction === 'fall' ? trigger.level >= context.price : trigger.level <= context.price;
       let distance: number;
       if (through) distance = 0;
-      else if (trigger.direction !== direction) return;
-      else if (direction === 'fall' ? trigger.level < target : trigger.level > target) return;
+      else if (trigger.direction !== direction) continue;
+      else if (direction === 'fall' ? trigger.level < target : trigger.level > target) continue;
       else distance = Math.abs(context.price - trigger.level);
-      const better =
-        best === null ||
-        distance < bestDistance ||
-        (distance === bestDistance && triggerRank(trigger) < triggerRank(best));
-      if (better) {
+      if (best === null || distance < bestDistance || (distance === bestDistance && triggerRank(trigger) < triggerRank(best))) {
         best = trigger;
         bestDistance = distance;
       }
-    };
-    for (const record of this.openOrdersOf(context.symbol)) {
-      const trigger = orderTrigger(record);
-      if (trigger !== null) consider(trigger);
     }
-    const liquidation = this.liquidationTrigger(context);
-    if (liquidation !== null) consider(liquidation);
     return best;
   }
 
@@ -938,6 +935,11 @@ export class PaperExchange implements Exchange {
   }
 
   /** Snapshot of a symbol's open orders (safe to iterate while orders fill). */
+  private hasOpenOrders(symbol: string): boolean {
+    for (const record of this.openOrders.values()) if (record.state.symbol === symbol) return true;
+    return false;
+  }
+
   private openOrdersOf(symbol: string): PaperOrderRecord[] {
     const result: PaperOrderRecord[] = [];
     for (const record of this.openOrders.values()) if (record.state.symbol === symbol) result.push(record);
