@@ -327,6 +327,7 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   } else {
     marketData = new LiveMarketData({ symbols: config.symbols, scheduler, clock: wallClock, logger, apiBase: config.exchange.apiBase, testnet: config.exchange.testnet });
     for (const symbol of config.symbols) trader.warmUp(symbol, await marketData.history(symbol, FEATURE_WARMUP_CANDLES + 10, wallClock.now()));
+    log.info(`signals warmed up on live candles of ${config.symbols.join(', ')}; trading on each closed 5m candle`);
   }
 
   // ── paper on live data: the venue follows the live tickers ─────────────

@@ -87,3 +87,37 @@ describe('live trading against a fake Binance', () => {
     for (const request of fake.requests) expect(request.path).toMatch(/^\/(fapi\/v[123]|futures\/data)\//);
   }, 120_000);
 });
+
+describe('paper trading on live market data', () => {
+  function startPaper(dir: string, env: Record<string, string>): Spawned {
+    const run = spawnTs('src/main.ts', { SYMBOLS: 'BTCUSDT,ETHUSDT', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...env }, [], dir);
+    run.child.stdin?.end();
+    running.push(run);
+    return run;
+  }
+
+  it('MARKET_DATA=auto uses live data when reachable: warm-up from klines, tickers through lane 3, no keys', async () => {
+    fake = await startFakeBinance({ prices: { BTCUSDT: 60_000, ETHUSDT: 3_000 } });
+    const dir = mkdtempSync(join(tmpdir(), 'paper-live-'));
+    const bot = startPaper(dir, { MARKET_DATA: 'auto', EXCHANGE_API_BASE: fake.url });
+    await bot.waitFor(/Reconciled with the exchange/, 60_000);
+    expect(bot.stdout).toContain('trading mode: PAPER');
+    expect(bot.stdout).toContain('market data: live');
+    await bot.waitFor(/signals warmed up on live candles/, 60_000);
+    const paths = fake.requests.map((r) => r.path);
+    expect(paths.filter((p) => p === '/fapi/v1/klines').length).toBeGreaterThanOrEqual(2);
+    // Paper trading never calls private endpoints.
+    for (const request of fake.requests) expect(request.headers['x-mbx-apikey']).toBeUndefined();
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+  }, 90_000);
+
+  it('MARKET_DATA=auto falls back to replay with a loud banner when Binance is unreachable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paper-fallback-'));
+    const bot = startPaper(dir, { MARKET_DATA: 'auto', EXCHANGE_API_BASE: 'http://127.0.0.1:9' });
+    await bot.waitFor(/Reconciled with the exchange/, 60_000);
+    expect(bot.stdout).toMatch(/"level":"warn","message":" market data: replay \(FALLBACK: live Binance data unreachable/);
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+  }, 90_000);
+});
