@@ -110,19 +110,12 @@ export interface EngineState {
   readonly explorationSeen: number;
 }
 
-/** A position the engine manages, with everything its trade record will need. */
-export interface ManagedPosition {
-  readonly symbol: string;
+/** What the decision fixed about a trade, from the plan to the trade record. */
+export interface TradeDecision {
   readonly side: Side;
-  readonly size: number;
-  readonly entryPrice: number;
-  readonly slPrice: number;
-  readonly tpPrice: number;
-  readonly liquidationPrice: number;
   readonly leverage: number;
   readonly leverageRaw: number;
   readonly leverageClamps: readonly LeverageClamp[];
-  readonly openedAt: number;
   readonly winProbability: number;
   readonly confidence: number;
   readonly baseSlPct: number;
@@ -134,6 +127,24 @@ export interface ManagedPosition {
   readonly exploration: boolean;
   readonly strategyMode: string;
   readonly modelVersion: string | null;
+}
+
+/** What an entry order carries until it fills and becomes a ManagedPosition. */
+export interface EntryDraft extends TradeDecision {
+  readonly slDistance: number;
+  readonly tpDistance: number;
+  readonly decidedAt: number;
+}
+
+/** A position the engine manages, with everything its trade record will need. */
+export interface ManagedPosition extends TradeDecision {
+  readonly symbol: string;
+  readonly size: number;
+  readonly entryPrice: number;
+  readonly slPrice: number;
+  readonly tpPrice: number;
+  readonly liquidationPrice: number;
+  readonly openedAt: number;
   readonly entryClientOrderId: string;
   readonly slClientOrderId: string | null;
   readonly tpClientOrderId: string | null;
@@ -144,27 +155,6 @@ export interface ManagedPosition {
   /** The close order in flight and why, once an exit was decided. */
   readonly exitClientOrderId: string | null;
   readonly exitReason: ExitReason | null;
-}
-
-/** What an entry order carries until it fills and becomes a ManagedPosition. */
-export interface EntryDraft {
-  readonly side: Side;
-  readonly leverage: number;
-  readonly leverageRaw: number;
-  readonly leverageClamps: readonly LeverageClamp[];
-  readonly slDistance: number;
-  readonly tpDistance: number;
-  readonly winProbability: number;
-  readonly confidence: number;
-  readonly baseSlPct: number;
-  readonly rule: string;
-  readonly tickSize: number;
-  readonly stepSize: number;
-  readonly minNotionalUsdt: number;
-  readonly exploration: boolean;
-  readonly strategyMode: string;
-  readonly modelVersion: string | null;
-  readonly decidedAt: number;
 }
 
 export type PendingPurpose = 'entry' | 'sl' | 'tp' | 'close';

@@ -220,7 +220,12 @@ export class Trader {
       const { symbol, candle } = closed;
       const closeAt = candle.timestamp + CANDLE_MS;
       // The mark is refreshed from the exchange's positions at each controller tick.
-      this.lastPrice.set(symbol, { price: candle.close, mark: this.lastPrice.get(symbol)?.mark ?? candle.close, at: closeAt });
+      const last = this.lastPrice.get(symbol);
+      if (last === undefined) this.lastPrice.set(symbol, { price: candle.close, mark: candle.close, at: closeAt });
+      else {
+        last.price = candle.close;
+        last.at = closeAt;
+      }
       const generator = this.generators.get(symbol);
       if (generator === undefined) continue;
       const signal = generator.update(candle);
@@ -531,28 +536,16 @@ export class Trader {
         : isolatedLiquidationPrice({ side: draft.side, size, entryPrice, isolatedMarginUsdt: marginUsdt, brackets: rules.brackets }));
     const slId = clientOrderId('sl', order.symbol, draft.decidedAt);
     const tpId = clientOrderId('tp', order.symbol, draft.decidedAt);
+    const { slDistance: _sl, tpDistance: _tp, decidedAt: _at, ...decision } = draft;
     let position: ManagedPosition = {
+      ...decision,
       symbol: order.symbol,
-      side: draft.side,
       size,
       entryPrice,
       slPrice,
       tpPrice,
       liquidationPrice,
-      leverage: draft.leverage,
-      leverageRaw: draft.leverageRaw,
-      leverageClamps: draft.leverageClamps,
       openedAt: order.updatedAt,
-      winProbability: draft.winProbability,
-      confidence: draft.confidence,
-      baseSlPct: draft.baseSlPct,
-      rule: draft.rule,
-      tickSize: draft.tickSize,
-      stepSize: draft.stepSize,
-      minNotionalUsdt: draft.minNotionalUsdt,
-      exploration: draft.exploration,
-      strategyMode: draft.strategyMode,
-      modelVersion: draft.modelVersion,
       entryClientOrderId: order.clientOrderId,
       slClientOrderId: slId,
       tpClientOrderId: tpId,
@@ -599,9 +592,14 @@ export class Trader {
       0,
       null,
     );
-    if (order === null) {
-      // Refused (e.g. the position is already gone): the next tick sees what the exchange says.
+    if (order === null && this.pending.has(id)) {
+      // Outcome unknown: keep waiting for this close; it is settled by client order id, never resent blindly.
+    } else if (order === null) {
+      // Refused (the position is already gone, a busy exchange, …): the exit stays requested, so
+      // the next tick finalises a gone position or sends the close again (a manual or emergency
+      // request, or a reversal, must not be lost to one failed request).
       this.positions.set(position.symbol, { ...closing, exitClientOrderId: null });
+      this.exitRequests.set(position.symbol, reason);
       await this.deps.persist('close refused');
     } else {
       this.log.info('close sent', { symbol: position.symbol, reason, clientOrderId: id });
