@@ -259,19 +259,24 @@ export function loadConfig(env: Env): Config {
     });
   if (issues.length > 0) throw new ConfigError(issues);
 
-  const pct = (v: number | undefined, fallback: number): number => (v ?? fallback) / 100;
+  // Variables with a default are always set here; the table `defaults` is the one place they live.
+  const d = <K extends VariableName>(name: K): NonNullable<Parsed[K]> => {
+    const value = p[name];
+    if (value === undefined || value === null) throw new Error(`internal: ${name} has no default`);
+    return value as NonNullable<Parsed[K]>;
+  };
   const config: Config = {
-    symbols: p.SYMBOLS ?? [],
-    tradingMode: p.TRADING_MODE ?? 'paper',
+    symbols: d('SYMBOLS'),
+    tradingMode: d('TRADING_MODE'),
     // Live trading never uses replay data: auto means live there.
-    marketData: p.TRADING_MODE === 'live' ? 'live' : (p.MARKET_DATA ?? 'auto'),
-    strategyMode: p.STRATEGY_MODE ?? 'self_learning',
-    enableSelfLearning: p.ENABLE_SELF_LEARNING ?? true,
-    positionControlMode: p.POSITION_CONTROL_MODE ?? 'self_learning',
-    minWinProbability: p.MIN_WIN_PROBABILITY ?? 0.55,
-    minConfidence: p.MIN_CONFIDENCE ?? 0.5,
-    minRrRatio: p.MIN_RR_RATIO ?? 1,
-    storeUrl: p.STORE_URL ?? 'sqlite://state/state.sqlite',
+    marketData: p.TRADING_MODE === 'live' ? 'live' : d('MARKET_DATA'),
+    strategyMode: d('STRATEGY_MODE'),
+    enableSelfLearning: d('ENABLE_SELF_LEARNING'),
+    positionControlMode: d('POSITION_CONTROL_MODE'),
+    minWinProbability: d('MIN_WIN_PROBABILITY'),
+    minConfidence: d('MIN_CONFIDENCE'),
+    minRrRatio: d('MIN_RR_RATIO'),
+    storeUrl: d('STORE_URL'),
     discord: {
       token: p.DISCORD_TOKEN ?? null,
       applicationId: p.DISCORD_APPLICATION_ID ?? null,
@@ -284,33 +289,33 @@ export function loadConfig(env: Env): Config {
     exchange: {
       apiKey: p.BINANCE_API_KEY ?? null,
       apiSecret: p.BINANCE_API_SECRET ?? null,
-      testnet: p.EXCHANGE_TESTNET ?? false,
+      testnet: d('EXCHANGE_TESTNET'),
       apiBase: p.EXCHANGE_API_BASE ?? null,
     },
     confirmLiveTrading: p.CONFIRM_LIVE_TRADING === 'yes',
     maxLeverage: p.MAX_LEVERAGE ?? null,
-    rulesMaxLeverage: p.RULES_MAX_LEVERAGE ?? 3,
-    maxOpenPositions: p.MAX_OPEN_POSITIONS ?? 5,
-    liquidationBufferPct: pct(p.LIQUIDATION_BUFFER_PCT, 0.5),
-    gradeSSizeMultiplier: p.GRADE_S_SIZE_MULTIPLIER ?? 1.2,
-    explorationRate: p.EXPLORATION_RATE ?? 0.05,
-    memoryLimitMb: p.MEMORY_LIMIT_MB ?? 512,
-    logLevel: p.LOG_LEVEL ?? 'info',
+    rulesMaxLeverage: d('RULES_MAX_LEVERAGE'),
+    maxOpenPositions: d('MAX_OPEN_POSITIONS'),
+    liquidationBufferPct: d('LIQUIDATION_BUFFER_PCT') / 100,
+    gradeSSizeMultiplier: d('GRADE_S_SIZE_MULTIPLIER'),
+    explorationRate: d('EXPLORATION_RATE'),
+    memoryLimitMb: d('MEMORY_LIMIT_MB'),
+    logLevel: d('LOG_LEVEL'),
     dataDir: p.DATA_DIR ?? null,
-    replaySpeed: p.REPLAY_SPEED ?? 600,
+    replaySpeed: d('REPLAY_SPEED'),
     paper: {
-      startingBalanceUsdt: p.PAPER_STARTING_BALANCE_USDT ?? 1000,
-      takerFeeRate: pct(p.TAKER_FEE_PCT, 0.05),
-      makerFeeRate: pct(p.MAKER_FEE_PCT, 0.02),
-      slippagePct: pct(p.SLIPPAGE_PCT, 0.05),
-      fundingRateFallback: pct(p.FUNDING_RATE_FALLBACK_PCT, 0.01),
+      startingBalanceUsdt: d('PAPER_STARTING_BALANCE_USDT'),
+      takerFeeRate: d('TAKER_FEE_PCT') / 100,
+      makerFeeRate: d('MAKER_FEE_PCT') / 100,
+      slippagePct: d('SLIPPAGE_PCT') / 100,
+      fundingRateFallback: d('FUNDING_RATE_FALLBACK_PCT') / 100,
     },
-    positionCheckIntervalMs: p.POSITION_CHECK_INTERVAL_MS ?? 2000,
-    balanceRefreshMs: p.BALANCE_REFRESH_MS ?? 10_000,
-    timeStopHours: p.TIME_STOP_HOURS ?? 24,
-    unknownPositions: p.UNKNOWN_POSITIONS ?? 'adopt',
-    closeOnShutdown: p.CLOSE_ON_SHUTDOWN ?? false,
-    leaseTtlMs: p.LEASE_TTL_MS ?? 15_000,
+    positionCheckIntervalMs: d('POSITION_CHECK_INTERVAL_MS'),
+    balanceRefreshMs: d('BALANCE_REFRESH_MS'),
+    timeStopHours: d('TIME_STOP_HOURS'),
+    unknownPositions: d('UNKNOWN_POSITIONS'),
+    closeOnShutdown: d('CLOSE_ON_SHUTDOWN'),
+    leaseTtlMs: d('LEASE_TTL_MS'),
   };
   return deepFreeze(config);
 }
