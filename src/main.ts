@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   let stopping: Promise<void> | null = null;
   const shutdown = (signal: string, exitCode: number): Promise<void> => {
     if (stopping !== null) return stopping;
-    log.info(`${signal}: shutting down (no new entries, in-flight orders finish, state flushed)`);
+    log.info(`${signal}: shutting down (no new entries, in-flight orders finish)`);
     stopping = (async () => {
       const forced = setTimeout(() => {
         log.error('shutdown took longer than 20 s; exiting anyway (positions stay protected by exchange-side stops)');
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
       forced.unref();
       try {
         await bot?.stop(signal);
-        log.info('stopped cleanly');
+        if (exitCode === 0) log.info('stopped cleanly');
+        else log.info(`stopped (exit code ${exitCode})`);
       } catch (error) {
         log.error('error during shutdown', { error: describeError(error) });
         exitCode = exitCode === 0 ? 1 : exitCode;
@@ -63,7 +64,11 @@ async function main(): Promise<void> {
   // so the platform restarts it and the operator sees it.
   void bot.finished.then((finished) => {
     if (finished.exitCode === null) log.info(finished.reason);
-    else void shutdown(finished.reason, finished.exitCode);
+    else {
+      // Also on stderr, where an operator looks first when a process dies.
+      process.stderr.write(`${finished.reason}\n`);
+      void shutdown(finished.reason, finished.exitCode);
+    }
   });
 }
 

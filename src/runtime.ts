@@ -165,7 +165,13 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
       await lease.release();
       return;
     }
-    running = await startTrading({ config, logger, store, history, fileRules, source, fallback, lease, wallClock, scheduler, finish });
+    try {
+      running = await startTrading({ config, logger, store, history, fileRules, source, fallback, lease, wallClock, scheduler, finish });
+    } catch (error) {
+      // Give the lease back at once: a new container (another host) would otherwise wait out the TTL.
+      await lease.release();
+      throw error;
+    }
   })().catch((error: unknown) => {
     log.error(`trading could not start: ${describeError(error)}`);
     finish({ reason: `trading could not start: ${describeError(error)}`, exitCode: 1 });
@@ -360,7 +366,9 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
     trader,
     exchange,
     store,
-    clock: engineClock,
+    // Operator actions are audited in wall time, not in the replay's market time.
+    clock: wallClock,
+    logger,
     tradingMode: config.tradingMode,
     marketData: deps.fallback ? 'replay (fallback)' : source,
     symbols: config.symbols,

@@ -5,7 +5,7 @@
  */
 import type { SchedulerStats } from './execution/types.js';
 import type { ControllerStats } from './position-controller.js';
-import type { AuditEntry, Clock, EngineState, Exchange, ManagedPosition, Store } from './ports.js';
+import type { AuditEntry, Clock, EngineState, Exchange, Logger, ManagedPosition, Store } from './ports.js';
 import type { Trader } from './trader.js';
 import type { MarketDataSource, StrategyMode, TradeRecord, TradingMode } from './types.js';
 import { UserInputError, describeError } from '../errors.js';
@@ -41,7 +41,9 @@ export interface ControlDeps {
   readonly trader: Trader;
   readonly exchange: Exchange;
   readonly store: Store;
+  /** Wall time: audit entries say when the operator acted. */
   readonly clock: Clock;
+  readonly logger?: Logger;
   readonly tradingMode: TradingMode;
   readonly marketData: StatusReport['marketData'];
   readonly symbols: readonly string[];
@@ -117,8 +119,7 @@ export class Control {
   async pause(actor: string): Promise<ActionResult> {
     return this.audited(actor, 'pause', '', async () => {
       if (this.deps.trader.engineState().paused) return { ok: true, message: 'Already paused: no new entries; open positions are still managed.' };
-      this.deps.trader.setPaused(true);
-      await this.deps.persist('paused');
+      await this.changeAndPersist(() => this.deps.trader.setPaused(true), () => this.deps.trader.setPaused(false), 'paused');
       return { ok: true, message: 'Paused: no new entries; open positions are still managed and can be closed.' };
     });
   }
@@ -126,8 +127,7 @@ export class Control {
   async resume(actor: string): Promise<ActionResult> {
     return this.audited(actor, 'resume', '', async () => {
       if (!this.deps.trader.engineState().paused) return { ok: true, message: 'Not paused: trading as usual.' };
-      this.deps.trader.setPaused(false);
-      await this.deps.persist('resumed');
+      await this.changeAndPersist(() => this.deps.trader.setPaused(false), () => this.deps.trader.setPaused(true), 'resumed');
       return { ok: true, message: 'Resumed: new entries allowed.' };
     });
   }
@@ -135,8 +135,8 @@ export class Control {
   async setMode(mode: string, actor: string): Promise<ActionResult> {
     return this.audited(actor, 'mode', mode, async () => {
       if (mode !== 'rules' && mode !== 'self_learning') throw new UserInputError(`mode must be rules or self_learning, not "${mode}"`);
-      this.deps.trader.setStrategyMode(mode);
-      await this.deps.persist(`mode ${mode}`);
+      const before = this.deps.trader.engineState().strategyMode;
+      await this.changeAndPersist(() => this.deps.trader.setStrategyMode(mode), () => this.deps.trader.setStrategyMode(before), `mode ${mode}`);
       return { ok: true, message: `Strategy mode is now ${mode} (effective: ${this.deps.trader.effectiveMode().label}).` };
     });
   }
@@ -144,14 +144,35 @@ export class Control {
   /** Closes one symbol's position or all of them (priority 0). `emergency` marks the exit reason. */
   async close(target: string, actor: string, emergency = false): Promise<ActionResult> {
     return this.audited(actor, emergency ? 'emergency_close' : 'close', target, async () => {
-      const symbols =
-        target.toLowerCase() === 'all' ? this.deps.trader.managedPositions().map((p) => p.symbol) : [target.toUpperCase()];
-      const requested = symbols.filter((s) => this.deps.trader.requestExit(s, emergency ? 'emergency' : 'manual'));
-      if (requested.length === 0)
-        throw new UserInputError(target.toLowerCase() === 'all' ? 'There is no open position to close.' : `There is no open position on ${target.toUpperCase()}.`);
-      await this.deps.tickNow?.();
-      return { ok: true, message: `Close sent for ${requested.join(', ')}.` };
+      const all = target.toLowerCase() === 'all';
+      const positions = this.deps.trader.managedPositions().filter((p) => all || p.symbol === target.toUpperCase());
+      if (positions.length === 0)
+        throw new UserInputError(all ? 'There is no open position to close.' : `There is no open position on ${target.toUpperCase()}.`);
+      // A position whose close is already out is not closed twice.
+      const closing = positions.filter((p) => p.exitClientOrderId !== null);
+      const requested = positions
+        .filter((p) => p.exitClientOrderId === null)
+        .filter((p) => this.deps.trader.requestExit(p.symbol, emergency ? 'emergency' : 'manual'))
+        .map((p) => p.symbol);
+      if (requested.length > 0) await this.deps.tickNow?.();
+      const already = closing.map((p) => `${p.symbol} (${p.exitReason ?? 'close'})`);
+      const parts = [
+        ...(requested.length > 0 ? [`Close sent for ${requested.join(', ')}.`] : []),
+        ...(already.length > 0 ? [`Already closing: ${already.join(', ')}.`] : []),
+      ];
+      return { ok: true, message: parts.join(' ') };
     });
+  }
+
+  /** Applies a state change and persists it; undoes it when it cannot be saved (store and engine agree). */
+  private async changeAndPersist(apply: () => void, undo: () => void, reason: string): Promise<void> {
+    apply();
+    try {
+      await this.deps.persist(reason);
+    } catch (error) {
+      undo();
+      throw error;
+    }
   }
 
   private async audited(actor: string, action: string, detail: string, run: () => Promise<ActionResult>): Promise<ActionResult> {
@@ -166,7 +187,9 @@ export class Control {
     } finally {
       await this.deps.store.appendAudit({ at, actor, action, detail, result }).catch((error: unknown) => {
         // The audit log must not block the action, but it must not vanish silently either.
-        console.error(`audit log write failed: ${describeError(error)}`);
+        const message = `audit log write failed: ${describeError(error)}`;
+        if (this.deps.logger === undefined) console.error(message);
+        else this.deps.logger.child('control').error(message, { actor, action, detail, result });
       });
     }
   }
