@@ -188,6 +188,8 @@ describe('starting on a store it cannot use', () => {
       const wal = `${file}-wal`;
       if (existsSync(wal)) expect(statSync(wal).size, 'the bot left writes in the WAL').toBe(0);
       if (rowsBefore !== null) expect(await dumpRows(file)).toEqual(rowsBefore);
+      // The trading lease is given back, so a replacement process need not wait out its TTL.
+      expect(existsSync(`${file}.lock`), 'the lease lock file was left behind').toBe(false);
     }, 60_000);
   }
 });
