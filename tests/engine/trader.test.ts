@@ -4,12 +4,11 @@
  * reconciliation, pause, the account read budget, and reproducible exploration.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/adapters/clock.js';
 import { clientOrderId } from '../../src/engine/client-order-id.js';
 import type { ClosedCandle } from '../../src/engine/ports.js';
 import { replayStep } from '../../src/engine/replay-loop.js';
 import type { Candle, ExitReason } from '../../src/engine/types.js';
-import { OrderUncertainError } from '../../src/errors.js';
+import { OrderUncertainError, RetryableExchangeError } from '../../src/errors.js';
 import { CANDLE_MS, TraderHarness, loadBtcCandles, signalsIn } from './helpers/trader-harness.js';
 
 const closed = (symbol: string, candle: Candle): ClosedCandle => ({ symbol, candle, mark: null });
@@ -146,21 +145,21 @@ describe('Trader exits at the control tick', () => {
 
   it('keeps a reversal flagged while a tick is running for the next tick', async () => {
     const { index, side } = firstSignal();
-    const h = atSignal(index);
+    const h = atSignal(index, new TraderHarness({ symbols: ['BTCUSDT', 'BTC2USDT'], clonesOfBtc: ['BTC2USDT'] }));
     await h.openPosition({ side: side === 'long' ? 'short' : 'long', price: candles[index - 1]!.close, slPct: 0.02, tpPct: 0.03 });
-    // A tick that is past its evaluation of BTCUSDT (held in a slow persist) when the candle closes.
-    h.trader.requestExit('BTCUSDT', 'manual');
-    const held = h.holdNextPersist();
+    await h.openPosition({ symbol: 'BTC2USDT' });
+    // The tick has evaluated BTCUSDT and is closing BTC2USDT (slow store) when the candle closes.
+    h.trader.requestExit('BTC2USDT', 'manual');
+    const slowStore = h.holdNextPersist();
     const tick = h.tick();
-    await held.reached;
+    await slowStore.reached;
     await h.trader.onCandles([closed('BTCUSDT', candles[index]!)]);
-    held.release();
+    slowStore.release();
     await tick;
-    // The manual close is refused by nobody; make it fail so the position stays open.
-    expect(h.trader.managedPositions()[0]!.exitReason).toBe('manual');
-    // A second position check shows the reversal was not dropped by the first tick's end.
-    const reversalsKept = (h.trader as unknown as { reversals: Set<string> }).reversals;
-    expect([...reversalsKept]).toEqual(['BTCUSDT']);
+    expect(h.trader.managedPositions().find((p) => p.symbol === 'BTCUSDT')!.exitReason).toBeNull();
+
+    await h.tick();
+    expect(h.trader.managedPositions().find((p) => p.symbol === 'BTCUSDT')!.exitReason).toBe('signal');
   });
 });
 
@@ -203,26 +202,28 @@ describe('Persist before acting', () => {
     expect(intent.draft?.side).toBe(side);
   });
 
-  it('never settles an entry while its send is in flight, so it cannot be opened twice', async () => {
+  it('never settles an entry whose send is in flight, so a filled entry is not opened twice', async () => {
     const { index } = firstSignal();
     const h = atSignal(index);
     const price = candles[index]!.close;
     h.price('BTCUSDT', price);
-    const slowSend = h.exchange.holdNextPersist === undefined ? null : h.holdNextPersist();
+    // The venue takes the entry at once but its answer is slow; the entry fills meanwhile.
+    const slowAnswer = h.exchange.holdNext('placeOrder', { after: true });
     const entry = h.trader.onCandles([closed('BTCUSDT', candles[index]!)]);
-    // The intent is stored; the send has not started. A control tick runs meanwhile.
-    await slowSend!.reached;
-    await h.tick();
-    expect(h.trader.pendingOrders()).toHaveLength(1);
-    slowSend!.release();
-    await entry;
+    await slowAnswer.reached;
     h.price('BTCUSDT', price);
     await h.tick();
+    slowAnswer.release();
+    await entry;
     await h.tick();
-    expect(h.trader.managedPositions()).toHaveLength(1);
-    const stops = h.exchange.calls('placeOrder').filter((c) => c.detail?.startsWith('slt_s_'));
-    expect(stops).toHaveLength(1);
+    await h.tick();
+
     expect(h.events.filter((e) => e.kind === 'entry')).toHaveLength(1);
+    const [position] = h.trader.managedPositions();
+    expect(position!.exitClientOrderId).toBeNull();
+    const stops = (await h.paper.fetchOpenOrders('BTCUSDT')).filter((o) => o.type === 'stop_market');
+    expect(stops).toHaveLength(1);
+    expect(h.exchange.calls('placeOrder').filter((c) => c.detail?.startsWith('slt_c_'))).toHaveLength(0);
   });
 });
 
@@ -243,6 +244,21 @@ describe('Orders of unknown outcome', () => {
     h.price('BTCUSDT', 100_000);
     await h.tick();
     expect(h.trades().map((t) => t.exitReason)).toEqual(['emergency']);
+  });
+
+  it('sends a refused close again at the next tick, keeping its reason', async () => {
+    const h = new TraderHarness();
+    await h.openPosition();
+    h.trader.requestExit('BTCUSDT', 'manual');
+    h.exchange.failNext('placeOrder', new RetryableExchangeError('503 Service Unavailable'));
+    await h.tick();
+    expect(h.trader.managedPositions()[0]!.exitClientOrderId).toBeNull();
+    h.clock.advance(2_000);
+    await h.tick();
+    expect(h.exchange.calls('placeOrder').filter((c) => c.detail?.startsWith('slt_c_'))).toHaveLength(2);
+    h.price('BTCUSDT', 100_000);
+    await h.tick();
+    expect(h.trades().map((t) => t.exitReason)).toEqual(['manual']);
   });
 
   it('sends a close again when it expired with the position still open', async () => {
@@ -343,38 +359,23 @@ describe('Start-up reconciliation', () => {
 
   it('turns an entry intent whose order filled into a managed position, and drops one the exchange never saw', async () => {
     const h = new TraderHarness();
-    const opened = await h.openPosition();
-    // The state as it was just before the fill was settled: the entry is still pending.
-    const state = h.snapshot();
-    const entryId = opened.entryClientOrderId;
-    const draft = h.persisted.flatMap((p) => p.pending).find((o) => o.request.clientOrderId === entryId);
-    expect(draft).toBeUndefined(); // the harness injected it via restoreState; rebuild it below
-    const unsentId = clientOrderId('entry', 'BTCUSDT', h.clock.now() - 60_000);
-    const filledEntry = {
-      request: { symbol: 'BTCUSDT', side: 'buy' as const, type: 'market' as const, quantity: 0.01, reduceOnly: false, clientOrderId: entryId },
-      purpose: 'entry' as const,
-      createdAt: opened.openedAt,
-      stage: 'intent' as const,
-      draft: {
-        side: 'long' as const, leverage: 5, leverageRaw: 5, leverageClamps: [], slDistance: 1_000, tpDistance: 1_500, winProbability: 0.6, confidence: 0.6,
-        baseSlPct: 0.01, rule: 'breakout', tickSize: 0.1, stepSize: 0.001, minNotionalUsdt: 10, exploration: false, strategyMode: 'rules', modelVersion: null, decidedAt: opened.openedAt + 1,
-      },
-    };
-    const neverSent = { ...filledEntry, request: { ...filledEntry.request, clientOrderId: unsentId } };
-    // Forget the SL/TP that were placed, as if the crash came right after the entry was sent.
-    h.paper.cancelOrderNow('BTCUSDT', opened.slClientOrderId!);
-    h.paper.cancelOrderNow('BTCUSDT', opened.tpClientOrderId!);
-    const trader = h.restart({ ...state, positions: [], pendingOrders: [filledEntry, neverSent] });
-    const sentBefore = h.exchange.calls('placeOrder').map((c) => c.detail);
+    // The crash came right after the entry was sent: the store has only the intent.
+    const filled = { ...(await h.fillEntryOnVenue({ side: 'long', price: 100_000 })), stage: 'intent' as const };
+    const neverSentId = clientOrderId('entry', 'BTCUSDT', h.clock.now() - 300_000);
+    const neverSent = { ...filled, request: { ...filled.request, clientOrderId: neverSentId } };
+    const trader = h.restart({ ...h.snapshot(), pendingOrders: [filled, neverSent] });
+    h.clock.advance(10_000);
     const summary = await trader.reconcile();
 
-    const [managed] = trader.managedPositions();
-    expect(managed).toMatchObject({ symbol: 'BTCUSDT', side: 'long', entryPrice: 100_000, size: 0.01, entryClientOrderId: entryId });
+    expect(trader.managedPositions()).toEqual([
+      expect.objectContaining({ symbol: 'BTCUSDT', side: 'long', entryPrice: 100_000, size: 0.01, slPrice: 99_000, tpPrice: 101_500, entryClientOrderId: filled.request.clientOrderId }),
+    ]);
     expect(trader.pendingOrders()).toHaveLength(0);
-    const sentNow = h.exchange.calls('placeOrder').map((c) => c.detail).slice(sentBefore.length);
-    expect(sentNow).not.toContain(unsentId);
-    expect(sentNow).not.toContain(entryId);
+    const sent = h.exchange.calls('placeOrder').map((c) => c.detail);
+    expect(sent).not.toContain(neverSentId);
+    expect(sent).not.toContain(filled.request.clientOrderId);
     expect((await h.paper.fetchOpenOrders('BTCUSDT')).map((o) => o.type).sort()).toEqual(['stop_market', 'take_profit_market']);
+    expect(summary).toContain('1 position(s) resumed');
     expect(summary).toContain('2 pending order(s) settled by client order id, 0 still pending');
   });
 
@@ -435,29 +436,28 @@ describe('Start-up reconciliation', () => {
 describe('Pause', () => {
   it('makes no entry on a signal while paused, but still manages and closes open positions', async () => {
     const { index } = firstSignal();
-    const h = atSignal(index, new TraderHarness({ symbols: ['BTCUSDT', 'BTC2USDT'], clonesOfBtc: ['BTC2USDT'] }));
-    await h.openPosition({ symbol: 'BTC2USDT', price: 100_000 });
-    await h.openPosition({ symbol: 'BTCUSDT', price: candles[index]!.close, slPct: 0.05, tpPct: 0.08 });
+    const h = atSignal(index, new TraderHarness({ symbols: ['BTCUSDT', 'BTC2USDT', 'BTC3USDT'], clonesOfBtc: ['BTC2USDT', 'BTC3USDT'] }));
+    await h.openPosition({ symbol: 'BTC2USDT' });
+    await h.openPosition({ symbol: 'BTC3USDT' });
+    h.price('BTCUSDT', candles[index]!.close);
     h.trader.setPaused(true);
-    // BTC2USDT shares no history with the signal; only BTCUSDT's candle decides.
-    h.trader.warmUp('BTC2USDT', []);
     const sentBefore = h.exchange.count('placeOrder');
-    // A fresh signal on a flat symbol: the same candle on a clone warmed up identically.
-    const g = new TraderHarness({ symbols: ['BTCUSDT'] });
-    void g;
     await h.trader.onCandles([closed('BTCUSDT', candles[index]!)]);
+    await h.tick();
     expect(h.exchange.count('placeOrder')).toBe(sentBefore);
+    expect(h.trader.hasPendingEntries()).toBe(false);
 
-    // The stop of the other position still fills and is recorded; the last one closes on request.
+    // The stop of one position still fills and is recorded; the other closes on request.
     h.clock.advance(60_000);
     h.price('BTC2USDT', 98_000);
     await h.tick();
     expect(h.trades().map((t) => [t.symbol, t.exitReason])).toEqual([['BTC2USDT', 'sl']]);
-    h.trader.requestExit('BTCUSDT', 'manual');
+    expect(h.trader.requestExit('BTC3USDT', 'manual')).toBe(true);
     await h.tick();
-    h.price('BTCUSDT', candles[index]!.close);
+    h.price('BTC3USDT', 100_200);
     await h.tick();
-    expect(h.trades().map((t) => [t.symbol, t.exitReason])).toEqual([['BTC2USDT', 'sl'], ['BTCUSDT', 'manual']]);
+    expect(h.trades().map((t) => [t.symbol, t.exitReason])).toEqual([['BTC2USDT', 'sl'], ['BTC3USDT', 'manual']]);
+    expect(h.trader.engineState().paused).toBe(true);
   });
 
   it('refuses a signal while paused with the reason, and enters on it once resumed', async () => {
@@ -481,7 +481,7 @@ describe('Account reads', () => {
   it('reads the balance at most once per refresh period for refused signals, and fresh just before each entry', async () => {
     const { index } = firstSignal();
     // Two symbols with the same candles give two signals at one close.
-    const both = (h: TraderHarness): ClosedCandle[] => [closed('BTCUSDT', candles[index]!), closed('BTC2USDT', candles[index]!)];
+    const both = (): ClosedCandle[] => [closed('BTCUSDT', candles[index]!), closed('BTC2USDT', candles[index]!)];
     const setUp = (): TraderHarness => {
       const h = new TraderHarness({ symbols: ['BTCUSDT', 'BTC2USDT'], clonesOfBtc: ['BTC2USDT'] });
       for (const symbol of ['BTCUSDT', 'BTC2USDT']) h.trader.warmUp(symbol, candles.slice(0, index));
@@ -491,12 +491,12 @@ describe('Account reads', () => {
     };
     const paused = setUp();
     paused.trader.setPaused(true);
-    await paused.trader.onCandles(both(paused));
+    await paused.trader.onCandles(both());
     expect(paused.events.filter((e) => e.kind === 'refused')).toHaveLength(2);
     expect(paused.exchange.count('fetchBalance')).toBe(1);
 
     const trading = setUp();
-    await trading.trader.onCandles(both(trading));
+    await trading.trader.onCandles(both());
     const entries = trading.exchange.calls('placeOrder');
     expect(entries).toHaveLength(2);
     const balanceReads = trading.exchange.calls('fetchBalance');
@@ -520,7 +520,7 @@ describe('Account reads', () => {
 describe('Exploration', () => {
   async function replayDecisions(seed: number): Promise<{ decisions: string[]; seen: number; taken: number }> {
     const h = new TraderHarness({ trader: { explorationRate: 0.5, explorationSeed: seed }, pipeline: { minConfidence: 0.99 }, startMs: candles[0]!.timestamp });
-    const clock = h.clock as ManualClock;
+    const clock = h.clock;
     const lastCandleAt: Record<string, number> = {};
     for (const candle of candles) {
       await replayStep({ clock, venue: h.paper, trader: h.trader, controller: h.controller, candleMs: CANDLE_MS, lastCandleAt }, [closed('BTCUSDT', candle)]);

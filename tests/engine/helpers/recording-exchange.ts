@@ -28,6 +28,7 @@ interface PendingHold {
   readonly gate: Promise<void>;
   readonly release: () => void;
   readonly arrive: () => void;
+  readonly after: boolean;
 }
 
 export class RecordingExchange implements Exchange {
@@ -52,14 +53,17 @@ export class RecordingExchange implements Exchange {
     return this.calls(method).length;
   }
 
-  /** The next call of `method` waits until `release()` (the inner call runs after the release). */
-  holdNext(method: ExchangeMethod): Hold {
+  /**
+   * The next call of `method` waits until `release()`. With `after`, the inner call runs at
+   * once and only its answer is held (the venue acted; the response is slow).
+   */
+  holdNext(method: ExchangeMethod, options: { after?: boolean } = {}): Hold {
     let release!: () => void;
     let arrive!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const reached = new Promise<void>((resolve) => (arrive = resolve));
     const list = this.holds.get(method) ?? [];
-    list.push({ gate, release, arrive });
+    list.push({ gate, release, arrive, after: options.after === true });
     this.holds.set(method, list);
     return { reached, release };
   }
@@ -74,13 +78,18 @@ export class RecordingExchange implements Exchange {
   private async around<T>(method: ExchangeMethod, detail: string | null, priority: Priority | null, call: () => Promise<T>): Promise<T> {
     this.journal.push({ what: `exchange.${method}`, at: this.clock.now(), detail, priority });
     const hold = this.holds.get(method)?.shift();
-    if (hold !== undefined) {
+    if (hold !== undefined && !hold.after) {
       hold.arrive();
       await hold.gate;
     }
     const failure = this.failures.get(method)?.shift();
     if (failure !== undefined) throw failure;
-    return call();
+    const result = await call();
+    if (hold !== undefined && hold.after) {
+      hold.arrive();
+      await hold.gate;
+    }
+    return result;
   }
 
   loadRules(symbols: readonly string[]): Promise<Map<string, SymbolRules>> {

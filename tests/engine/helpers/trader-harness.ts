@@ -179,19 +179,15 @@ export class TraderHarness {
     await this.trader.controlTick(await this.exchange.fetchPositions(1));
   }
 
-  /** Opens a managed position through the Trader's settle-entry path; returns it with its SL/TP on the venue. */
-  async openPosition(spec: OpenSpec = {}): Promise<ManagedPosition> {
+  /** The plan an entry of `spec` carries (SL/TP distances from `price`). */
+  entryDraft(spec: OpenSpec = {}): EntryDraft {
     const symbol = spec.symbol ?? 'BTCUSDT';
-    const side = spec.side ?? 'long';
     const price = spec.price ?? 100_000;
     const leverage = spec.leverage ?? 5;
     const rules = this.rules.get(symbol)!;
     const tick = rules.filters.tickSize;
-    const now = this.clock.now();
-    this.price(symbol, price);
-    await this.paper.setLeverage(symbol, leverage);
-    const draft: EntryDraft = {
-      side,
+    return {
+      side: spec.side ?? 'long',
       leverage,
       leverageRaw: leverage,
       leverageClamps: [],
@@ -207,20 +203,39 @@ export class TraderHarness {
       exploration: false,
       strategyMode: 'rules',
       modelVersion: null,
-      decidedAt: now,
+      decidedAt: this.clock.now(),
     };
+  }
+
+  /**
+   * Places and fills (at `price`, no slippage) the market entry of `spec` on the venue,
+   * as the Trader would have sent it; returns the pending entry the Trader would hold.
+   */
+  async fillEntryOnVenue(spec: OpenSpec = {}): Promise<PendingOrder> {
+    const symbol = spec.symbol ?? 'BTCUSDT';
+    const price = spec.price ?? 100_000;
+    const draft = this.entryDraft(spec);
     const request = {
       symbol,
-      side: side === 'long' ? ('buy' as const) : ('sell' as const),
+      side: draft.side === 'long' ? ('buy' as const) : ('sell' as const),
       type: 'market' as const,
       quantity: spec.size ?? 0.01,
       reduceOnly: false,
-      clientOrderId: clientOrderId('entry', symbol, now),
+      clientOrderId: clientOrderId('entry', symbol, draft.decidedAt),
     };
-    this.paper.placeOrderNow(request);
-    const state = this.trader.exportState();
-    this.trader.restoreState({ ...state, pendingOrders: [...state.pendingOrders, { request, purpose: 'entry', createdAt: now, stage: 'sent', draft }] });
     this.price(symbol, price);
+    await this.paper.setLeverage(symbol, draft.leverage);
+    this.paper.placeOrderNow(request);
+    this.price(symbol, price);
+    return { request, purpose: 'entry', createdAt: draft.decidedAt, stage: 'sent', draft };
+  }
+
+  /** Opens a managed position through the Trader's settle-entry path; returns it with its SL/TP on the venue. */
+  async openPosition(spec: OpenSpec = {}): Promise<ManagedPosition> {
+    const symbol = spec.symbol ?? 'BTCUSDT';
+    const entry = await this.fillEntryOnVenue(spec);
+    const state = this.trader.exportState();
+    this.trader.restoreState({ ...state, pendingOrders: [...state.pendingOrders, entry] });
     await this.tick();
     const opened = this.trader.managedPositions().find((p) => p.symbol === symbol);
     if (opened === undefined) throw new Error(`test harness: the entry on ${symbol} did not become a managed position`);
