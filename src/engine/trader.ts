@@ -760,8 +760,8 @@ export class Trader {
   }
 
   private async ensureStop(position: ManagedPosition): Promise<void> {
-    if (position.slClientOrderId === null || position.exitClientOrderId !== null) return;
-    const stop = await this.deps.exchange.fetchOrder(position.symbol, position.slClientOrderId);
+    if (position.exitClientOrderId !== null) return;
+    const stop = position.slClientOrderId === null ? null : await this.deps.exchange.fetchOrder(position.symbol, position.slClientOrderId);
     if (stop !== null && (stop.status === 'new' || stop.status === 'partially_filled')) return;
     if (stop !== null && stop.status === 'filled') return; // finalised at the next tick
     const id = clientOrderId('sl', position.symbol, this.deps.clock.now());
@@ -772,7 +772,14 @@ export class Trader {
       null,
     );
     this.positions.set(position.symbol, { ...position, slClientOrderId: placed === null ? null : id });
-    this.warn(`stop of ${position.symbol} was missing; re-placed at ${position.slPrice}`);
+    if (placed !== null) {
+      this.warn(`stop of ${position.symbol} was missing; re-placed at ${position.slPrice}`);
+      return;
+    }
+    // The exchange refuses the stop (typically: the price is already through it): an
+    // unprotected position is not kept, it is closed at the next tick.
+    this.warn(`stop of ${position.symbol} is missing and could not be re-placed at ${position.slPrice}; closing the position`);
+    this.exitRequests.set(position.symbol, 'sl');
   }
 
   private async adopt(p: ExchangePosition): Promise<void> {

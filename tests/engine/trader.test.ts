@@ -307,6 +307,28 @@ describe('Start-up reconciliation', () => {
     expect(trader.managedPositions()[0]!.slClientOrderId).toBe(stops[0]!.clientOrderId);
   });
 
+  it('closes a restored position whose stop is missing and can no longer be placed (price already through it)', async () => {
+    const h = new TraderHarness();
+    const before = await h.openPosition();
+    h.paper.cancelOrderNow('BTCUSDT', before.slClientOrderId!);
+    h.paper.cancelOrderNow('BTCUSDT', before.tpClientOrderId!);
+    h.clock.advance(60_000);
+    // While the bot was down the price fell through the stop level; nothing protected it.
+    const through = before.slPrice * 0.995;
+    h.price('BTCUSDT', through);
+    const trader = h.restart(h.snapshot());
+    await trader.reconcile();
+    expect(h.logged('could not be re-placed', 'warn')).toHaveLength(1);
+    await h.tick(); // close sent on priority 0
+    h.clock.advance(2_000);
+    h.price('BTCUSDT', through);
+    await h.tick(); // filled: recorded
+    const [trade] = h.trades();
+    expect(trade).toMatchObject({ symbol: 'BTCUSDT', exitReason: 'sl', liquidated: false });
+    expect(trade!.exitPrice).toBeLessThan(before.slPrice);
+    expect(trader.managedPositions()).toHaveLength(0);
+  });
+
   it('adopts an unknown position on a configured symbol with a protective stop when set to adopt', async () => {
     const h = new TraderHarness({ trader: { unknownPositions: 'adopt', adoptedBaseSlPct: 0.01 } });
     h.price('BTCUSDT', 100_000);
