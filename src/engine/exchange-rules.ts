@@ -14,13 +14,20 @@ export type RoundingMode = 'down' | 'up' | 'nearest';
  * computed step (0.30000000000000004) does not inflate the count.
  */
 export function decimalsOf(step: number): number {
+  // A symbol has a handful of steps and the pipeline asks for them on every rounding: memoise.
+  const known = decimalsCache.get(step);
+  if (known !== undefined) return known;
   assertPositiveFinite(step, 'step');
   const text = Number(step.toPrecision(12)).toString();
   const [mantissa = '', exponent] = text.split('e');
   const fractionLength = (mantissa.split('.')[1] ?? '').length;
   const exponentValue = exponent === undefined ? 0 : Number(exponent);
-  return Math.max(0, fractionLength - exponentValue);
+  const decimals = Math.max(0, fractionLength - exponentValue);
+  if (decimalsCache.size < 1024) decimalsCache.set(step, decimals);
+  return decimals;
 }
+
+const decimalsCache = new Map<number, number>();
 
 /**
  * Rounds `value` to a whole number of `step`s.
