@@ -310,7 +310,15 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
     trader.restoreState(snapshot);
     log.info('state restored', { positions: snapshot.positions.length, pendingOrders: snapshot.pendingOrders.length, paused: snapshot.state.paused });
   }
-  const controller = new PositionController({ trader, exchange, clock: engineClock, logger, intervalMs: config.positionCheckIntervalMs });
+  const controller = new PositionController({
+    trader,
+    exchange,
+    clock: engineClock,
+    logger,
+    intervalMs: config.positionCheckIntervalMs,
+    // Live: while the lanes block (429/418), work from own state so closes still go out on lane 0.
+    ...(config.tradingMode === 'live' ? { positionsReadable: () => scheduler.stats().breaker !== 'block' } : {}),
+  });
   await trader.reconcile();
 
   // ── market data and warm-up ────────────────────────────────────────────

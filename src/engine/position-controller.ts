@@ -19,6 +19,8 @@ export interface ControllerStats {
   /** How late the last tick started relative to its schedule. */
   readonly lastLagMs: number;
   readonly running: boolean;
+  /** Ticks evaluated from the engine's own state because the positions could not be read (rate-limit block). */
+  readonly ownStateTicks: number;
 }
 
 export class PositionController {
@@ -27,6 +29,7 @@ export class PositionController {
   /** The tick requested by `tick()` callers while another ran; shared by all of them. */
   private followUp: Promise<void> | null = null;
   private stopped = true;
+  private lastReadable = true;
   /** When the next scheduled tick is due (the grid start + k × intervalMs). */
   private nextDueAt = 0;
   private stats_: ControllerStats = {
@@ -38,11 +41,24 @@ export class PositionController {
     maxTickMs: 0,
     lastLagMs: 0,
     running: false,
+    ownStateTicks: 0,
   };
   private readonly log: Logger;
 
   constructor(
-    private readonly deps: { trader: Trader; exchange: Exchange; clock: Clock; logger: Logger; intervalMs: number },
+    private readonly deps: {
+      trader: Trader;
+      exchange: Exchange;
+      clock: Clock;
+      logger: Logger;
+      intervalMs: number;
+      /**
+       * False while the exchange's positions cannot be read (the lanes block every lane but 0
+       * after a 429/418): the tick then works from the engine's own state, so a close still
+       * goes out on priority 0 instead of waiting for the block to end.
+       */
+      positionsReadable?: () => boolean;
+    },
   ) {
     this.log = deps.logger.child('position-controller');
   }
@@ -130,8 +146,19 @@ export class PositionController {
   private async evaluate(): Promise<void> {
     const started = this.deps.clock.now();
     try {
-      const positions = await this.deps.exchange.fetchPositions(1);
-      await this.deps.trader.controlTick(positions);
+      const readable = this.deps.positionsReadable?.() ?? true;
+      if (readable !== this.lastReadable) {
+        if (readable) this.log.warn('positions readable again: back to the exchange positions');
+        else this.log.warn('positions cannot be read (rate-limit block): working from own position state and cached prices');
+        this.lastReadable = readable;
+      }
+      if (readable) {
+        const positions = await this.deps.exchange.fetchPositions(1);
+        await this.deps.trader.controlTick(positions);
+      } else {
+        await this.deps.trader.controlTickFromOwnState();
+        this.stats_ = { ...this.stats_, ownStateTicks: this.stats_.ownStateTicks + 1 };
+      }
       const took = this.deps.clock.now() - started;
       this.stats_ = {
         ...this.stats_,

@@ -437,6 +437,39 @@ export class Trader {
   }
 
   /**
+   * The tick used while the exchange cannot be read (rate-limit block, ARCHITECTURE
+   * "Execution lanes"): the controller works from its own position state and the last known
+   * prices. Exits (manual, emergency, time, liquidation risk, reversal) still go out, on
+   * priority 0, which the block lets through; nothing is settled or finalised until the
+   * positions can be read again.
+   */
+  async controlTickFromOwnState(): Promise<void> {
+    const reversals = new Set(this.reversals);
+    this.reversals.clear();
+    for (const position of [...this.positions.values()]) {
+      if (position.exitClientOrderId !== null) continue;
+      const last = this.lastPrice.get(position.symbol);
+      const mark = last?.mark ?? last?.price ?? position.entryPrice;
+      const assumed: ExchangePosition = {
+        symbol: position.symbol,
+        side: position.side,
+        size: position.size,
+        entryPrice: position.entryPrice,
+        markPrice: mark,
+        leverage: position.leverage,
+        isolatedMarginUsdt: (position.size * position.entryPrice) / position.leverage,
+        liquidationPrice: position.liquidationPrice,
+        unrealizedPnlUsdt: sideSign(position.side) * (mark - position.entryPrice) * position.size,
+        updatedAt: last?.at ?? position.openedAt,
+      };
+      const reason = this.exitReasonFor(position, assumed, reversals);
+      if (reason !== null) await this.close(position, reason);
+    }
+    // Reversals not acted on now wait for the next tick.
+    for (const symbol of reversals) if (this.positions.get(symbol)?.exitClientOrderId === null) this.reversals.add(symbol);
+  }
+
+  /**
    * A close that ended without closing (expired, cancelled, rejected) while the position is
    * still open must not leave the position waiting for it forever: request the exit again.
    */

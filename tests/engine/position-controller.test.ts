@@ -169,4 +169,26 @@ describe('PositionController', () => {
     expect(h.exchange.count('fetchBalance')).toBe(0);
     expect(h.controller.stats().ticks).toBe(31);
   });
+
+  it('works from its own position state while the positions cannot be read, and still sends a close on priority 0', async () => {
+    let readable = true;
+    const h = new TraderHarness({ positionsReadable: () => readable });
+    const position = await h.openPosition();
+    readable = false; // a 429/418 block: every lane but 0 waits
+    const readsBefore = h.exchange.count('fetchPositions');
+    expect(h.trader.requestExit(position.symbol, 'emergency')).toBe(true);
+    await h.controller.tick();
+    expect(h.exchange.count('fetchPositions')).toBe(readsBefore);
+    const closes = h.exchange.calls('placeOrder').filter((c) => c.detail?.startsWith('slt_c_') === true);
+    expect(closes).toHaveLength(1);
+    expect(closes[0]!.priority).toBe(0);
+    expect(h.controller.stats().ownStateTicks).toBe(1);
+    expect(h.logged('working from own position state', 'warn')).toHaveLength(1);
+    // Readable again: the close fills at the next price and the trade is recorded as an emergency exit.
+    readable = true;
+    h.clock.advance(2_000);
+    h.price(position.symbol, position.entryPrice);
+    await h.controller.tick();
+    expect(h.trades()).toEqual([expect.objectContaining({ symbol: position.symbol, exitReason: 'emergency' })]);
+  });
 });

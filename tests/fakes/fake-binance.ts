@@ -4,14 +4,15 @@
  *
  * - Payloads follow Binance's documented shapes for the endpoints ccxt and our
  *   adapters call (exchangeInfo, leverageBracket, order / algoOrder, positionRisk v3,
- *   account v3, income, klines, ticker/price, premiumIndex, ...).
+ *   account v3, income, userTrades, klines, ticker/price, premiumIndex, ...).
  * - Every response carries X-MBX-USED-WEIGHT-1M (accumulated per calendar minute with
  *   Binance's weights); order endpoints also X-MBX-ORDER-COUNT-10S / -1M.
  * - Faults can be injected per endpoint: 429/418 with Retry-After, a held request
  *   (the order IS applied, the answer never comes: the realistic unknown outcome),
  *   5xx, and Binance error bodies.
  * - Market orders fill at once at the symbol's price; positions follow (one-way mode).
- *   Conditional (algo) orders rest until `setPrice` crosses their trigger.
+ *   Conditional (algo) orders rest until `setPrice` crosses their trigger. Every fill is
+ *   recorded as a trade (userTrades) charged `takerFeeRate` in USDT.
  * - Signatures are not verified.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -86,6 +87,24 @@ export interface FakePosition {
   updateTime: number;
 }
 
+/** One fill, as GET /fapi/v1/userTrades reports it (all fills are taker fills here). */
+export interface FakeTrade {
+  id: number;
+  orderId: number;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  price: number;
+  qty: number;
+  quoteQty: number;
+  /** qty · price · takerFeeRate. */
+  commission: number;
+  commissionAsset: string;
+  realizedPnl: number;
+  time: number;
+  buyer: boolean;
+  maker: boolean;
+}
+
 export interface FakeIncome {
   symbol: string;
   incomeType: string;
@@ -103,6 +122,7 @@ export interface FakeBinanceState {
   readonly leverage: Map<string, number>;
   readonly marginType: Map<string, 'ISOLATED' | 'CROSSED'>;
   readonly income: FakeIncome[];
+  readonly trades: FakeTrade[];
 }
 
 export interface FakeBinanceOptions {
@@ -248,6 +268,7 @@ function weightOf(route: string, params: Readonly<Record<string, string>>): numb
     case 'GET /fapi/v2/positionRisk':
     case 'GET /fapi/v3/positionRisk':
     case 'GET /fapi/v1/allAlgoOrders':
+    case 'GET /fapi/v1/userTrades':
       return 5;
     default:
       return 1;
@@ -296,12 +317,14 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     leverage: new Map(),
     marginType: new Map(),
     income: [],
+    trades: [],
   };
   const requests: RecordedRequest[] = [];
   const faults = new Map<string, { fault: Fault; remaining: number }[]>();
   const heldSockets = new Set<Socket>();
   let nextOrderId = 8_389_765_000;
   let nextAlgoId = 3_358;
+  let nextTradeId = 698_759_000;
   let weightMinute = -1;
   let usedWeight = 0;
   const orderTimes: number[] = [];
@@ -358,8 +381,12 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     return state.walletBalance - used + upnl;
   }
 
-  /** Applies a fill of `qty` (base, > 0) at `price` to the one-way position. */
-  function applyFill(symbol: string, side: 'BUY' | 'SELL', qty: number, price: number): void {
+  /**
+   * Applies a fill of `qty` (base, > 0) at `price` of order `orderId` to the one-way
+   * position, charges the taker fee and records the trade.
+   */
+  function applyFill(orderId: number, symbol: string, side: 'BUY' | 'SELL', qty: number, price: number): void {
+    let realizedPnl = 0;
     const signed = side === 'BUY' ? qty : -qty;
     const current = state.positions.get(symbol) ?? { symbol, amount: 0, entryPrice: 0, updateTime: now() };
     const next = current.amount + signed;
@@ -370,9 +397,26 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       const closed = Math.min(Math.abs(signed), Math.abs(current.amount));
       const pnl = (price - current.entryPrice) * closed * Math.sign(current.amount);
       state.walletBalance += pnl;
+      realizedPnl = pnl;
       if (Math.abs(signed) > Math.abs(current.amount)) current.entryPrice = price;
     }
-    state.walletBalance -= qty * price * takerFeeRate;
+    const commission = qty * price * takerFeeRate;
+    state.walletBalance -= commission;
+    state.trades.push({
+      id: nextTradeId++,
+      orderId,
+      symbol,
+      side,
+      price,
+      qty,
+      quoteQty: qty * price,
+      commission,
+      commissionAsset: 'USDT',
+      realizedPnl,
+      time: now(),
+      buyer: side === 'BUY',
+      maker: false,
+    });
     current.amount = Math.round(next * 1e9) / 1e9;
     current.updateTime = now();
     if (current.amount === 0) state.positions.delete(symbol);
@@ -660,6 +704,44 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     return rows;
   }
 
+  /** GET /fapi/v1/userTrades: one symbol (mandatory), by orderId and/or time, oldest first. */
+  function userTrades(params: Readonly<Record<string, string>>): unknown[] {
+    if (params['symbol'] === undefined || params['symbol'] === '') {
+      throw new BinanceReject(-1102, 400, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+    }
+    const symbol = spec(params['symbol']).symbol;
+    const orderId = params['orderId'];
+    const start = Number(params['startTime'] ?? 0);
+    const end = Number(params['endTime'] ?? Number.MAX_SAFE_INTEGER);
+    const limit = Math.min(1000, Math.max(1, Number(params['limit'] ?? 500)));
+    return state.trades
+      .filter(
+        (t) =>
+          t.symbol === symbol &&
+          (orderId === undefined || String(t.orderId) === orderId) &&
+          t.time >= start &&
+          t.time <= end,
+      )
+      .sort((a, b) => a.time - b.time || a.id - b.id)
+      .slice(0, limit)
+      .map((t) => ({
+        buyer: t.buyer,
+        commission: t.commission.toFixed(8),
+        commissionAsset: t.commissionAsset,
+        id: t.id,
+        maker: t.maker,
+        orderId: t.orderId,
+        price: fmtPrice(t.symbol, t.price),
+        qty: fmtQty(t.symbol, t.qty),
+        quoteQty: t.quoteQty.toFixed(8),
+        realizedPnl: t.realizedPnl.toFixed(8),
+        side: t.side,
+        positionSide: 'BOTH',
+        symbol: t.symbol,
+        time: t.time,
+      }));
+  }
+
   function tickerPayload(symbol: string): Record<string, unknown> {
     return { symbol, price: fmtPrice(symbol, priceOf(symbol)), time: now() };
   }
@@ -723,7 +805,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       updateTime: t,
     };
     if (type === 'MARKET') {
-      applyFill(s.symbol, side, quantity, price);
+      applyFill(order.orderId, s.symbol, side, quantity, price);
       order.executedQty = quantity;
       order.avgPrice = price;
       order.status = 'FILLED';
@@ -819,9 +901,10 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       algo.triggerTime = t;
       algo.updateTime = t;
       if (qty <= 0) continue;
-      applyFill(symbol, algo.side, qty, price);
+      const orderId = nextOrderId++;
+      applyFill(orderId, symbol, algo.side, qty, price);
       const order: FakeOrder = {
-        orderId: nextOrderId++,
+        orderId,
         clientOrderId: `autoclose-${algo.algoId}`,
         symbol,
         side: algo.side,
@@ -957,6 +1040,8 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
             tradeId: '',
           }));
       }
+      case 'GET /fapi/v1/userTrades':
+        return userTrades(p);
       case 'GET /fapi/v1/klines':
         return klines(p);
       case 'GET /fapi/v1/ticker/price':

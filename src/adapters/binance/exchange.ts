@@ -12,6 +12,12 @@
  * Binance's algo service (POST /fapi/v1/algoOrder, id field `clientAlgoId`, payload
  * `algoId` / `algoStatus`), so fetching and cancelling them needs `{ trigger: true }`
  * (GET/DELETE /fapi/v1/algoOrder) and open ones are listed by /fapi/v1/openAlgoOrders.
+ *
+ * Fees: order payloads carry no commission, so a filled order's fee (and its average
+ * price when the payload has none) comes from its fills, GET /fapi/v1/userTrades by
+ * orderId (weight 5) — for a conditional order, the fills of the order its trigger sent
+ * (`actualOrderId`). Fills of final orders are kept, so each order costs one such read.
+ * A failed read never fails the order: its fee stays 0 and a warning is logged.
  */
 import {
   InvalidOrderError,
@@ -34,6 +40,7 @@ import { BinanceClient, type BinanceCall, type BinanceUsdmClient } from './clien
 import { binanceErrorCode } from './errors.js';
 import {
   asRecord,
+  fillsOrderId,
   num,
   parseAccountBalance,
   parseForcedCloses,
@@ -42,6 +49,8 @@ import {
   parseOrder,
   parsePositions,
   parseSymbolFilters,
+  summariseFills,
+  type FillSummary,
   type Raw,
 } from './parse.js';
 
@@ -58,6 +67,16 @@ const MARGIN_TYPE_ALREADY_SET = -4046;
 /** GET /fapi/v1/income returns at most 1000 rows a page. */
 const INCOME_PAGE_LIMIT = 1000;
 const INCOME_MAX_PAGES = 10;
+/** GET /fapi/v1/userTrades answers at most 1000 rows; one order of this bot has far fewer fills. */
+const USER_TRADES_LIMIT = 1000;
+/** Fills of this many final orders are kept (oldest dropped first). */
+const FILLS_CACHE_SIZE = 512;
+/**
+ * placeOrder waits at most this long for a filled order's fills: the read is on lane 2,
+ * which a rate-limit block holds, and the caller (a close, the stop after an entry) must
+ * not wait on bookkeeping. The read goes on; a later fetchOrder gets its result.
+ */
+export const FEE_READ_MAX_WAIT_MS = 2_000;
 
 export interface BinanceExchangeOptions {
   readonly apiKey: string;
@@ -98,6 +117,27 @@ export function validateOrderRequest(request: OrderRequest): void {
   }
 }
 
+/** An order as placed or read, with the id its fills are filed under. */
+interface FetchedOrder {
+  readonly order: OrderState;
+  /** orderId of its userTrades rows: its own, or a triggered conditional's actualOrderId; null if none yet. */
+  readonly fillsOrderId: string | null;
+  readonly conditional: boolean;
+}
+
+function fetched(info: unknown, conditional: boolean, nowMs: number): FetchedOrder {
+  const raw = asRecord(info);
+  return { order: parseOrder(raw, nowMs), fillsOrderId: fillsOrderId(raw), conditional };
+}
+
+function isFinal(order: OrderState): boolean {
+  return order.status !== 'new' && order.status !== 'partially_filled';
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function isNoSuchOrder(error: unknown): boolean {
   const code = binanceErrorCode(error);
   return code !== null && NO_SUCH_ORDER.has(code);
@@ -113,6 +153,10 @@ export class BinanceExchange implements Exchange {
   private readonly leverageBySymbol = new Map<string, number>();
   /** clientOrderId → true for conditional (algo) orders, as placed or seen by this process. */
   private readonly conditionalById = new Map<string, boolean>();
+  /** `symbol:orderId` → fills of a final order (or the read in flight), oldest first. */
+  private readonly fillsByOrder = new Map<string, Promise<FillSummary | null>>();
+  /** Commission assets other than USDT already warned about (once each). */
+  private readonly warnedFeeAssets = new Set<string>();
   private readonly logger: Logger;
 
   constructor(private readonly options: BinanceExchangeOptions) {
@@ -247,8 +291,14 @@ export class BinanceExchange implements Exchange {
 
   // ---------------------------------------------------------------- orders
 
+  /** Places the order (reconciling an unknown outcome); a filled one carries its fee (bounded wait). */
   async placeOrder(request: OrderRequest, priority: Priority): Promise<OrderState> {
     validateOrderRequest(request);
+    const placed = await this.placeOrRecover(request, priority);
+    return this.withFeesWithin(placed, FEE_READ_MAX_WAIT_MS);
+  }
+
+  private async placeOrRecover(request: OrderRequest, priority: Priority): Promise<FetchedOrder> {
     await this.ensureMarkets(priority);
     const id = request.clientOrderId;
     const conditional = isTriggerType(request.type);
@@ -276,7 +326,7 @@ export class BinanceExchange implements Exchange {
     }
   }
 
-  private async sendOrder(request: OrderRequest, priority: Priority): Promise<OrderState> {
+  private async sendOrder(request: OrderRequest, priority: Priority): Promise<FetchedOrder> {
     const ex = await this.ensureMarkets(priority);
     const { symbol: unified } = this.market(ex, request.symbol);
     const conditional = isTriggerType(request.type);
@@ -310,11 +360,11 @@ export class BinanceExchange implements Exchange {
       },
       (e) => e.createOrder(unified, type, request.side, request.quantity, price, params),
     );
-    return parseOrder(asRecord(order.info), this.options.clock.now());
+    return fetched(order.info, conditional, this.options.clock.now());
   }
 
   /** After an unknown outcome: the order, null when Binance says it does not exist, else OrderUncertainError. */
-  private async queryUncertain(request: OrderRequest, priority: Priority, cause: TraderError): Promise<OrderState | null> {
+  private async queryUncertain(request: OrderRequest, priority: Priority, cause: TraderError): Promise<FetchedOrder | null> {
     try {
       return await this.queryOrder(request.symbol, request.clientOrderId, isTriggerType(request.type), priority);
     } catch (error) {
@@ -327,7 +377,7 @@ export class BinanceExchange implements Exchange {
   }
 
   /** -4116: the id exists on the exchange, so the order does; return it. */
-  private async findExisting(request: OrderRequest, priority: Priority, cause: unknown): Promise<OrderState> {
+  private async findExisting(request: OrderRequest, priority: Priority, cause: unknown): Promise<FetchedOrder> {
     const found = await this.queryUncertain(request, priority, cause as TraderError);
     if (found !== null) return found;
     throw new OrderUncertainError(
@@ -343,7 +393,7 @@ export class BinanceExchange implements Exchange {
     clientOrderId: string,
     conditional: boolean,
     priority: Priority,
-  ): Promise<OrderState | null> {
+  ): Promise<FetchedOrder | null> {
     const ex = await this.ensureMarkets(priority);
     const { symbol: unified } = this.market(ex, symbol);
     try {
@@ -361,7 +411,7 @@ export class BinanceExchange implements Exchange {
             conditional ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId },
           ),
       );
-      return parseOrder(asRecord(order.info), this.options.clock.now());
+      return fetched(order.info, conditional, this.options.clock.now());
     } catch (error) {
       if (isNoSuchOrder(error)) return null;
       throw error;
@@ -374,15 +424,98 @@ export class BinanceExchange implements Exchange {
     return known === undefined ? [false, true] : [known];
   }
 
+  /** The order by client order id; a filled one carries its fee and average price from its fills. */
   async fetchOrder(symbol: string, clientOrderId: string): Promise<OrderState | null> {
     for (const conditional of this.kindsFor(clientOrderId)) {
-      const order = await this.queryOrder(symbol, clientOrderId, conditional, 2);
-      if (order !== null) {
+      const found = await this.queryOrder(symbol, clientOrderId, conditional, 2);
+      if (found !== null) {
         this.conditionalById.set(clientOrderId, conditional);
-        return order;
+        return this.withFees(found);
       }
     }
     return null;
+  }
+
+  // ---------------------------------------------------------------- fees from fills
+
+  /**
+   * The order with `feeUsdt` = Σ USDT commission of its fills, and `averagePrice` =
+   * Σ price·qty / Σ qty of its fills when the payload had none. Unchanged when nothing
+   * filled, the fills cannot be read, or there are none yet.
+   */
+  private async withFees(found: FetchedOrder): Promise<OrderState> {
+    const { order, fillsOrderId: orderId } = found;
+    if (order.filledQuantity <= 0 || orderId === null) return order;
+    // An algo payload has no executedQty: its filled quantity is assumed, not a check on the fills.
+    const expectedQuantity = found.conditional ? null : order.filledQuantity;
+    const fills = await this.fillsOf(order.symbol, orderId, isFinal(order), expectedQuantity);
+    if (fills === null || fills.fillCount === 0) return order;
+    return { ...order, feeUsdt: fills.feeUsdt, averagePrice: order.averagePrice ?? fills.averagePrice };
+  }
+
+  /** withFees, but never waiting longer than `waitMs` (clock time) for the fills. */
+  private async withFeesWithin(found: FetchedOrder, waitMs: number): Promise<OrderState> {
+    if (found.order.filledQuantity <= 0 || found.fillsOrderId === null) return found.order;
+    let cancel = (): void => {};
+    const deadline = new Promise<OrderState>((resolve) => {
+      cancel = this.options.clock.setTimer(waitMs, () => {
+        this.logger.warn('order fills not read in time; returned with fee 0, the fee follows on the next order read', {
+          clientOrderId: found.order.clientOrderId,
+          waitMs,
+        });
+        resolve(found.order);
+      });
+    });
+    try {
+      return await Promise.race([this.withFees(found), deadline]);
+    } finally {
+      cancel();
+    }
+  }
+
+  /**
+   * Fills of one order, shared by concurrent readers. A final order's fills are kept once
+   * complete (all of `expectedQuantity`, or any fill when that is unknown), so reading it
+   * again costs no request. Never rejects: null when the read failed.
+   */
+  private fillsOf(symbol: string, orderId: string, final: boolean, expectedQuantity: number | null): Promise<FillSummary | null> {
+    const key = `${symbol}:${orderId}`;
+    const known = this.fillsByOrder.get(key);
+    if (known !== undefined) return known;
+    const read = this.readFills(symbol, orderId);
+    if (!final) return read;
+    this.fillsByOrder.set(key, read);
+    if (this.fillsByOrder.size > FILLS_CACHE_SIZE) {
+      const oldest = this.fillsByOrder.keys().next().value;
+      if (oldest !== undefined) this.fillsByOrder.delete(oldest);
+    }
+    void read.then((fills) => {
+      const complete =
+        fills !== null && fills.fillCount > 0 && (expectedQuantity === null || fills.quantity >= expectedQuantity * (1 - 1e-9));
+      // Not complete (failed, or Binance has not listed every fill yet): read again next time.
+      if (!complete && this.fillsByOrder.get(key) === read) this.fillsByOrder.delete(key);
+    });
+    return read;
+  }
+
+  /** GET /fapi/v1/userTrades by orderId (weight 5, lane 2). */
+  private async readFills(symbol: string, orderId: string): Promise<FillSummary | null> {
+    const params = { symbol, orderId, limit: USER_TRADES_LIMIT };
+    try {
+      const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v1/userTrades', params }, (e) =>
+        e.fapiPrivateGetUserTrades(params),
+      );
+      const fills = summariseFills(response, orderId);
+      for (const [asset, commission] of fills.otherFees) {
+        if (this.warnedFeeAssets.has(asset)) continue;
+        this.warnedFeeAssets.add(asset);
+        this.logger.warn('commission paid in a non-USDT asset is left out of trade fees', { asset, symbol, orderId, commission });
+      }
+      return fills;
+    } catch (error) {
+      this.logger.warn('order fills could not be read; the fee is recorded as 0', { symbol, orderId, error: describeError(error) });
+      return null;
+    }
   }
 
   /**

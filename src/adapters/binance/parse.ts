@@ -172,7 +172,8 @@ export function isAlgoPayload(raw: Raw): boolean {
 
 /**
  * One raw order (regular: POST/GET /fapi/v1/order; conditional: /fapi/v1/algoOrder).
- * `feeUsdt` is 0: Binance's order payloads carry no commission (it is in userTrades).
+ * `feeUsdt` is 0: Binance's order payloads carry no commission; the exchange adds it
+ * from the order's fills (GET /fapi/v1/userTrades, `summariseFills`).
  */
 export function parseOrder(raw: Raw, nowMs: number): OrderState {
   const clientOrderId = str(raw['clientOrderId']) ?? str(raw['clientAlgoId']) ?? '';
@@ -201,6 +202,64 @@ export function parseOrder(raw: Raw, nowMs: number): OrderState {
     feeUsdt: 0,
     createdAt,
     updatedAt,
+  };
+}
+
+/**
+ * The id of the order whose fills (userTrades) belong to this raw order: its own
+ * `orderId` for a regular order; for a conditional (algo) order the `actualOrderId` of
+ * the market order its trigger sent, or null while it has not triggered.
+ */
+export function fillsOrderId(raw: Raw): string | null {
+  if (!isAlgoPayload(raw)) return str(raw['orderId']);
+  const actual = str(raw['actualOrderId']);
+  return actual === null || actual === '0' ? null : actual;
+}
+
+/** What an order's fills add up to. */
+export interface FillSummary {
+  /** Σ commission of the fills charged in USDT. */
+  readonly feeUsdt: number;
+  /** Σ price·qty / Σ qty, null without fills. */
+  readonly averagePrice: number | null;
+  /** Σ qty (base asset). */
+  readonly quantity: number;
+  readonly fillCount: number;
+  /** Commission charged in other assets (BNB fee discount), by asset: not in feeUsdt. */
+  readonly otherFees: ReadonlyMap<string, number>;
+}
+
+/**
+ * Rows of GET /fapi/v1/userTrades → the fee and average price of order `orderId`
+ * (rows of other orders are ignored). Fee = Σ commission where commissionAsset is USDT;
+ * average price = Σ price·qty / Σ qty.
+ */
+export function summariseFills(response: unknown, orderId: string): FillSummary {
+  let feeUsdt = 0;
+  let quantity = 0;
+  let quoteQuantity = 0;
+  let fillCount = 0;
+  const otherFees = new Map<string, number>();
+  for (const row of asArray(response)) {
+    const raw = asRecord(row);
+    if (str(raw['orderId']) !== orderId) continue;
+    const price = num(raw['price']);
+    const qty = num(raw['qty']);
+    if (price === null || qty === null || qty <= 0) continue;
+    fillCount++;
+    quantity += qty;
+    quoteQuantity += price * qty;
+    const commission = num(raw['commission']) ?? 0;
+    const asset = (str(raw['commissionAsset']) ?? 'USDT').toUpperCase();
+    if (asset === 'USDT') feeUsdt += commission;
+    else otherFees.set(asset, (otherFees.get(asset) ?? 0) + commission);
+  }
+  return {
+    feeUsdt,
+    averagePrice: quantity > 0 ? quoteQuantity / quantity : null,
+    quantity,
+    fillCount,
+    otherFees,
   };
 }
 

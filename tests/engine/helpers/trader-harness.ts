@@ -41,6 +41,8 @@ export interface HarnessOptions {
   readonly startMs?: number;
   readonly startingBalanceUsdt?: number;
   readonly intervalMs?: number;
+  /** The controller's "can the positions be read" switch (a rate-limit block says no). */
+  readonly positionsReadable?: () => boolean;
   /** Silent logger (benchmarks); a MemoryLogger otherwise. */
   readonly silent?: boolean;
 }
@@ -109,6 +111,7 @@ export class TraderHarness {
       clock: this.clock,
       logger: this.log,
       intervalMs: options.intervalMs ?? 2000,
+      ...(options.positionsReadable === undefined ? {} : { positionsReadable: options.positionsReadable }),
     });
   }
 
