@@ -74,14 +74,14 @@ export async function run(emit: Emit): Promise<void> {
   const elapsedMs = performance.now() - started;
   const candles = length * SYMBOLS.length;
   batchMs.sort((a, b) => a - b);
-  emit({ name: 'paper_replay_throughput', value: Math.round(candles / (elapsedMs / 1000)), unit: 'candles/s', note: `${candles} candles, ${SYMBOLS.length} symbols, SL/TP always on the book` });
-  emit({ name: 'paper_batch_p99', value: Number(percentile(batchMs, 99).toFixed(3)), unit: 'ms', note: 'one close time: open, protect, walk, decide' });
+  emit({ name: 'paper_replay_candles_per_s', value: Math.round(candles / (elapsedMs / 1000)), unit: 'candles/s', note: `${candles} candles, ${SYMBOLS.length} symbols, SL/TP always on the book` });
+  emit({ name: 'paper_batch_p99_ms', value: Number(percentile(batchMs, 99).toFixed(3)), unit: 'ms', note: 'one close time: open, protect, walk, decide' });
   const totals = exchange.totalsSoFar();
   emit({ name: 'paper_fills', value: totals.fills, unit: 'count' });
   emit({ name: 'paper_liquidations', value: totals.liquidations, unit: 'count' });
 
   const serialiseStart = performance.now();
   const text = JSON.stringify(exchange.toJSON());
-  emit({ name: 'paper_to_json', value: Number((performance.now() - serialiseStart).toFixed(3)), unit: 'ms', note: `${(text.length / 1024).toFixed(0)} KiB with order history` });
-  emit({ name: 'paper_rss', value: rssMb(), unit: 'MB' });
+  emit({ name: 'paper_to_json_ms', value: Number((performance.now() - serialiseStart).toFixed(3)), unit: 'ms', note: `${(text.length / 1024).toFixed(0)} KiB with order history` });
+  emit({ name: 'paper_rss_mb', value: rssMb(), unit: 'MB' });
 }
