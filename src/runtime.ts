@@ -34,6 +34,7 @@ import type { FundingEvent, SymbolRules } from './engine/types.js';
 import { describeError } from './errors.js';
 
 const CANDLE_MS = 5 * 60_000;
+const RULES_REFRESH_MS = 24 * 3_600_000;
 
 /** How trading ended by itself: `exitCode` null means "stay up" (e.g. the replay data ended). */
 export interface Finished {
@@ -231,6 +232,7 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   let paper: PaperExchange | null = null;
   let exchange: Exchange;
   let rules: Map<string, SymbolRules>;
+  let cancelRulesRefresh: (() => void) | null = null;
   if (config.tradingMode === 'paper') {
     rules = deps.fileRules ?? new Map();
     const funding = new Map<string, readonly FundingEvent[]>();
@@ -274,6 +276,21 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
       }
     }
     exchange = binance;
+    // Filters and leverage brackets change from time to time: refresh them daily in place
+    // (the Trader reads this same map).
+    const refreshRules = (): void => {
+      cancelRulesRefresh = wallClock.setTimer(RULES_REFRESH_MS, () => {
+        binance
+          .loadRules(config.symbols)
+          .then((fresh) => {
+            for (const [symbol, symbolRules] of fresh) rules.set(symbol, symbolRules);
+            log.info('exchange filters and leverage brackets refreshed', { symbols: fresh.size });
+          })
+          .catch((error: unknown) => log.warn(`could not refresh the exchange rules (keeping yesterday's): ${describeError(error)}`))
+          .finally(refreshRules);
+      });
+    };
+    refreshRules();
   }
   const venue = paper;
   const lastCandleAt: Record<string, number> = { ...(snapshot?.lastCandleAt ?? {}) };
@@ -424,6 +441,7 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
       trader.setPaused(true);
       marketData.stop();
       (cancelFeed as (() => void) | null)?.();
+      (cancelRulesRefresh as (() => void) | null)?.();
       await inBatch.catch(() => undefined);
       await loop;
       if (config.closeOnShutdown) {
