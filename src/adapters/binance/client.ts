@@ -233,3 +233,21 @@ export class BinanceClient {
     return this.options.scheduler.submit(this.spec(call, run));
   }
 }
+
+/**
+ * A client created on first use (ccxt is imported then, never before) and shared by later
+ * calls; a failed creation is forgotten so the next call tries again.
+ */
+export function lazyBinanceClient(options: BinanceClientOptions): () => Promise<BinanceClient> {
+  let pending: Promise<BinanceClient> | null = null;
+  return () => {
+    if (pending === null) {
+      const created = BinanceClient.create(options);
+      pending = created;
+      created.catch(() => {
+        if (pending === created) pending = null;
+      });
+    }
+    return pending;
+  };
+}

@@ -36,7 +36,7 @@ import type {
   OrderState,
   SymbolRules,
 } from '../../engine/types.js';
-import { BinanceClient, type BinanceCall, type BinanceUsdmClient } from './client.js';
+import { lazyBinanceClient, type BinanceCall, type BinanceClient, type BinanceUsdmClient } from './client.js';
 import { binanceErrorCode } from './errors.js';
 import {
   asRecord,
@@ -145,7 +145,8 @@ function isNoSuchOrder(error: unknown): boolean {
 
 export class BinanceExchange implements Exchange {
   readonly kind = 'binance' as const;
-  private clientPromise: Promise<BinanceClient> | null = null;
+  /** ccxt is loaded on first use, never in the constructor. */
+  private readonly client: () => Promise<BinanceClient>;
   private marketsPromise: Promise<void> | null = null;
   private marketsLoadedAt: number | null = null;
   private brackets: { readonly at: number; readonly bySymbol: Map<string, LeverageBracket[]> } | null = null;
@@ -161,30 +162,20 @@ export class BinanceExchange implements Exchange {
 
   constructor(private readonly options: BinanceExchangeOptions) {
     this.logger = options.logger.child('binance');
+    const { apiKey, secret, testnet, apiBase, scheduler, timeoutMs, onRequest } = options;
+    this.client = lazyBinanceClient({
+      apiKey,
+      secret,
+      testnet,
+      apiBase,
+      scheduler,
+      logger: this.logger,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(onRequest === undefined ? {} : { onRequest }),
+    });
   }
 
   // ---------------------------------------------------------------- plumbing
-
-  /** ccxt is loaded here, on first use, never in the constructor. */
-  private client(): Promise<BinanceClient> {
-    if (this.clientPromise === null) {
-      const { apiKey, secret, testnet, apiBase, scheduler, timeoutMs, onRequest } = this.options;
-      this.clientPromise = BinanceClient.create({
-        apiKey,
-        secret,
-        testnet,
-        apiBase,
-        scheduler,
-        logger: this.logger,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(onRequest === undefined ? {} : { onRequest }),
-      });
-      this.clientPromise.catch(() => {
-        this.clientPromise = null;
-      });
-    }
-    return this.clientPromise;
-  }
 
   private async call<T>(call: BinanceCall, run: (ex: BinanceUsdmClient) => Promise<T>): Promise<T> {
     const client = await this.client();

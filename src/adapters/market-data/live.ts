@@ -13,7 +13,7 @@ import { costOf } from '../../engine/execution/weights.js';
 import type { RequestScheduler, RequestSpec, SchedulerStats } from '../../engine/execution/types.js';
 import type { ClosedCandle, Clock, Logger, MarketData } from '../../engine/ports.js';
 import type { Candle, Ticker } from '../../engine/types.js';
-import { BinanceClient } from '../binance/client.js';
+import { lazyBinanceClient, type BinanceClient } from '../binance/client.js';
 import { asArray, asRecord, num, parseKlines } from '../binance/parse.js';
 
 export const CANDLE_MS = 5 * 60_000;
@@ -78,7 +78,8 @@ class PassThroughScheduler implements RequestScheduler {
 
 export class LiveMarketData implements MarketData {
   readonly source = 'live' as const;
-  private clientPromise: Promise<BinanceClient> | null = null;
+  /** ccxt is loaded on first use, never in the constructor. */
+  private readonly client: () => Promise<BinanceClient>;
   private readonly tickers = new Map<string, Ticker>();
   /** Open time of the last candle emitted per symbol. */
   private readonly lastEmitted = new Map<string, number>();
@@ -89,6 +90,17 @@ export class LiveMarketData implements MarketData {
 
   constructor(private readonly options: LiveMarketDataOptions) {
     this.logger = options.logger.child('market-data');
+    const { testnet, apiBase, scheduler, timeoutMs, onRequest } = options;
+    this.client = lazyBinanceClient({
+      apiKey: null,
+      secret: null,
+      testnet: testnet ?? false,
+      apiBase,
+      scheduler,
+      logger: this.logger,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(onRequest === undefined ? {} : { onRequest }),
+    });
   }
 
   /** True when Binance's futures API (or EXCHANGE_API_BASE) answers within the timeout (MARKET_DATA=auto). */
@@ -114,26 +126,6 @@ export class LiveMarketData implements MarketData {
       options.logger.warn('live market data unreachable', { error: describeError(error) });
       return false;
     }
-  }
-
-  private client(): Promise<BinanceClient> {
-    if (this.clientPromise === null) {
-      const { testnet, apiBase, scheduler, timeoutMs, onRequest } = this.options;
-      this.clientPromise = BinanceClient.create({
-        apiKey: null,
-        secret: null,
-        testnet: testnet ?? false,
-        apiBase,
-        scheduler,
-        logger: this.logger,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(onRequest === undefined ? {} : { onRequest }),
-      });
-      this.clientPromise.catch(() => {
-        this.clientPromise = null;
-      });
-    }
-    return this.clientPromise;
   }
 
   private async klines(params: Record<string, string | number>): Promise<ReturnType<typeof parseKlines>> {
