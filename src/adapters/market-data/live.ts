@@ -10,7 +10,7 @@
  */
 import { BreakerOpenError, RetryableExchangeError, describeError } from '../../errors.js';
 import { costOf } from '../../engine/execution/weights.js';
-import type { RequestScheduler, RequestSpec, SchedulerStats } from '../../engine/execution/types.js';
+import type { RequestScheduler, RequestSpec } from '../../engine/execution/types.js';
 import type { ClosedCandle, Clock, Logger, MarketData } from '../../engine/ports.js';
 import type { Candle, Ticker } from '../../engine/types.js';
 import { lazyBinanceClient, type BinanceClient } from '../binance/client.js';
@@ -49,31 +49,9 @@ export interface ProbeOptions {
   /** The whole probe's budget, ms (default 3 s). */
   readonly timeoutMs?: number;
   readonly logger: Logger;
-  /** Lanes to budget the single request with; a pass-through when absent. */
+  /** Lanes to budget the single request with; sent directly when absent. */
   readonly scheduler?: RequestScheduler;
   readonly onRequest?: (method: string, url: string) => void;
-}
-
-/** Sends at once; for the one start-up probe made before the lanes exist. */
-class PassThroughScheduler implements RequestScheduler {
-  submit<T>(spec: RequestSpec<T>): Promise<T> {
-    return spec.run();
-  }
-  observeHeaders(): void {}
-  observeRateLimit(): void {}
-  stats(): SchedulerStats {
-    return {
-      lanes: [],
-      usedWeight1m: 0,
-      weightLimit1m: 2400,
-      orders10s: 0,
-      orders1m: 0,
-      breaker: 'ok',
-      blockedUntil: null,
-      last429At: null,
-      last418At: null,
-    };
-  }
 }
 
 export class LiveMarketData implements MarketData {
