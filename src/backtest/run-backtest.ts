@@ -34,6 +34,8 @@ export interface BacktestOptions {
   readonly trader?: Partial<TraderConfig>;
   readonly onProgress?: (done: number, total: number) => void;
   readonly onEvent?: (event: TraderEvent) => void;
+  /** Already loaded history (benchmarks of the engine alone); loaded from `dataDir` when absent. */
+  readonly preloaded?: Map<string, SymbolHistory>;
   /** Alters the loaded history before the run (the look-ahead test changes future candles). */
   readonly transformHistory?: (history: Map<string, SymbolHistory>) => void;
 }
@@ -75,7 +77,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const started = performance.now();
   const range = { ...(options.fromMs !== undefined ? { from: options.fromMs } : {}), ...(options.toMs !== undefined ? { to: options.toMs } : {}) };
   // Candle files first (validated), then mark/funding, then the exchange rules.
-  const history = await loadMarketHistory(options.dataDir, options.symbols, range);
+  const history = options.preloaded ?? (await loadMarketHistory(options.dataDir, options.symbols, range));
   const rules: Map<string, SymbolRules> = loadExchangeRules(options.dataDir, options.symbols);
   options.transformHistory?.(history);
   const warnings = [...history.values()].flatMap((h) => h.warnings);

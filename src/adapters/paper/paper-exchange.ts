@@ -100,6 +100,8 @@ interface Trigger {
   readonly level: number;
 }
 
+type MutableMarketState = { -readonly [K in keyof PaperMarketState]: PaperMarketState[K] };
+
 /** Events kept for `drainEvents` when nobody drains them; the oldest go first. */
 const MAX_UNDRAINED_EVENTS = 200;
 
@@ -395,6 +397,10 @@ export class PaperExchange implements Exchange {
    * mark high/low, which the real mark never left. No mark candle: mark = trade price.
    */
   openCandle(closed: ClosedCandle): void {
+    if (this.isIdle(closed.symbol)) {
+      this.advanceIdle(closed, false);
+      return;
+    }
     const context = this.candleContext(closed);
     if (context === null) return;
     const { candle } = closed;
@@ -419,6 +425,10 @@ export class PaperExchange implements Exchange {
    * (Binance expires them when the position closes). Without `openCandle` it does both.
    */
   finishCandle(closed: ClosedCandle): void {
+    if (this.isIdle(closed.symbol)) {
+      this.advanceIdle(closed, true);
+      return;
+    }
     const { symbol, candle, mark } = closed;
     const context = this.candleContext(closed);
     if (context === null) return;
@@ -440,6 +450,58 @@ export class PaperExchange implements Exchange {
       basisUsdt: mark === null ? (market?.basisUsdt ?? 0) : context.basisUsdt,
       fundingSettledMs: closeMs,
     });
+  }
+
+  /** No position and no open order: nothing on this symbol can fill, liquidate or pay funding. */
+  private isIdle(symbol: string): boolean {
+    return !this.positions.has(symbol) && !this.hasOpenOrders(symbol);
+  }
+
+  /**
+   * The cheap path of `openCandle`/`finishCandle` for an idle symbol (most candles of a
+   * backtest): only the market state moves, with the same prices, basis and times the full
+   * path would record. Allocation-free once the symbol's market state exists.
+   */
+  private advanceIdle(closed: ClosedCandle, finished: boolean): void {
+    const { symbol, candle, mark } = closed;
+    const closeMs = candle.timestamp + this.candleIntervalMs;
+    const market = this.markets.get(symbol) as MutableMarketState | undefined;
+    if (market !== undefined && closeMs <= market.lastAt) {
+      this.logger.warn('paper candle ignored: not after the last one seen', { symbol, candleAt: candle.timestamp, lastAt: market.lastAt });
+      return;
+    }
+    // As `candleContext`: the candle's basis is 0 without a mark candle, while the stored
+    // basis of the hour is kept for later candles.
+    const candleBasisUsdt =
+      mark === null ? 0 : market !== undefined && market.basisHourMs === mark.timestamp ? market.basisUsdt : mark.open - candle.open;
+    const basisUsdt = mark === null ? (market?.basisUsdt ?? 0) : candleBasisUsdt;
+    const price = finished ? candle.close : candle.open;
+    const markPrice =
+      finished && mark !== null && closeMs === mark.timestamp + this.markIntervalMs
+        ? mark.close
+        : mark === null
+          ? price
+          : Math.min(mark.high, Math.max(mark.low, price + candleBasisUsdt));
+    const basisHourMs = mark === null ? (market?.basisHourMs ?? null) : mark.timestamp;
+    if (market === undefined) {
+      this.markets.set(symbol, {
+        lastPrice: price,
+        lastMarkPrice: markPrice,
+        lastAt: finished ? closeMs : candle.timestamp,
+        basisHourMs,
+        basisUsdt,
+        fundingSettledMs: finished ? closeMs : candle.timestamp,
+      });
+      return;
+    }
+    market.lastPrice = price;
+    market.lastMarkPrice = markPrice;
+    market.basisHourMs = basisHourMs;
+    market.basisUsdt = basisUsdt;
+    if (finished) {
+      market.lastAt = closeMs;
+      market.fundingSettledMs = closeMs;
+    }
   }
 
   /** The walk context at the candle's open, or null (logged) for a candle not after the last finished one. */
