@@ -151,7 +151,8 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     ` market data: ${source}${fallback ? ' (FALLBACK: live Binance data unreachable, replaying bundled data)' : ''}${source === 'replay' ? ` · ${dataDir}` : ''}`,
     ` ${source === 'replay' ? 'replay span' : 'source'}: ${span}`,
     ` symbols: ${config.symbols.join(', ')} · strategy: ${config.strategyMode} · store: ${redactUrl(config.storeUrl)}`,
-    ` control: ${config.discord.token === null ? 'console (no DISCORD_TOKEN)' : 'Discord'}`,
+    // Neither transport is built yet (README "Status"): say so rather than pretend.
+    ` control: ${config.discord.token === null ? 'none yet (the console arrives with the Discord issue)' : 'DISCORD_TOKEN is set, but Discord control is not built in this version'}`,
     '════════════════════════════════════════════════════════════',
   ];
   const loud = fallback || config.tradingMode === 'live';
