@@ -648,21 +648,34 @@ export class Trader {
     }
   }
 
-  private async filledOrder(symbol: string, id: string | null): Promise<OrderState | null> {
-    if (id === null) return null;
-    const order = await this.deps.exchange.fetchOrder(symbol, id);
+  private async orderState(symbol: string, id: string | null): Promise<OrderState | null> {
+    return id === null ? null : this.deps.exchange.fetchOrder(symbol, id);
+  }
+
+  /** The order if it filled (with an average price), else null. */
+  private static filled(order: OrderState | null): OrderState | null {
     if (order === null || order.filledQuantity <= 0) return null;
     // A triggered stop whose payload has no average price: its trigger is the best estimate.
     const averagePrice = order.averagePrice ?? order.stopPrice ?? order.price;
     return averagePrice === null ? null : { ...order, averagePrice };
   }
 
+  private static isOpen(order: OrderState | null): boolean {
+    return order !== null && (order.status === 'new' || order.status === 'partially_filled');
+  }
+
   /** The position is gone on the exchange: find out how it ended and record the trade once. */
   private async finalise(position: ManagedPosition): Promise<void> {
     const { symbol } = position;
-    const exitOrder = await this.filledOrder(symbol, position.exitClientOrderId);
-    const slOrder = exitOrder === null ? await this.filledOrder(symbol, position.slClientOrderId) : null;
-    const tpOrder = exitOrder === null && slOrder === null ? await this.filledOrder(symbol, position.tpClientOrderId) : null;
+    // One read of each order of the position: which one closed it, and which are still open.
+    const [exitState, slState, tpState] = await Promise.all([
+      this.orderState(symbol, position.exitClientOrderId),
+      this.orderState(symbol, position.slClientOrderId),
+      this.orderState(symbol, position.tpClientOrderId),
+    ]);
+    const exitOrder = Trader.filled(exitState);
+    const slOrder = exitOrder === null ? Trader.filled(slState) : null;
+    const tpOrder = exitOrder === null && slOrder === null ? Trader.filled(tpState) : null;
     const filled = exitOrder ?? slOrder ?? tpOrder;
     let exitReason: ExitReason;
     let exitPrice: number;
@@ -684,9 +697,10 @@ export class Trader {
       exitReason = 'external';
       exitPrice = last?.price ?? mark;
     }
+    // Only what is still open is cancelled (the exchange usually expired them with the position).
     await Promise.all([
-      this.cancelQuietly(symbol, slOrder === null ? position.slClientOrderId : null),
-      this.cancelQuietly(symbol, tpOrder === null ? position.tpClientOrderId : null),
+      this.cancelQuietly(symbol, Trader.isOpen(slState) ? position.slClientOrderId : null),
+      this.cancelQuietly(symbol, Trader.isOpen(tpState) ? position.tpClientOrderId : null),
     ]);
     const funding = await this.deps.exchange.fetchFundingPayments(symbol, position.openedAt);
     const fundingUsdt = funding.reduce((sum, f) => sum + f.amountUsdt, 0);
