@@ -18,7 +18,7 @@ import { runBacktest } from '../src/backtest/run-backtest.js';
 import { silentLogger } from '../src/logger.js';
 import { rssMb, type Emit } from './figure.js';
 
-const RUNS = 3;
+const RUNS = 5;
 const projectRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 function median(values: number[]): number {
@@ -26,10 +26,10 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function decodeMs(dataDir: string, symbols: readonly string[]): Promise<number> {
+async function decodeMs(dataDir: string, symbols: readonly string[], runs: number): Promise<number> {
   const layout = dataLayout(dataDir);
   const times: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < runs; run++) {
     const started = performance.now();
     for (const symbol of symbols) await readCandles(layout.files(symbol).candles);
     times.push(performance.now() - started);
@@ -54,10 +54,19 @@ async function backtestMs(dataDir: string, symbols: readonly string[], runs: num
 export async function run(emit: Emit): Promise<void> {
   const dataDir = bundledDataDir();
   const symbols = availableSymbols(dataDir);
-  // One unmeasured run first: module loading and JIT warm-up are not throughput.
+  // One unmeasured run first: module loading and JIT warm-up are not throughput. Then decode
+  // and backtest alternate, so drift in the machine's speed hits both the same way.
   await backtestMs(dataDir, symbols, 1);
-  const decode = await decodeMs(dataDir, symbols);
-  const backtest = await backtestMs(dataDir, symbols, RUNS);
+  const decodeTimes: number[] = [];
+  const backtestTimes: number[] = [];
+  let last = { ms: 0, candles: 0, trades: 0 };
+  for (let run = 0; run < RUNS; run++) {
+    decodeTimes.push(await decodeMs(dataDir, symbols, 1));
+    last = await backtestMs(dataDir, symbols, 1);
+    backtestTimes.push(last.ms);
+  }
+  const decode = median(decodeTimes);
+  const backtest = { ...last, ms: median(backtestTimes) };
   emit({
     name: 'backtest_throughput_candles_per_s',
     value: Math.round(backtest.candles / (backtest.ms / 1000)),
@@ -76,7 +85,7 @@ export async function run(emit: Emit): Promise<void> {
     name: 'backtest_engine_candles_per_s',
     value: Math.round(backtest.candles / (median(engineTimes) / 1000)),
     unit: 'candles/s',
-    note: 'history already in memory: replay + signals + pipeline + paper fills + trade records, median of 3',
+    note: 'history already in memory: replay + signals + pipeline + paper fills + trade records, median of 5',
   });
   emit({ name: 'backtest_time_vs_decode_ratio', value: Math.round((backtest.ms / decode) * 100) / 100, unit: 'ratio', note: 'target ≤ 4' });
   emit({ name: 'backtest_peak_rss_mb', value: rssMb(), unit: 'MB' });
