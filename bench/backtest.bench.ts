@@ -2,7 +2,7 @@
  * The backtest through the full pipeline (load + validate + replay + signals + pipeline +
  * paper fills + trade records), over the same data as `decode_candles_per_s`, in rules mode.
  *
- * backtest_throughput_candles_per_s          bundled data/, all symbols, median of 3
+ * backtest_throughput_candles_per_s          bundled data/, all symbols, median of 5 (after a warm-up run)
  * backtest_time_vs_decode_ratio              backtest time / raw decode time of the same files (target ≤ 4)
  * backtest_engine_candles_per_s              the same without loading: replay + decisions + paper fills only
  * backtest_peak_rss_mb                       process RSS after the runs
