@@ -1,5 +1,5 @@
 /**
- * Where the files of a data folder live (the layout of `data/` and of `../shared/data`):
+ * Where the files of a data folder live (the layout of the bundled `data/` and of any full download in the same layout):
  * `candles/<S>-5m.csv[.gz]`, `mark/<S>-1h-mark.csv[.gz]`, `funding/<S>-funding.csv[.gz]`,
  * `exchange/filters.json`, `exchange/leverage-brackets.json`.
  */

@@ -2,27 +2,17 @@
 import { ManualClock } from '../../../src/adapters/clock.js';
 import { BinanceExchange } from '../../../src/adapters/binance/exchange.js';
 import { LaneScheduler } from '../../../src/engine/execution/scheduler.js';
-import type { Clock, LogFields, Logger } from '../../../src/engine/ports.js';
+import type { Clock } from '../../../src/engine/ports.js';
+import { MemoryLogger } from '../../../src/logger.js';
 import type { OrderRequest } from '../../../src/engine/types.js';
 import { startFakeBinance, type FakeBinance } from '../../fakes/fake-binance.js';
 
-export interface LogLine {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly message: string;
-  readonly fields: LogFields | undefined;
-}
+/** One recorded log line (src/logger.ts MemoryLogger). */
+export type LogLine = MemoryLogger['lines'][number];
 
 /** A logger that keeps its lines for assertions and prints nothing. */
-export function recordingLogger(lines: LogLine[] = []): Logger & { lines: LogLine[] } {
-  const make = (): Logger & { lines: LogLine[] } => ({
-    lines,
-    debug: (message, fields) => void lines.push({ level: 'debug', message, fields }),
-    info: (message, fields) => void lines.push({ level: 'info', message, fields }),
-    warn: (message, fields) => void lines.push({ level: 'warn', message, fields }),
-    error: (message, fields) => void lines.push({ level: 'error', message, fields }),
-    child: () => make(),
-  });
-  return make();
+export function recordingLogger(lines: LogLine[] = []): MemoryLogger {
+  return new MemoryLogger('test', lines);
 }
 
 /** ccxt's per-request timeout in these tests: small, so a held request ends quickly. */
@@ -36,7 +26,7 @@ export interface Rig {
   readonly clock: ManualClock;
   readonly scheduler: LaneScheduler;
   readonly exchange: BinanceExchange;
-  readonly logger: Logger & { lines: LogLine[] };
+  readonly logger: MemoryLogger;
   /** Every URL ccxt fetched, as `METHOD url`. */
   readonly fetched: string[];
   close(): Promise<void>;

@@ -1,24 +1,13 @@
-import type { LogFields, Logger } from '../../../src/engine/ports.js';
+import { MemoryLogger } from '../../../src/logger.js';
 import type { RequestSpec } from '../../../src/engine/execution/types.js';
 import type { Priority } from '../../../src/engine/ports.js';
 
-export interface LogLine {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly message: string;
-  readonly fields: LogFields | undefined;
-}
+/** One recorded log line (src/logger.ts MemoryLogger). */
+export type LogLine = MemoryLogger['lines'][number];
 
 /** A logger that keeps what it is told, for assertions. */
-export function memoryLogger(lines: LogLine[] = []): Logger & { lines: LogLine[] } {
-  const make = (): Logger & { lines: LogLine[] } => ({
-    lines,
-    debug: (message, fields) => void lines.push({ level: 'debug', message, fields }),
-    info: (message, fields) => void lines.push({ level: 'info', message, fields }),
-    warn: (message, fields) => void lines.push({ level: 'warn', message, fields }),
-    error: (message, fields) => void lines.push({ level: 'error', message, fields }),
-    child: () => make(),
-  });
-  return make();
+export function memoryLogger(lines: LogLine[] = []): MemoryLogger {
+  return new MemoryLogger('test', lines);
 }
 
 /** A request spec whose run records its label in `sentLog` and resolves at once. */
