@@ -35,6 +35,7 @@ import { describeError } from './errors.js';
 
 const CANDLE_MS = 5 * 60_000;
 const RULES_REFRESH_MS = 24 * 3_600_000;
+const BATCH_PERSIST_MS = 2_000;
 
 /** How trading ended by itself: `exitCode` null means "stay up" (e.g. the replay data ended). */
 export interface Finished {
@@ -306,6 +307,15 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
       venue: venue?.toJSON() ?? null,
     };
     await store.saveSnapshot(doc);
+    lastPersistAt = wallClock.now();
+  };
+  // Every order and every closed trade persists at once (persist before acting); a batch
+  // that changed nothing else only moves the replay position and the venue's prices, so it
+  // is saved at most every BATCH_PERSIST_MS. After a crash the replay resumes from the last
+  // save and replays those candles deterministically.
+  let lastPersistAt = 0;
+  const persistBatch = async (): Promise<void> => {
+    if (wallClock.now() - lastPersistAt >= BATCH_PERSIST_MS) await persist();
   };
   const tradeLog = logger.child('trades');
   const trader: Trader = new Trader(
@@ -420,12 +430,14 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
         manualClock !== null && paper !== null
           ? replayStep({ clock: manualClock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch)
           : trader.onCandles(batch);
-      inBatch = step.then(persist);
+      inBatch = step.then(persistBatch);
       await inBatch;
     })
     .then(
-      () => {
-        if (!stopping) deps.finish({ reason: 'replay finished: all the data was played; open positions stay as they are. Ctrl-C to exit.', exitCode: null });
+      async () => {
+        if (stopping) return;
+        await persist();
+        deps.finish({ reason: 'replay finished: all the data was played; open positions stay as they are. Ctrl-C to exit.', exitCode: null });
       },
       (error: unknown) => {
         log.error(`trading loop stopped: ${describeError(error)}`);
