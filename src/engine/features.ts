@@ -93,6 +93,26 @@ export interface Features {
   readonly channelWidthPct: number;
 }
 
+export type MutableFeatures = { -readonly [K in keyof Features]: Features[K] };
+
+/** A features record to be filled by `FeatureState.updateInto`. */
+export function emptyFeatures(): MutableFeatures {
+  return {
+    emaSpreadPct: 0,
+    closeToEmaFastPct: 0,
+    closeToEmaSlowPct: 0,
+    emaSlowSlopePct: 0,
+    rsi: 0,
+    atrPct: 0,
+    volumeRatio: 0,
+    returnPct: 0,
+    momentumPct: 0,
+    bodyPct: 0,
+    channelPosition: 0,
+    channelWidthPct: 0,
+  };
+}
+
 /** Field order of `toVector`; the model's input layout. Append only, never reorder. */
 export const featureNames = [
   'emaSpreadPct',
@@ -236,6 +256,16 @@ export class FeatureState {
    * because a silently skipped candle would shift every indicator after it.
    */
   update(candle: Candle): Features | null {
+    const features = emptyFeatures();
+    return this.updateInto(candle, features) ? features : null;
+  }
+
+  /**
+   * `update` without an allocation: writes the features into `target` and returns true, or
+   * returns false during warm-up (`target` untouched). For the hot path of the signal
+   * generator, which alternates two buffers; callers that keep features use `update`.
+   */
+  updateInto(candle: Candle, target: MutableFeatures): boolean {
     const { open, high, low, close, volume, timestamp } = candle;
     if (!(timestamp > this.lastTimestamp)) {
       throw new RangeError(`candle ${timestamp} is not after the previous one (${this.lastTimestamp}); feed each closed candle once, in order`);
@@ -269,22 +299,21 @@ export class FeatureState {
     this.previousClose = close;
     this.candleCount++;
 
-    if (this.candleCount < this.warmupCandles || !channelFull) return null;
+    if (this.candleCount < this.warmupCandles || !channelFull) return false;
 
     const channelRange = highestHigh - lowestLow;
-    return {
-      emaSpreadPct: (emaFast - emaSlow) / emaSlow,
-      closeToEmaFastPct: (close - emaFast) / emaFast,
-      closeToEmaSlowPct: (close - emaSlow) / emaSlow,
-      emaSlowSlopePct: emaSlow / emaSlowAgo - 1,
-      rsi: this.rsiValue,
-      atrPct: this.atrValue / close,
-      volumeRatio: volumeBaseline !== null && volumeBaseline > 0 ? volume / volumeBaseline : 1,
-      returnPct: close / previousClose - 1,
-      momentumPct: close / closeAgo - 1,
-      bodyPct: (close - open) / open,
-      channelPosition: channelRange > 0 ? (close - lowestLow) / channelRange : 0.5,
-      channelWidthPct: channelRange / close,
-    };
+    target.emaSpreadPct = (emaFast - emaSlow) / emaSlow;
+    target.closeToEmaFastPct = (close - emaFast) / emaFast;
+    target.closeToEmaSlowPct = (close - emaSlow) / emaSlow;
+    target.emaSlowSlopePct = emaSlow / emaSlowAgo - 1;
+    target.rsi = this.rsiValue;
+    target.atrPct = this.atrValue / close;
+    target.volumeRatio = volumeBaseline !== null && volumeBaseline > 0 ? volume / volumeBaseline : 1;
+    target.returnPct = close / previousClose - 1;
+    target.momentumPct = close / closeAgo - 1;
+    target.bodyPct = (close - open) / open;
+    target.channelPosition = channelRange > 0 ? (close - lowestLow) / channelRange : 0.5;
+    target.channelWidthPct = channelRange / close;
+    return true;
   }
 }

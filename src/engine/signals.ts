@@ -3,7 +3,7 @@
  * of one decision", step 3). It proposes a side and a base SL distance; whether to
  * trade, and how big, is decided downstream from win probability × confidence.
  */
-import { FeatureState, type FeatureConfig, type Features } from './features.js';
+import { FeatureState, emptyFeatures, type FeatureConfig, type Features, type MutableFeatures } from './features.js';
 import type { Candle, Side } from './types.js';
 
 export const SIGNAL_RULES = ['trend_pullback', 'breakout', 'mean_reversion'] as const;
@@ -101,7 +101,9 @@ export class RuleBasedSignalGenerator {
   private readonly features: FeatureState;
   private readonly fastLabel: string;
   private readonly slowLabel: string;
-  private previous: Features | null = null;
+  /** Features of the previous and the current candle: two buffers that swap (no allocation per candle). */
+  private previous: MutableFeatures | null = null;
+  private spare: MutableFeatures = emptyFeatures();
   private candleIndex = 0;
   private cooldownUntil = -1;
   /** Candle index at which a long/short pullback was last armed, and the extreme RSI since. */
@@ -139,16 +141,17 @@ export class RuleBasedSignalGenerator {
    * without a signal, e.g. the model re-scoring an open position.
    */
   get lastFeatures(): Features | null {
-    return this.previous;
+    return this.previous === null ? null : { ...this.previous };
   }
 
   /** Feeds one closed candle (in order, once); returns a signal or null. */
   update(candle: Candle): Signal | null {
     const index = this.candleIndex++;
-    const f = this.features.update(candle);
-    if (f === null) return null;
+    const f = this.spare;
+    if (!this.features.updateInto(candle, f)) return null;
     const previous = this.previous;
     this.previous = f;
+    this.spare = previous ?? emptyFeatures();
     if (previous === null) return null;
 
     const c = this.config;
@@ -189,7 +192,8 @@ export class RuleBasedSignalGenerator {
       ...signal,
       strength: clamp01(signal.strength),
       baseSlPct: baseSlPctFromAtr(f.atrPct, c),
-      features: f,
+      // A copy: the buffer is reused for the candle after next.
+      features: { ...f },
       candleTimestamp: candle.timestamp,
       closePrice: candle.close,
     };
