@@ -15,7 +15,7 @@
  * There is no serialise/restore: after a restart the state is rebuilt by replaying
  * the last `FEATURE_WARMUP_CANDLES` closed candles (fetching them is one request).
  */
-import { ATR, EMA, RSI } from 'trading-signals';
+import { ATR, EMA, IndicatorSeries, RSI, type WSMA } from 'trading-signals';
 import type { Candle } from './types.js';
 
 /** Indicator periods, in 5m candles. */
@@ -161,6 +161,36 @@ class NumberRing {
  * Rolling maximum of the last `period` inputs by a monotonic deque (amortised O(1)).
  * `sign` −1 turns it into a rolling minimum.
  */
+/**
+ * Wilder's smoothing with exactly the arithmetic of trading-signals' WSMA (the SMA of the
+ * first `interval` inputs, then `previous + (input − previous) / interval`), but O(1) per
+ * update: the library's WSMA keeps feeding an inner SMA (an O(interval) average) on every
+ * update long after it has seeded, which made RSI and ATR the backtest's hottest code.
+ * Handed to the library's RSI and ATR as their smoothing indicator. No `replace` support
+ * (the engine only adds closed candles).
+ */
+export class WilderSmoothing extends IndicatorSeries {
+  private readonly seed: number[] = [];
+  private readonly factor: number;
+  constructor(readonly interval: number) {
+    super();
+    this.factor = 1 / interval;
+  }
+  getRequiredInputs(): number {
+    return this.interval;
+  }
+  update(input: number, replace: boolean): number | null {
+    if (replace) throw new RangeError('WilderSmoothing: replace is not supported; feed each closed candle once');
+    const previous = this.result;
+    if (previous !== undefined) return this.setResult((input - previous) * this.factor + previous, false);
+    this.seed.push(input);
+    if (this.seed.length < this.interval) return null;
+    const average = this.seed.reduce((sum, x) => sum + x, 0) / this.seed.length;
+    this.seed.length = 0;
+    return this.setResult(average, false);
+  }
+}
+
 class RollingExtreme {
   private readonly values: Float64Array;
   private readonly indexes: Float64Array;
@@ -232,8 +262,9 @@ export class FeatureState {
     this.warmupCandles = featureWarmupCandles(config);
     this.emaFast = new EMA(config.emaFastPeriod);
     this.emaSlow = new EMA(config.emaSlowPeriod);
-    this.rsi = new RSI(config.rsiPeriod);
-    this.atr = new ATR(config.atrPeriod);
+    // The library types its smoothing parameter as a union of its own classes; ours has the same shape.
+    this.rsi = new RSI(config.rsiPeriod, WilderSmoothing as unknown as typeof WSMA);
+    this.atr = new ATR(config.atrPeriod, WilderSmoothing as unknown as typeof WSMA);
     this.volumeEma = new EMA(config.volumePeriod);
     this.channelHigh = new RollingExtreme(config.channelPeriod, 1);
     this.channelLow = new RollingExtreme(config.channelPeriod, -1);

@@ -183,3 +183,25 @@ describe('FeatureState', () => {
     expect(() => state.update(candle(6, 100, 0))).toThrow(/non-positive price/);
   });
 });
+
+describe('WilderSmoothing (the O(1) WSMA handed to the library RSI and ATR)', () => {
+  it('gives exactly the values of trading-signals WSMA, RSI and ATR', async () => {
+    const { WSMA, RSI, ATR } = await import('trading-signals');
+    const { WilderSmoothing } = await import('../../src/engine/features.js');
+    const asWsma = WilderSmoothing as unknown as typeof WSMA;
+    const ours = { wsma: new WilderSmoothing(14), rsi: new RSI(14, asWsma), atr: new ATR(14, asWsma) };
+    const lib = { wsma: new WSMA(14), rsi: new RSI(14), atr: new ATR(14) };
+    let price = 100;
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 3000; i++) {
+      const open = price;
+      price = Math.max(1, price * (1 + (random() - 0.5) * 0.02));
+      const candle = { open, high: Math.max(open, price) * (1 + random() * 0.005), low: Math.min(open, price) * (1 - random() * 0.005), close: price };
+      expect(ours.wsma.add(price)).toBe(lib.wsma.add(price));
+      expect(ours.rsi.add(price)).toBe(lib.rsi.add(price));
+      expect(ours.atr.add(candle)).toBe(lib.atr.add(candle));
+    }
+    expect(ours.rsi.getResult()).not.toBeNull();
+  });
+});
