@@ -131,8 +131,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const lastCandleAt: Record<string, number> = {};
   let done = 0;
   let nextReport = 0;
+  const stepDeps = { clock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt };
   await marketData.run(async (batch) => {
-    await replayStep({ clock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt }, batch);
+    await replayStep(stepDeps, batch);
     done += batch.length;
     if (options.onProgress !== undefined && done >= nextReport) {
       options.onProgress(done, total);

@@ -14,7 +14,7 @@
  */
 import type { ClosedCandle, ManualClockLike } from './ports.js';
 import type { PositionController } from './position-controller.js';
-import type { Trader } from './trader.js';
+import { NOTHING_TO_DO, type Trader } from './trader.js';
 
 /** What the loop needs of a simulated venue (the paper exchange). */
 export interface SimulatedVenue {
@@ -34,18 +34,25 @@ export interface ReplayStepDeps {
   readonly lastCandleAt: Record<string, number>;
 }
 
-export async function replayStep(deps: ReplayStepDeps, batch: readonly ClosedCandle[]): Promise<void> {
+export function replayStep(deps: ReplayStepDeps, batch: readonly ClosedCandle[]): Promise<void> {
   const first = batch[0];
-  if (first === undefined) return;
+  if (first === undefined) return NOTHING_TO_DO;
   const openAt = first.candle.timestamp;
   deps.clock.set(openAt);
   for (const closed of batch) deps.venue.openCandle(closed);
-  if (deps.trader.hasPendingEntries()) await deps.controller.tick();
+  if (deps.trader.hasPendingEntries()) return deps.controller.tick().then(() => finishStep(deps, batch, openAt));
+  return finishStep(deps, batch, openAt);
+}
+
+/** Steps 3–4. Synchronous (no promise made) when the Trader has nothing to send or evaluate. */
+function finishStep(deps: ReplayStepDeps, batch: readonly ClosedCandle[], openAt: number): Promise<void> {
   for (const closed of batch) {
     deps.venue.finishCandle(closed);
     deps.lastCandleAt[closed.symbol] = closed.candle.timestamp;
   }
   deps.clock.set(openAt + deps.candleMs);
-  await deps.trader.onCandles(batch);
-  if (deps.trader.hasWork()) await deps.controller.tick();
+  const decided = deps.trader.onCandles(batch);
+  if (decided === NOTHING_TO_DO && !deps.trader.hasWork()) return NOTHING_TO_DO;
+  return decided.then(() => (deps.trader.hasWork() ? deps.controller.tick() : undefined));
 }
+

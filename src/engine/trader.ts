@@ -87,6 +87,8 @@ export interface TraderDeps {
 }
 
 const CANDLE_MS = 5 * 60_000;
+/** What `onCandles` returns when it had nothing asynchronous to do (callers may skip awaiting it). */
+export const NOTHING_TO_DO: Promise<void> = Promise.resolve();
 
 export const initialEngineState = (strategyMode: StrategyMode): EngineState => ({
   paused: false,
@@ -214,8 +216,10 @@ export class Trader {
   // ── decisions at candle close ───────────────────────────────────────────
 
   /** A batch of closed candles (one close time): update signals, flag reversals, try entries. */
-  async onCandles(batch: readonly ClosedCandle[]): Promise<void> {
-    const candidates: { symbol: string; signal: Signal; decidedAt: number; price: number }[] = [];
+  onCandles(batch: readonly ClosedCandle[]): Promise<void> {
+    // Synchronous until there is an entry to try: most candles bring none, and a backtest
+    // runs this for every candle (no async frame, no promise per candle then).
+    let candidates: { symbol: string; signal: Signal; decidedAt: number; price: number }[] | null = null;
     for (const closed of batch) {
       const { symbol, candle } = closed;
       const closeAt = candle.timestamp + CANDLE_MS;
@@ -236,8 +240,12 @@ export class Trader {
         continue;
       }
       if (this.hasPendingEntry(symbol)) continue;
-      candidates.push({ symbol, signal, decidedAt: closeAt, price: candle.close });
+      (candidates ??= []).push({ symbol, signal, decidedAt: closeAt, price: candle.close });
     }
+    return candidates === null ? NOTHING_TO_DO : this.tryEntries(candidates);
+  }
+
+  private async tryEntries(candidates: readonly { symbol: string; signal: Signal; decidedAt: number; price: number }[]): Promise<void> {
     for (const candidate of candidates) await this.tryEntry(candidate.symbol, candidate.signal, candidate.price, candidate.decidedAt);
   }
 
