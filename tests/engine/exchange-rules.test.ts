@@ -11,15 +11,8 @@ import {
   roundToStep,
   validateOrder,
 } from '../../src/engine/exchange-rules.js';
-import type { LeverageBracket, SymbolFilters } from '../../src/engine/types.js';
-
-/** BTCUSDT brackets 1–4, copied from data/exchange/leverage-brackets.json. */
-const btcBrackets: readonly LeverageBracket[] = [
-  { bracket: 1, initialLeverage: 125, notionalCap: 50000, notionalFloor: 0, maintMarginRatio: 0.004, cum: 0 },
-  { bracket: 2, initialLeverage: 100, notionalCap: 600000, notionalFloor: 50000, maintMarginRatio: 0.005, cum: 50 },
-  { bracket: 3, initialLeverage: 75, notionalCap: 3000000, notionalFloor: 600000, maintMarginRatio: 0.0065, cum: 950 },
-  { bracket: 4, initialLeverage: 50, notionalCap: 12000000, notionalFloor: 3000000, maintMarginRatio: 0.01, cum: 11450 },
-];
+import type { SymbolFilters } from '../../src/engine/types.js';
+import { btcBrackets } from './fixtures/brackets.js';
 
 const btcFilters: SymbolFilters = {
   tickSize: 0.1,
