@@ -29,7 +29,7 @@ import { defaultPipelineConfig, type PipelineConfig } from './engine/pipeline.js
 import type { Clock, EngineSnapshot, Exchange, Logger, MarketData, Store } from './engine/ports.js';
 import { PositionController } from './engine/position-controller.js';
 import { replayStep } from './engine/replay-loop.js';
-import { Trader, type TraderConfig, type TraderEvent } from './engine/trader.js';
+import { Trader, defaultTraderConfig, type TraderConfig, type TraderEvent } from './engine/trader.js';
 import type { FundingEvent, SymbolRules } from './engine/types.js';
 import { describeError } from './errors.js';
 
@@ -67,16 +67,12 @@ export function pipelineConfigFrom(config: Config): PipelineConfig {
 
 export function traderConfigFrom(config: Config): TraderConfig {
   return {
-    symbols: config.symbols,
-    pipeline: pipelineConfigFrom(config),
+    ...defaultTraderConfig(config.symbols, pipelineConfigFrom(config)),
     positionControlMode: config.positionControlMode,
     explorationRate: config.explorationRate,
-    explorationSeed: 20251010,
     timeStopMs: config.timeStopHours * 3_600_000,
     balanceRefreshMs: config.balanceRefreshMs,
-    entryTimeoutMs: 60_000 + CANDLE_MS,
     unknownPositions: config.unknownPositions,
-    adoptedBaseSlPct: 0.01,
   };
 }
 

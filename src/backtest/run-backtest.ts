@@ -14,7 +14,7 @@ import { defaultPipelineConfig, type PipelineConfig } from '../engine/pipeline.j
 import type { Logger } from '../engine/ports.js';
 import { PositionController } from '../engine/position-controller.js';
 import { replayStep } from '../engine/replay-loop.js';
-import { Trader, type TraderConfig, type TraderEvent } from '../engine/trader.js';
+import { Trader, defaultTraderConfig, type TraderConfig, type TraderEvent } from '../engine/trader.js';
 import type { StrategyMode, SymbolRules, TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
 
@@ -55,21 +55,6 @@ export interface BacktestResult {
   /** Every entry decision in order: symbol, side, decision time (for the look-ahead test). */
   readonly decisions: { id: string; symbol: string; side: string; openedAt: number; size: number; leverage: number }[];
   readonly elapsedMs: number;
-}
-
-export function defaultTraderConfig(symbols: readonly string[], pipeline: PipelineConfig): TraderConfig {
-  return {
-    symbols,
-    pipeline,
-    positionControlMode: 'rules',
-    explorationRate: 0.05,
-    explorationSeed: 20251010,
-    timeStopMs: 24 * 3_600_000,
-    balanceRefreshMs: 10_000,
-    entryTimeoutMs: 60_000 + CANDLE_MS,
-    unknownPositions: 'report',
-    adoptedBaseSlPct: 0.01,
-  };
 }
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {

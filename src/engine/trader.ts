@@ -68,6 +68,22 @@ export interface TraderConfig {
   readonly adoptedBaseSlPct: number;
 }
 
+/** The trader's defaults (backtests, tests); `src/runtime.ts` overrides what the Config sets. */
+export function defaultTraderConfig(symbols: readonly string[], pipeline: PipelineConfig): TraderConfig {
+  return {
+    symbols,
+    pipeline,
+    positionControlMode: 'rules',
+    explorationRate: 0.05,
+    explorationSeed: 20251010,
+    timeStopMs: 24 * 3_600_000,
+    balanceRefreshMs: 10_000,
+    entryTimeoutMs: 60_000 + CANDLE_MS,
+    unknownPositions: 'report',
+    adoptedBaseSlPct: 0.01,
+  };
+}
+
 export type TraderEvent =
   | { readonly kind: 'entry'; readonly position: ManagedPosition }
   | { readonly kind: 'exit'; readonly trade: TradeRecord }

@@ -13,7 +13,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/adapters/clock.js';
 import { bundledDataDir, loadExchangeRules, loadMarketHistory } from '../../src/adapters/data/index.js';
 import { PaperExchange } from '../../src/adapters/paper/paper-exchange.js';
-import { defaultTraderConfig } from '../../src/backtest/run-backtest.js';
+import { defaultTraderConfig } from '../../src/engine/trader.js';
 import { MemoryStore } from '../../src/db/memory-store.js';
 import { Control } from '../../src/engine/control.js';
 import { FEATURE_WARMUP_CANDLES } from '../../src/engine/features.js';

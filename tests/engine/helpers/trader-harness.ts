@@ -10,7 +10,7 @@
 import { ManualClock } from '../../../src/adapters/clock.js';
 import { bundledDataDir, loadExchangeRules, loadMarketHistory } from '../../../src/adapters/data/index.js';
 import { PaperExchange } from '../../../src/adapters/paper/paper-exchange.js';
-import { defaultTraderConfig } from '../../../src/backtest/run-backtest.js';
+import { defaultTraderConfig } from '../../../src/engine/trader.js';
 import { MemoryStore } from '../../../src/db/memory-store.js';
 import { clientOrderId } from '../../../src/engine/client-order-id.js';
 import { roundPrice } from '../../../src/engine/exchange-rules.js';
