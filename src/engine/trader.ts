@@ -176,10 +176,6 @@ export class Trader {
     return this.positions.size > 0 || this.pending.size > 0;
   }
 
-  lastPriceOf(symbol: string): number | null {
-    return this.lastPrice.get(symbol)?.price ?? null;
-  }
-
   /** What the snapshot stores of the trader (the caller adds venue and candle positions). */
   exportState(): Pick<EngineSnapshot, 'state' | 'positions' | 'pendingOrders' | 'ruleStatistics'> {
     return {

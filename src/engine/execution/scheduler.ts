@@ -154,11 +154,6 @@ export class LaneScheduler implements RequestScheduler {
     return read;
   }
 
-  /** Stores a ticker learned elsewhere (websocket, an order response) in the 5 s cache. */
-  recordTicker(ticker: Ticker): void {
-    this.cache.set(ticker, this.clock.now());
-  }
-
   /** The last cached ticker of a symbol, fresh or stale (the controller's view while blocked). */
   cachedTicker(symbol: string): CachedTicker | null {
     return this.cache.get(symbol, this.clock.now());
