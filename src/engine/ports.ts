@@ -206,7 +206,35 @@ export interface Store {
   close(): Promise<void>;
 }
 
+export type NoticeKind = 'report' | 'alert' | 'trade';
+
+/** A PNG chart (or other file) that travels with a notice. */
+export interface NoticeAttachment {
+  readonly name: string;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+  readonly description?: string;
+}
+
+/**
+ * What the engine tells operators: daily reports, alerts (score below 70, liquidation,
+ * a position left without its stop, engine halted…) and trade notices. Transports
+ * (Discord channels subscribed to the kind, the log/console) render it.
+ */
+export interface Notice {
+  readonly kind: NoticeKind;
+  /** Deduplication / merge key, e.g. `score_below_70:2026-11-30` or `unprotected:BTCUSDT`. */
+  readonly key: string;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly title: string;
+  /** Short lines, readable on a phone. */
+  readonly lines: readonly string[];
+  /** Wall time (ms) the notice was raised. */
+  readonly at: number;
+  readonly attachments?: readonly NoticeAttachment[];
+}
+
 export interface Notifier {
-  /** Fire and forget: never awaited by the engine. */
-  notify(event: { kind: string; title: string; detail: string }): void;
+  /** Fire and forget: never awaited by the engine, never throws. */
+  notify(notice: Notice): void;
 }
