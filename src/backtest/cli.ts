@@ -89,7 +89,7 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
   };
 }
 
-const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
+const fmt = (n: number | null, digits = 2): string => (n === null ? 'n/a' : Number.isFinite(n) ? n.toFixed(digits) : String(n));
 
 export function summaryTable(result: BacktestResult): string {
   const s = result.summary;
@@ -99,7 +99,7 @@ export function summaryTable(result: BacktestResult): string {
     ['strategy', s.strategy],
     ['candles', String(s.candles)],
     ['trades', `${s.trades} (${s.explorationTrades} exploration)`],
-    ['win rate', `${fmt(s.winRate * 100, 1)} %`],
+    ['win rate', s.winRate === null ? 'n/a' : `${fmt(s.winRate * 100, 1)} %`],
     ['P&L (net)', `${fmt(s.pnlUsdt)} USDT (${fmt((s.pnlUsdt / s.startingEquityUsdt) * 100)} %)`],
     ['fees', `${fmt(s.feesUsdt)} USDT`],
     ['funding', `${fmt(s.fundingUsdt)} USDT (+ received)`],

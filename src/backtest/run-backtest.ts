@@ -9,7 +9,7 @@ import type { SymbolHistory } from '../adapters/data/index.js';
 import { ReplayMarketData } from '../adapters/market-data/replay.js';
 import { PaperExchange } from '../adapters/paper/paper-exchange.js';
 import { MemoryStore } from '../db/memory-store.js';
-import { summarisePerformance, type PerformanceSummary } from '../engine/performance.js';
+import { computeMetrics, type TradeMetrics } from '../engine/metrics.js';
 import { defaultPipelineConfig, type PipelineConfig } from '../engine/pipeline.js';
 import type { Logger } from '../engine/ports.js';
 import { PositionController } from '../engine/position-controller.js';
@@ -40,7 +40,15 @@ export interface BacktestOptions {
   readonly transformHistory?: (history: Map<string, SymbolHistory>) => void;
 }
 
-export interface BacktestSummary extends PerformanceSummary {
+/** The backtest's headline figures (percents for the reader; the metrics themselves are in src/engine/metrics.ts). */
+export interface BacktestSummary extends Omit<TradeMetrics, 'warnings'> {
+  readonly explorationTrades: number;
+  readonly pnlUsdt: number;
+  readonly maxDrawdownPct: number;
+  readonly exposurePct: number;
+  readonly cagrPct: number | null;
+  readonly averageLeverage: number;
+  readonly exitReasons: Readonly<Record<string, number>>;
   readonly from: string;
   readonly to: string;
   readonly symbols: readonly string[];
@@ -140,16 +148,26 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   }
   options.onProgress?.(total, total);
   const trades = store.allTrades();
-  const performanceSummary = summarisePerformance(trades, { fromMs: firstMs, toMs: lastMs + CANDLE_MS, startingEquityUsdt: options.equityUsdt });
+  const metrics = computeMetrics(trades, { fromMs: firstMs, toMs: lastMs + CANDLE_MS, startingEquityUsdt: options.equityUsdt });
+  const exitReasons: Record<string, number> = {};
+  for (const t of trades) exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
+  const { warnings: sampleWarnings, ...figures } = metrics;
   return {
     summary: {
-      ...performanceSummary,
+      ...figures,
+      explorationTrades: trades.filter((t) => t.exploration).length,
+      pnlUsdt: metrics.netPnlUsdt,
+      maxDrawdownPct: metrics.maxDrawdownRate * 100,
+      exposurePct: metrics.exposureRate * 100,
+      cagrPct: metrics.cagrRate === null ? null : metrics.cagrRate * 100,
+      averageLeverage: trades.length === 0 ? 0 : trades.reduce((s, t) => s + t.leverage, 0) / trades.length,
+      exitReasons,
       from: new Date(firstMs).toISOString(),
       to: new Date(lastMs + CANDLE_MS).toISOString(),
       symbols: options.symbols,
       strategy: options.strategy,
       candles: total,
-      warnings,
+      warnings: [...warnings, ...sampleWarnings],
     },
     trades,
     decisions,
