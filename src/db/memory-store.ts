@@ -2,13 +2,26 @@
  * An in-memory Store: backtests (nothing to persist) and engine tests. Same contract as
  * the keyv store: one snapshot document, trades idempotent by id.
  */
-import type { AuditEntry, EngineSnapshot, Store } from '../engine/ports.js';
+import type { AuditEntry, DailyReportArchive, EngineSnapshot, Store, StoredDailyReport } from '../engine/ports.js';
 import type { TradeRecord } from '../engine/types.js';
 
 export class MemoryStore implements Store {
   private snapshot: EngineSnapshot | null = null;
   private readonly trades = new Map<string, TradeRecord>();
   readonly audit: AuditEntry[] = [];
+  private readonly reports = new Map<string, StoredDailyReport>();
+  /** Daily reports, same contract as `KeyvStore.dailyReports`. */
+  readonly dailyReports: DailyReportArchive = {
+    put: async (record) => {
+      this.reports.set(record.day, JSON.parse(JSON.stringify(record)) as StoredDailyReport);
+    },
+    get: async (dayUtc) => this.reports.get(dayUtc) ?? null,
+    latest: async () => {
+      const last = [...this.reports.keys()].sort().at(-1);
+      return last === undefined ? null : (this.reports.get(last) ?? null);
+    },
+    days: async () => [...this.reports.keys()].sort(),
+  };
   snapshotWrites = 0;
 
   async loadSnapshot(): Promise<EngineSnapshot | null> {

@@ -238,3 +238,25 @@ export interface Notifier {
   /** Fire and forget: never awaited by the engine, never throws. */
   notify(notice: Notice): void;
 }
+
+/** A daily report as the database keeps it (Railway's file system is ephemeral). */
+export interface StoredDailyReport {
+  /** The UTC day the report covers, 'YYYY-MM-DD'. */
+  readonly day: string;
+  readonly generatedAt: number;
+  /** The JSON report (`model_report_YYYY-MM-DD.json`), a `DailyReport` of `./reports.ts`. */
+  readonly report: unknown;
+  /** The Markdown report (`model_report_YYYY-MM-DD.md`). */
+  readonly markdown: string;
+}
+
+/** Where daily reports are stored: `KeyvStore.dailyReports`, `MemoryStore.dailyReports`. */
+export interface DailyReportArchive {
+  /** Insert or replace the report of `record.day` (re-running a day overwrites it). */
+  put(record: StoredDailyReport): Promise<void>;
+  get(dayUtc: string): Promise<StoredDailyReport | null>;
+  /** The report of the most recent day. */
+  latest(): Promise<StoredDailyReport | null>;
+  /** Days with a report, oldest first. */
+  days(): Promise<string[]>;
+}
