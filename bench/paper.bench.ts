@@ -9,13 +9,12 @@ import { bundledDataDir, loadExchangeRules, loadMarketHistory } from '../src/ada
 import { PaperExchange } from '../src/adapters/paper/index.js';
 import { roundPrice, roundQty } from '../src/engine/exchange-rules.js';
 import type { ClosedCandle } from '../src/engine/ports.js';
-import type { FundingEvent, MarkCandle } from '../src/engine/types.js';
+import { CANDLE_MS, type FundingEvent, type MarkCandle } from '../src/engine/types.js';
 import { silentLogger } from '../src/logger.js';
 import type { Emit } from './figure.js';
 import { percentile, rssMb } from './figure.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
-const CANDLE_MS = 300_000;
 
 export async function run(emit: Emit): Promise<void> {
   const dataDir = bundledDataDir();

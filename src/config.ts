@@ -40,7 +40,7 @@ export interface Config {
   readonly rulesMaxLeverage: number;
   readonly maxOpenPositions: number;
   /** Fraction of the entry price (env value is in percent: 0.5 → 0.005). */
-  readonly liquidationBufferPct: number;
+  readonly liquidationBufferRate: number;
   readonly gradeSSizeMultiplier: number;
   readonly explorationRate: number;
   readonly memoryLimitMb: number;
@@ -53,7 +53,7 @@ export interface Config {
     /** Fractions (env values are percent). */
     readonly takerFeeRate: number;
     readonly makerFeeRate: number;
-    readonly slippagePct: number;
+    readonly slippageRate: number;
     readonly fundingRateFallback: number;
   };
   readonly positionCheckIntervalMs: number;
@@ -296,7 +296,7 @@ export function loadConfig(env: Env): Config {
     maxLeverage: p.MAX_LEVERAGE ?? null,
     rulesMaxLeverage: d('RULES_MAX_LEVERAGE'),
     maxOpenPositions: d('MAX_OPEN_POSITIONS'),
-    liquidationBufferPct: d('LIQUIDATION_BUFFER_PCT') / 100,
+    liquidationBufferRate: d('LIQUIDATION_BUFFER_PCT') / 100,
     gradeSSizeMultiplier: d('GRADE_S_SIZE_MULTIPLIER'),
     explorationRate: d('EXPLORATION_RATE'),
     memoryLimitMb: d('MEMORY_LIMIT_MB'),
@@ -307,7 +307,7 @@ export function loadConfig(env: Env): Config {
       startingBalanceUsdt: d('PAPER_STARTING_BALANCE_USDT'),
       takerFeeRate: d('TAKER_FEE_PCT') / 100,
       makerFeeRate: d('MAKER_FEE_PCT') / 100,
-      slippagePct: d('SLIPPAGE_PCT') / 100,
+      slippageRate: d('SLIPPAGE_PCT') / 100,
       fundingRateFallback: d('FUNDING_RATE_FALLBACK_PCT') / 100,
     },
     positionCheckIntervalMs: d('POSITION_CHECK_INTERVAL_MS'),

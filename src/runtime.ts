@@ -30,10 +30,9 @@ import type { Clock, EngineSnapshot, Exchange, Logger, MarketData, Store } from 
 import { PositionController } from './engine/position-controller.js';
 import { replayStep } from './engine/replay-loop.js';
 import { Trader, defaultTraderConfig, type TraderConfig, type TraderEvent } from './engine/trader.js';
-import type { FundingEvent, SymbolRules } from './engine/types.js';
+import { CANDLE_MS, type FundingEvent, type SymbolRules } from './engine/types.js';
 import { describeError } from './errors.js';
 
-const CANDLE_MS = 5 * 60_000;
 const RULES_REFRESH_MS = 24 * 3_600_000;
 const BATCH_PERSIST_MS = 2_000;
 
@@ -56,7 +55,7 @@ export function pipelineConfigFrom(config: Config): PipelineConfig {
     maxLeverage: config.maxLeverage,
     rulesMaxLeverage: config.rulesMaxLeverage,
     maxOpenPositions: config.maxOpenPositions,
-    liquidationBufferPct: config.liquidationBufferPct,
+    liquidationBufferRate: config.liquidationBufferRate,
     minWinProbability: config.minWinProbability,
     minConfidence: config.minConfidence,
     minRrRatio: config.minRrRatio,
@@ -241,7 +240,7 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
       logger,
       takerFeeRate: config.paper.takerFeeRate,
       makerFeeRate: config.paper.makerFeeRate,
-      slippagePct: config.paper.slippagePct,
+      slippageRate: config.paper.slippageRate,
       fundingRateFallback: config.paper.fundingRateFallback,
       funding,
       // Kept small: the venue is saved with every engine snapshot.

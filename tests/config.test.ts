@@ -26,7 +26,7 @@ describe('config', () => {
     expect(config.maxLeverage).toBeNull();
     expect(config.rulesMaxLeverage).toBe(3);
     expect(config.maxOpenPositions).toBe(5);
-    expect(config.liquidationBufferPct).toBeCloseTo(0.005, 12);
+    expect(config.liquidationBufferRate).toBeCloseTo(0.005, 12);
     expect(config.symbols.length).toBeGreaterThan(0);
   });
 
@@ -68,9 +68,9 @@ describe('config', () => {
 
   it('reads percentages in percent and keeps fractions inside', () => {
     const config = loadConfig({ LIQUIDATION_BUFFER_PCT: '1', TAKER_FEE_PCT: '0.04', SLIPPAGE_PCT: '0.1' });
-    expect(config.liquidationBufferPct).toBeCloseTo(0.01, 12);
+    expect(config.liquidationBufferRate).toBeCloseTo(0.01, 12);
     expect(config.paper.takerFeeRate).toBeCloseTo(0.0004, 12);
-    expect(config.paper.slippagePct).toBeCloseTo(0.001, 12);
+    expect(config.paper.slippageRate).toBeCloseTo(0.001, 12);
   });
 
   it('is frozen', () => {

@@ -78,3 +78,32 @@ export class ManualClock implements Clock {
     return this.timers.length;
   }
 }
+
+/**
+ * One sleep at a time on a clock that `cancel()` ends at once (the sleeper resolves,
+ * it does not reject): market-data loops wait with it so `stop()` never waits out a timer.
+ */
+export class CancellableSleep {
+  private cancelCurrent: (() => void) | null = null;
+
+  constructor(private readonly clock: Pick<Clock, 'setTimer'>) {}
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancelTimer = this.clock.setTimer(ms, () => {
+        this.cancelCurrent = null;
+        resolve();
+      });
+      this.cancelCurrent = () => {
+        cancelTimer();
+        this.cancelCurrent = null;
+        resolve();
+      };
+    });
+  }
+
+  /** Ends the pending sleep, if any. */
+  cancel(): void {
+    this.cancelCurrent?.();
+  }
+}

@@ -15,10 +15,9 @@ import type { Logger } from '../engine/ports.js';
 import { PositionController } from '../engine/position-controller.js';
 import { replayStep } from '../engine/replay-loop.js';
 import { Trader, defaultTraderConfig, type TraderConfig, type TraderEvent } from '../engine/trader.js';
-import type { StrategyMode, SymbolRules, TradeRecord } from '../engine/types.js';
+import { CANDLE_MS, type StrategyMode, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
 
-export const CANDLE_MS = 5 * 60_000;
 
 export interface BacktestOptions {
   readonly dataDir: string;
@@ -30,7 +29,7 @@ export interface BacktestOptions {
   readonly equityUsdt: number;
   readonly logger: Logger;
   readonly pipeline?: Partial<PipelineConfig>;
-  readonly paper?: { takerFeeRate?: number; makerFeeRate?: number; slippagePct?: number; fundingRateFallback?: number };
+  readonly paper?: { takerFeeRate?: number; makerFeeRate?: number; slippageRate?: number; fundingRateFallback?: number };
   readonly trader?: Partial<TraderConfig>;
   readonly onProgress?: (done: number, total: number) => void;
   readonly onEvent?: (event: TraderEvent) => void;

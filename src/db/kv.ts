@@ -89,7 +89,7 @@ class OwnPoolKeyvPostgres extends KeyvPostgres {
     });
     pool.on('error', (error) => this.emit('error', error));
     this.ownPool = pool;
-    return async (sql, values) => (await pool.query(sql, values as readonly unknown[] | undefined)).rows;
+    return async (sql, values) => (await pool.query(sql, values as unknown[] | undefined)).rows;
   }
 
   override async disconnect(): Promise<void> {

@@ -286,11 +286,11 @@ export class PostgresAdvisoryLease implements TraderLease {
   async renew(): Promise<boolean> {
     if (!this.held || this.client === null) return false;
     try {
-      const result = await this.client.query(
+      const result = await this.client.query<Record<string, unknown>>(
         `SELECT count(*)::int AS n FROM pg_locks
           WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
             AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 2`,
-        this.keys,
+        [...this.keys],
       );
       if (result.rows[0]?.['n'] === 1) return true;
     } catch (error) {
@@ -303,7 +303,7 @@ export class PostgresAdvisoryLease implements TraderLease {
 
   async release(): Promise<void> {
     if (this.client !== null && this.held) {
-      await this.client.query('SELECT pg_advisory_unlock($1, $2)', this.keys).catch(() => undefined);
+      await this.client.query('SELECT pg_advisory_unlock($1, $2)', [...this.keys]).catch(() => undefined);
     }
     await this.dropConnection();
   }
@@ -364,7 +364,7 @@ export class PostgresAdvisoryLease implements TraderLease {
 
   private async query(client: PgClient, sql: string, values: readonly unknown[]) {
     try {
-      return await client.query(sql, values);
+      return await client.query<Record<string, unknown>>(sql, [...values]);
     } catch (error) {
       await this.dropConnection();
       throw new StoreError(`lease: query on ${this.where} failed: ${describeError(error)}`, { cause: error });

@@ -3,7 +3,7 @@
  * (ARCHITECTURE.md "Data flow of one decision", step 2).
  *
  * The same numbers feed the rule-based signal generator now and the model later
- * (`toVector`), so every field is scale-free: a fraction of price (`…Pct`, where
+ * (`toVector`), so every field is scale-free: a fraction of price (`…Rate`, where
  * 0.01 = 1 %), an oscillator (`rsi`, 0–100) or a ratio. Absolute prices never
  * enter the vector, so a model trained on BTC can read SOL.
  *
@@ -28,7 +28,7 @@ export interface FeatureConfig {
   readonly volumePeriod: number;
   /** Look-back of the channel high/low (previous candles, the current one excluded). */
   readonly channelPeriod: number;
-  /** Look-back of `momentumPct` and `emaSlowSlopePct`. */
+  /** Look-back of `momentumRate` and `emaSlowSlopeRate`. */
   readonly momentumPeriod: number;
 }
 
@@ -65,32 +65,32 @@ export const FEATURE_WARMUP_CANDLES = featureWarmupCandles();
 /** The features of one closed candle. All fields are finite numbers. */
 export interface Features {
   /** (EMA fast − EMA slow) / EMA slow. > 0 in an uptrend. */
-  readonly emaSpreadPct: number;
+  readonly emaSpreadRate: number;
   /** (close − EMA fast) / EMA fast: how far price is stretched from the fast average. */
-  readonly closeToEmaFastPct: number;
+  readonly closeToEmaFastRate: number;
   /** (close − EMA slow) / EMA slow. */
-  readonly closeToEmaSlowPct: number;
+  readonly closeToEmaSlowRate: number;
   /** EMA slow now / EMA slow `momentumPeriod` candles ago − 1: the trend's slope. */
-  readonly emaSlowSlopePct: number;
+  readonly emaSlowSlopeRate: number;
   /** Wilder RSI, 0–100. */
   readonly rsi: number;
   /** Wilder ATR / close. */
-  readonly atrPct: number;
+  readonly atrRate: number;
   /** Volume / EMA of the previous volumes (1 = ordinary, 2 = double). */
   readonly volumeRatio: number;
   /** close / previous close − 1. */
-  readonly returnPct: number;
+  readonly returnRate: number;
   /** close / close `momentumPeriod` candles ago − 1. */
-  readonly momentumPct: number;
+  readonly momentumRate: number;
   /** (close − open) / open: the candle's body, signed. */
-  readonly bodyPct: number;
+  readonly bodyRate: number;
   /**
    * Where the close sits in the channel of the previous `channelPeriod` candles:
    * 0 = at their lowest low, 1 = at their highest high; > 1 or < 0 is a breakout.
    */
   readonly channelPosition: number;
   /** (highest high − lowest low) of the previous `channelPeriod` candles / close. */
-  readonly channelWidthPct: number;
+  readonly channelWidthRate: number;
 }
 
 export type MutableFeatures = { -readonly [K in keyof Features]: Features[K] };
@@ -98,35 +98,35 @@ export type MutableFeatures = { -readonly [K in keyof Features]: Features[K] };
 /** A features record to be filled by `FeatureState.updateInto`. */
 export function emptyFeatures(): MutableFeatures {
   return {
-    emaSpreadPct: 0,
-    closeToEmaFastPct: 0,
-    closeToEmaSlowPct: 0,
-    emaSlowSlopePct: 0,
+    emaSpreadRate: 0,
+    closeToEmaFastRate: 0,
+    closeToEmaSlowRate: 0,
+    emaSlowSlopeRate: 0,
     rsi: 0,
-    atrPct: 0,
+    atrRate: 0,
     volumeRatio: 0,
-    returnPct: 0,
-    momentumPct: 0,
-    bodyPct: 0,
+    returnRate: 0,
+    momentumRate: 0,
+    bodyRate: 0,
     channelPosition: 0,
-    channelWidthPct: 0,
+    channelWidthRate: 0,
   };
 }
 
 /** Field order of `toVector`; the model's input layout. Append only, never reorder. */
 export const featureNames = [
-  'emaSpreadPct',
-  'closeToEmaFastPct',
-  'closeToEmaSlowPct',
-  'emaSlowSlopePct',
+  'emaSpreadRate',
+  'closeToEmaFastRate',
+  'closeToEmaSlowRate',
+  'emaSlowSlopeRate',
   'rsi',
-  'atrPct',
+  'atrRate',
   'volumeRatio',
-  'returnPct',
-  'momentumPct',
-  'bodyPct',
+  'returnRate',
+  'momentumRate',
+  'bodyRate',
   'channelPosition',
-  'channelWidthPct',
+  'channelWidthRate',
 ] as const satisfies readonly (keyof Features)[];
 
 export type FeatureName = (typeof featureNames)[number];
@@ -333,18 +333,18 @@ export class FeatureState {
     if (this.candleCount < this.warmupCandles || !channelFull) return false;
 
     const channelRange = highestHigh - lowestLow;
-    target.emaSpreadPct = (emaFast - emaSlow) / emaSlow;
-    target.closeToEmaFastPct = (close - emaFast) / emaFast;
-    target.closeToEmaSlowPct = (close - emaSlow) / emaSlow;
-    target.emaSlowSlopePct = emaSlow / emaSlowAgo - 1;
+    target.emaSpreadRate = (emaFast - emaSlow) / emaSlow;
+    target.closeToEmaFastRate = (close - emaFast) / emaFast;
+    target.closeToEmaSlowRate = (close - emaSlow) / emaSlow;
+    target.emaSlowSlopeRate = emaSlow / emaSlowAgo - 1;
     target.rsi = this.rsiValue;
-    target.atrPct = this.atrValue / close;
+    target.atrRate = this.atrValue / close;
     target.volumeRatio = volumeBaseline !== null && volumeBaseline > 0 ? volume / volumeBaseline : 1;
-    target.returnPct = close / previousClose - 1;
-    target.momentumPct = close / closeAgo - 1;
-    target.bodyPct = (close - open) / open;
+    target.returnRate = close / previousClose - 1;
+    target.momentumRate = close / closeAgo - 1;
+    target.bodyRate = (close - open) / open;
     target.channelPosition = channelRange > 0 ? (close - lowestLow) / channelRange : 0.5;
-    target.channelWidthPct = channelRange / close;
+    target.channelWidthRate = channelRange / close;
     return true;
   }
 }

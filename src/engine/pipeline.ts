@@ -27,7 +27,7 @@ export interface PipelineConfig {
   /** `MAX_OPEN_POSITIONS`: splits the 80 % margin budget and limits open positions. */
   readonly maxOpenPositions: number;
   /** `LIQUIDATION_BUFFER_PCT` as a fraction of the entry price (0.005 = 0.5 %). */
-  readonly liquidationBufferPct: number;
+  readonly liquidationBufferRate: number;
   readonly minWinProbability: number;
   readonly minConfidence: number;
   /** Minimum fee-adjusted reward:risk. */
@@ -46,14 +46,14 @@ export interface PipelineConfig {
    * at the next price, not at the reference price: a fill up to this fraction lower still
    * meets `max(10, minNotional)` (the trade record's invariant).
    */
-  readonly minNotionalHeadroomPct: number;
+  readonly minNotionalHeadroomRate: number;
 }
 
 export const defaultPipelineConfig: PipelineConfig = Object.freeze({
   maxLeverage: null,
   rulesMaxLeverage: 3,
   maxOpenPositions: 5,
-  liquidationBufferPct: 0.005,
+  liquidationBufferRate: 0.005,
   minWinProbability: 0.55,
   minConfidence: 0.5,
   minRrRatio: 1.0,
@@ -62,7 +62,7 @@ export const defaultPipelineConfig: PipelineConfig = Object.freeze({
   coldStartTrades: 100,
   coldStartMaxLeverage: 10,
   minOrderNotionalUsdt: 10,
-  minNotionalHeadroomPct: 0.01,
+  minNotionalHeadroomRate: 0.01,
 });
 
 export interface PlanMode {
@@ -150,7 +150,7 @@ export type PlanResult =
   | { readonly ok: false; readonly refusals: readonly Refusal[]; readonly plan: EntryPlan | null };
 
 /** The blueprint's SL floor: a stop at least 0.3 % from the entry. */
-export const MIN_SL_PCT = 0.003;
+export const MIN_SL_RATE = 0.003;
 /** Blueprint: `tpPct = slPct × 1.5`. */
 export const TP_TO_SL_RATIO = 1.5;
 /** Blueprint: `margin = equity × 0.8`. */
@@ -269,7 +269,7 @@ export function stopDistances(
   tickSize: number,
 ): StopDistances {
   const scale = 1 + (leverage - 1) * 0.05;
-  const slPct = Math.max(baseSlPct * Math.min(scale, 3), MIN_SL_PCT);
+  const slPct = Math.max(baseSlPct * Math.min(scale, 3), MIN_SL_RATE);
   const slDistance = Math.max(tickSize, roundPrice(referencePrice * slPct, tickSize, 'up'));
   const tpDistance = Math.max(tickSize, roundPrice(slDistance * TP_TO_SL_RATIO, tickSize, 'nearest'));
   return { slPct, slDistance, tpDistance };
@@ -354,7 +354,7 @@ export function feeAdjustedRewardRisk(
 }
 
 /**
- * Step 6's test: the SL must trigger at least `bufferPct × entry` before the
+ * Step 6's test: the SL must trigger at least `bufferRate × entry` before the
  * liquidation price. A long with liquidation price 0 always passes.
  */
 export function stopBeatsLiquidation(
@@ -362,9 +362,9 @@ export function stopBeatsLiquidation(
   slPrice: number,
   liquidationPrice: number,
   referencePrice: number,
-  bufferPct: number,
+  bufferRate: number,
 ): boolean {
-  const buffer = bufferPct * referencePrice;
+  const buffer = bufferRate * referencePrice;
   const tolerance = referencePrice * 1e-12;
   return side === 'long'
     ? slPrice - liquidationPrice >= buffer - tolerance
@@ -416,13 +416,13 @@ export function planEntry(input: PlanInput): PlanResult {
       step: 'liquidation_guard',
       from: startLeverage,
       to: leverage,
-      reason: `at ${startLeverage}x the stop would not trigger ${pct(config.liquidationBufferPct)} before liquidation; ${leverage}x is the highest leverage where it does`,
+      reason: `at ${startLeverage}x the stop would not trigger ${pct(config.liquidationBufferRate)} before liquidation; ${leverage}x is the highest leverage where it does`,
     });
   }
   if (!candidate.guardOk) {
     refusals.push({
       code: 'liquidation_guard',
-      reason: `even at 1x the stop ${candidate.slPrice} does not trigger ${pct(config.liquidationBufferPct)} of the entry before the liquidation price ${candidate.liquidationPrice}`,
+      reason: `even at 1x the stop ${candidate.slPrice} does not trigger ${pct(config.liquidationBufferRate)} of the entry before the liquidation price ${candidate.liquidationPrice}`,
     });
   }
   const plan: EntryPlan = { ...candidate.plan, leverageClamps: clamps };
@@ -539,7 +539,7 @@ function buildCandidate(
     referencePrice,
     filters.marketStepSize,
     filters.marketMinQty,
-    minNotionalUsdt / (1 - config.minNotionalHeadroomPct),
+    minNotionalUsdt / (1 - config.minNotionalHeadroomRate),
     input.exploration,
     filters.marketMaxQty,
   );
@@ -551,7 +551,7 @@ function buildCandidate(
     isolatedMarginUsdt: notionalUsdt / leverage,
     brackets,
   });
-  const guardOk = stopBeatsLiquidation(side, slPrice, liquidationPrice, referencePrice, config.liquidationBufferPct);
+  const guardOk = stopBeatsLiquidation(side, slPrice, liquidationPrice, referencePrice, config.liquidationBufferRate);
   const plan: EntryPlan = {
     symbol: input.symbol,
     side,
@@ -615,8 +615,8 @@ function invalidInputReasons(input: PlanInput): string[] {
   if (!(config.coldStartMaxLeverage >= 1)) {
     reasons.push(`coldStartMaxLeverage must be ≥ 1, got ${config.coldStartMaxLeverage}`);
   }
-  if (!(config.liquidationBufferPct >= 0)) {
-    reasons.push(`LIQUIDATION_BUFFER_PCT must be ≥ 0, got ${config.liquidationBufferPct}`);
+  if (!(config.liquidationBufferRate >= 0)) {
+    reasons.push(`LIQUIDATION_BUFFER_PCT must be ≥ 0, got ${config.liquidationBufferRate}`);
   }
   if (input.baseSlPct >= 1) reasons.push(`baseSlPct must be below 1 (100 %), got ${input.baseSlPct}`);
   return reasons;

@@ -27,10 +27,10 @@ export interface Signal {
 }
 
 export interface SignalConfig {
-  /** baseSlPct = slAtrMultiple × atrPct, clamped to [minBaseSlPct, maxBaseSlPct]. */
+  /** baseSlPct = slAtrMultiple × atrRate, clamped to [minBaseSlRate, maxBaseSlRate]. */
   readonly slAtrMultiple: number;
-  readonly minBaseSlPct: number;
-  readonly maxBaseSlPct: number;
+  readonly minBaseSlRate: number;
+  readonly maxBaseSlRate: number;
   /** Candles after a signal during which no other signal is given (against flip-flopping). */
   readonly cooldownCandles: number;
   /** trend_pullback: RSI at or below this (long; mirrored 100 − x for short) arms the pullback. */
@@ -50,8 +50,8 @@ export const DEFAULT_SIGNAL_CONFIG: SignalConfig = Object.freeze({
   // Not the blueprint's 0.3 % SL floor: the risk gate's fee-adjusted reward:risk refuses
   // stops under about 0.4 % (BLUEPRINT step 9), so a lower floor would only make signals
   // that are always refused on quiet majors (BTC's 5m ATR is often ~0.1 %).
-  minBaseSlPct: 0.005,
-  maxBaseSlPct: 0.05,
+  minBaseSlRate: 0.005,
+  maxBaseSlRate: 0.05,
   cooldownCandles: 6,
   pullbackRsi: 40,
   pullbackWindowCandles: 12,
@@ -60,9 +60,9 @@ export const DEFAULT_SIGNAL_CONFIG: SignalConfig = Object.freeze({
   reversionStretchAtr: 3,
 });
 
-/** baseSlPct = clamp(slAtrMultiple × atrPct, minBaseSlPct, maxBaseSlPct). */
-export function baseSlPctFromAtr(atrPct: number, config: SignalConfig = DEFAULT_SIGNAL_CONFIG): number {
-  return Math.min(config.maxBaseSlPct, Math.max(config.minBaseSlPct, config.slAtrMultiple * atrPct));
+/** baseSlPct = clamp(slAtrMultiple × atrRate, minBaseSlRate, maxBaseSlRate). */
+export function baseSlPctFromAtr(atrRate: number, config: SignalConfig = DEFAULT_SIGNAL_CONFIG): number {
+  return Math.min(config.maxBaseSlRate, Math.max(config.minBaseSlRate, config.slAtrMultiple * atrRate));
 }
 
 /** True when the signal points against the open position (an exit by "signal reversal"). */
@@ -82,7 +82,7 @@ const pct = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${(fractio
  *    momentum look-back); RSI dipped to ≤ 40 (arms the rule); within 12 candles the
  *    close crosses back above EMA fast with a bullish candle while the trend still holds.
  *    strength = 0.4 + 0.3·trend + 0.2·depth + 0.1·volume, where
- *    trend = min(1, |emaSpreadPct| / atrPct), depth = min(1, (40 − lowest RSI) / 15),
+ *    trend = min(1, |emaSpreadRate| / atrRate), depth = min(1, (40 − lowest RSI) / 15),
  *    volume = min(1, volumeRatio − 1).
  * 2. `breakout`: close above the highest high of the previous 48 candles (4 h) on
  *    ≥ 2.5 × average volume, bullish candle, with the trend (as in 1).
@@ -92,7 +92,7 @@ const pct = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${(fractio
  *    bullish candle (the first sign of a turn, not a falling knife).
  *    strength = 0.3 + 0.35·min(1, (22 − previous RSI) / 12) + 0.35·min(1, (stretch − 3) / 3).
  *
- * After any signal, `cooldownCandles` (6) candles give none. baseSlPct = 1.5 × atrPct,
+ * After any signal, `cooldownCandles` (6) candles give none. baseSlPct = 1.5 × atrRate,
  * clamped to [0.5 %, 5 %]. On the bundled BTC/ETH/SOL 5m data this gives about 6
  * signals per day per symbol. Deterministic; O(1) per candle. One instance per symbol.
  */
@@ -115,8 +115,8 @@ export class RuleBasedSignalGenerator {
   constructor(config: Partial<SignalConfig> = {}, featureConfig?: FeatureConfig) {
     this.config = Object.freeze({ ...DEFAULT_SIGNAL_CONFIG, ...config });
     const c = this.config;
-    if (!(c.minBaseSlPct > 0 && c.minBaseSlPct <= c.maxBaseSlPct && c.slAtrMultiple > 0)) {
-      throw new RangeError(`SignalConfig: need 0 < minBaseSlPct ≤ maxBaseSlPct and slAtrMultiple > 0, got ${JSON.stringify(c)}`);
+    if (!(c.minBaseSlRate > 0 && c.minBaseSlRate <= c.maxBaseSlRate && c.slAtrMultiple > 0)) {
+      throw new RangeError(`SignalConfig: need 0 < minBaseSlRate ≤ maxBaseSlRate and slAtrMultiple > 0, got ${JSON.stringify(c)}`);
     }
     if (!Number.isInteger(c.cooldownCandles) || c.cooldownCandles < 0 || !Number.isInteger(c.pullbackWindowCandles)) {
       throw new RangeError(`SignalConfig: cooldownCandles and pullbackWindowCandles must be whole numbers ≥ 0, got ${JSON.stringify(c)}`);
@@ -155,9 +155,9 @@ export class RuleBasedSignalGenerator {
     if (previous === null) return null;
 
     const c = this.config;
-    const trendUp = f.emaSpreadPct > 0 && f.emaSlowSlopePct > 0;
-    const trendDown = f.emaSpreadPct < 0 && f.emaSlowSlopePct < 0;
-    const trendScore = clamp01(Math.abs(f.emaSpreadPct) / f.atrPct);
+    const trendUp = f.emaSpreadRate > 0 && f.emaSlowSlopeRate > 0;
+    const trendDown = f.emaSpreadRate < 0 && f.emaSlowSlopeRate < 0;
+    const trendScore = clamp01(Math.abs(f.emaSpreadRate) / f.atrRate);
 
     // Arming runs every candle, cooldown or not, so a pullback during the cooldown counts.
     let longArmedNow = false;
@@ -191,7 +191,7 @@ export class RuleBasedSignalGenerator {
     return {
       ...signal,
       strength: clamp01(signal.strength),
-      baseSlPct: baseSlPctFromAtr(f.atrPct, c),
+      baseSlPct: baseSlPctFromAtr(f.atrRate, c),
       // A copy: the buffer is reused for the candle after next.
       features: { ...f },
       candleTimestamp: candle.timestamp,
@@ -215,17 +215,17 @@ export class RuleBasedSignalGenerator {
       trendUp &&
       !longArmedNow &&
       index - this.longArmedAt <= c.pullbackWindowCandles &&
-      previous.closeToEmaFastPct <= 0 &&
-      f.closeToEmaFastPct > 0 &&
-      f.bodyPct > 0
+      previous.closeToEmaFastRate <= 0 &&
+      f.closeToEmaFastRate > 0 &&
+      f.bodyRate > 0
     ) {
       return {
         side: 'long',
         rule: 'trend_pullback',
         strength: 0.4 + 0.3 * trendScore + 0.2 * clamp01((c.pullbackRsi - this.longArmRsi) / 15) + 0.1 * volumeScore,
         reasons: [
-          `${this.fastLabel} > ${this.slowLabel} (${pct(f.emaSpreadPct)})`,
-          `${this.slowLabel} rising (${pct(f.emaSlowSlopePct)})`,
+          `${this.fastLabel} > ${this.slowLabel} (${pct(f.emaSpreadRate)})`,
+          `${this.slowLabel} rising (${pct(f.emaSlowSlopeRate)})`,
           `RSI dipped to ${this.longArmRsi.toFixed(0)} ≤ ${c.pullbackRsi}`,
           `close back above ${this.fastLabel} on a bullish candle`,
         ],
@@ -235,17 +235,17 @@ export class RuleBasedSignalGenerator {
       trendDown &&
       !shortArmedNow &&
       index - this.shortArmedAt <= c.pullbackWindowCandles &&
-      previous.closeToEmaFastPct >= 0 &&
-      f.closeToEmaFastPct < 0 &&
-      f.bodyPct < 0
+      previous.closeToEmaFastRate >= 0 &&
+      f.closeToEmaFastRate < 0 &&
+      f.bodyRate < 0
     ) {
       return {
         side: 'short',
         rule: 'trend_pullback',
         strength: 0.4 + 0.3 * trendScore + 0.2 * clamp01((this.shortArmRsi - (100 - c.pullbackRsi)) / 15) + 0.1 * volumeScore,
         reasons: [
-          `${this.fastLabel} < ${this.slowLabel} (${pct(f.emaSpreadPct)})`,
-          `${this.slowLabel} falling (${pct(f.emaSlowSlopePct)})`,
+          `${this.fastLabel} < ${this.slowLabel} (${pct(f.emaSpreadRate)})`,
+          `${this.slowLabel} falling (${pct(f.emaSlowSlopeRate)})`,
           `RSI rose to ${this.shortArmRsi.toFixed(0)} ≥ ${100 - c.pullbackRsi}`,
           `close back below ${this.fastLabel} on a bearish candle`,
         ],
@@ -260,20 +260,20 @@ export class RuleBasedSignalGenerator {
     const volumeScore = clamp01((f.volumeRatio - c.breakoutVolumeRatio) / c.breakoutVolumeRatio);
     const channel = `${this.features.config.channelPeriod}-candle`;
     const volume = `volume ${f.volumeRatio.toFixed(1)}× average ≥ ${c.breakoutVolumeRatio}`;
-    if (trendUp && f.channelPosition > 1 && f.bodyPct > 0) {
+    if (trendUp && f.channelPosition > 1 && f.bodyRate > 0) {
       return {
         side: 'long',
         rule: 'breakout',
         strength: 0.35 + 0.3 * volumeScore + 0.2 * trendScore + 0.15 * clamp01((f.channelPosition - 1) / 0.25),
-        reasons: [`close above the ${channel} high`, volume, `${this.fastLabel} > ${this.slowLabel} (${pct(f.emaSpreadPct)})`],
+        reasons: [`close above the ${channel} high`, volume, `${this.fastLabel} > ${this.slowLabel} (${pct(f.emaSpreadRate)})`],
       };
     }
-    if (trendDown && f.channelPosition < 0 && f.bodyPct < 0) {
+    if (trendDown && f.channelPosition < 0 && f.bodyRate < 0) {
       return {
         side: 'short',
         rule: 'breakout',
         strength: 0.35 + 0.3 * volumeScore + 0.2 * trendScore + 0.15 * clamp01(-f.channelPosition / 0.25),
-        reasons: [`close below the ${channel} low`, volume, `${this.fastLabel} < ${this.slowLabel} (${pct(f.emaSpreadPct)})`],
+        reasons: [`close below the ${channel} low`, volume, `${this.fastLabel} < ${this.slowLabel} (${pct(f.emaSpreadRate)})`],
       };
     }
     return null;
@@ -281,8 +281,8 @@ export class RuleBasedSignalGenerator {
 
   private meanReversion(f: Features, previous: Features): RuleHit | null {
     const c = this.config;
-    const stretchAtr = f.closeToEmaSlowPct / f.atrPct;
-    if (previous.rsi <= c.reversionRsi && stretchAtr <= -c.reversionStretchAtr && f.bodyPct > 0) {
+    const stretchAtr = f.closeToEmaSlowRate / f.atrRate;
+    if (previous.rsi <= c.reversionRsi && stretchAtr <= -c.reversionStretchAtr && f.bodyRate > 0) {
       return {
         side: 'long',
         rule: 'mean_reversion',
@@ -295,7 +295,7 @@ export class RuleBasedSignalGenerator {
         ],
       };
     }
-    if (previous.rsi >= 100 - c.reversionRsi && stretchAtr >= c.reversionStretchAtr && f.bodyPct < 0) {
+    if (previous.rsi >= 100 - c.reversionRsi && stretchAtr >= c.reversionStretchAtr && f.bodyRate < 0) {
       return {
         side: 'short',
         rule: 'mean_reversion',

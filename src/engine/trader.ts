@@ -38,16 +38,17 @@ import type {
 } from './ports.js';
 import { RuleStatistics } from './rule-stats.js';
 import { RuleBasedSignalGenerator, type Signal } from './signals.js';
-import type {
-  Balance,
-  ExchangePosition,
-  ExitReason,
-  OrderRequest,
-  OrderState,
-  Side,
-  StrategyMode,
-  SymbolRules,
-  TradeRecord,
+import {
+  CANDLE_MS,
+  type Balance,
+  type ExchangePosition,
+  type ExitReason,
+  type OrderRequest,
+  type OrderState,
+  type Side,
+  type StrategyMode,
+  type SymbolRules,
+  type TradeRecord,
 } from './types.js';
 import { InsufficientFundsError, InvalidOrderError, OrderUncertainError, describeError } from '../errors.js';
 
@@ -65,7 +66,7 @@ export interface TraderConfig {
   readonly entryTimeoutMs: number;
   readonly unknownPositions: 'adopt' | 'report';
   /** Base SL of an adopted position (fraction of its entry). */
-  readonly adoptedBaseSlPct: number;
+  readonly adoptedBaseSlRate: number;
 }
 
 /** The trader's defaults (backtests, tests); `src/runtime.ts` overrides what the Config sets. */
@@ -80,7 +81,7 @@ export function defaultTraderConfig(symbols: readonly string[], pipeline: Pipeli
     balanceRefreshMs: 10_000,
     entryTimeoutMs: 60_000 + CANDLE_MS,
     unknownPositions: 'report',
-    adoptedBaseSlPct: 0.01,
+    adoptedBaseSlRate: 0.01,
   };
 }
 
@@ -102,7 +103,6 @@ export interface TraderDeps {
   readonly onEvent?: (event: TraderEvent) => void;
 }
 
-const CANDLE_MS = 5 * 60_000;
 /** What `onCandles` returns when it had nothing asynchronous to do (callers may skip awaiting it). */
 export const NOTHING_TO_DO: Promise<void> = Promise.resolve();
 
@@ -528,7 +528,7 @@ export class Trader {
     // The stop should have fired before the buffer zone; if it has not (gap, missing stop), get out.
     // The exchange's current liquidation price: funding paid out of the isolated margin moves it closer.
     const liquidationPrice = onExchange.liquidationPrice ?? position.liquidationPrice;
-    const buffer = this.config.pipeline.liquidationBufferPct * position.entryPrice;
+    const buffer = this.config.pipeline.liquidationBufferRate * position.entryPrice;
     if (liquidationPrice > 0 && sideSign(position.side) * (mark - liquidationPrice) <= buffer) return 'liquidation_risk';
     if (this.config.timeStopMs > 0 && now - position.openedAt >= this.config.timeStopMs) return 'time';
     if (reversals.has(position.symbol)) return 'signal';
@@ -852,12 +852,12 @@ export class Trader {
   private async adopt(p: ExchangePosition): Promise<void> {
     const rules = this.deps.rules.get(p.symbol);
     const tick = rules?.filters.tickSize ?? 0.01;
-    const slDistance = roundPrice(p.entryPrice * this.config.adoptedBaseSlPct, tick, 'up');
+    const slDistance = roundPrice(p.entryPrice * this.config.adoptedBaseSlRate, tick, 'up');
     const sign = sideSign(p.side);
     // A position already further in loss than the base SL would get a stop that triggers at
     // once (Binance -2021): protect it the same distance beyond the mark instead.
     const fromEntry = roundPrice(p.entryPrice - sign * slDistance, tick, 'nearest');
-    const fromMark = roundPrice(p.markPrice - sign * roundPrice(p.markPrice * this.config.adoptedBaseSlPct, tick, 'up'), tick, 'nearest');
+    const fromMark = roundPrice(p.markPrice - sign * roundPrice(p.markPrice * this.config.adoptedBaseSlRate, tick, 'up'), tick, 'nearest');
     const slPrice = sign > 0 ? Math.min(fromEntry, fromMark) : Math.max(fromEntry, fromMark);
     const now = this.deps.clock.now();
     const slId = clientOrderId('sl', p.symbol, now);
@@ -876,7 +876,7 @@ export class Trader {
       openedAt: now,
       winProbability: 0,
       confidence: 0,
-      baseSlPct: this.config.adoptedBaseSlPct,
+      baseSlPct: this.config.adoptedBaseSlRate,
       rule: 'adopted',
       tickSize: tick,
       stepSize: rules?.filters.stepSize ?? 0,

@@ -21,6 +21,9 @@ export interface Candle {
   readonly volume: number;
 }
 
+/** Length of one candle in ms: the engine trades 5m candles only. */
+export const CANDLE_MS = 5 * 60_000;
+
 /** A mark-price candle (hourly in the bundled data); `timestamp` is the open time. */
 export interface MarkCandle {
   readonly timestamp: number;

@@ -26,9 +26,9 @@ import type { Side } from '../../src/engine/types.js';
 import { RetryableExchangeError, StoreError, UserInputError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { sampleTrade } from '../db/fixtures.js';
+import { CANDLE_MS } from '../../src/engine/types.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'] as const;
-const CANDLE_MS = 5 * 60_000;
 /** The bundled data starts here; the replayed candles come after the warm-up. */
 const START_MS = Date.UTC(2025, 7, 1);
 const rules = loadExchangeRules(bundledDataDir(), SYMBOLS);

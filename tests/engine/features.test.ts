@@ -9,13 +9,13 @@ import {
   type Features,
 } from '../../src/engine/features.js';
 import type { Candle } from '../../src/engine/types.js';
+import { CANDLE_MS } from '../../src/engine/types.js';
 
-const FIVE_MINUTES_MS = 300_000;
 const T0 = Date.UTC(2025, 0, 1);
 
 function candle(index: number, open: number, close: number, extra: Partial<Candle> = {}): Candle {
   return {
-    timestamp: T0 + index * FIVE_MINUTES_MS,
+    timestamp: T0 + index * CANDLE_MS,
     open,
     close,
     high: Math.max(open, close),
@@ -46,7 +46,7 @@ function randomWalk(count: number, seed: number): Candle[] {
     price = price * (1 + (next() - 0.5) * 0.01);
     const high = Math.max(open, price) * (1 + next() * 0.003);
     const low = Math.min(open, price) * (1 - next() * 0.003);
-    candles.push({ timestamp: T0 + i * FIVE_MINUTES_MS, open, high, low, close: price, volume: 50 + next() * 100 });
+    candles.push({ timestamp: T0 + i * CANDLE_MS, open, high, low, close: price, volume: 50 + next() * 100 });
   }
   return candles;
 }
@@ -73,29 +73,29 @@ describe('FeatureState', () => {
   it('sees a flat market as flat: EMAs equal to the price, no return, ordinary volume', () => {
     const candles = Array.from({ length: 150 }, (_, i) => candle(i, 100, 100, { high: 100.5, low: 99.5 }));
     const f = lastFeatures(candles);
-    expect(f.emaSpreadPct).toBe(0);
-    expect(f.closeToEmaFastPct).toBe(0);
-    expect(f.closeToEmaSlowPct).toBe(0);
-    expect(f.emaSlowSlopePct).toBe(0);
-    expect(f.returnPct).toBe(0);
-    expect(f.momentumPct).toBe(0);
-    expect(f.bodyPct).toBe(0);
+    expect(f.emaSpreadRate).toBe(0);
+    expect(f.closeToEmaFastRate).toBe(0);
+    expect(f.closeToEmaSlowRate).toBe(0);
+    expect(f.emaSlowSlopeRate).toBe(0);
+    expect(f.returnRate).toBe(0);
+    expect(f.momentumRate).toBe(0);
+    expect(f.bodyRate).toBe(0);
     expect(f.volumeRatio).toBeCloseTo(1, 12);
     // every true range is 1.0 on a price of 100
-    expect(f.atrPct).toBeCloseTo(0.01, 12);
+    expect(f.atrRate).toBeCloseTo(0.01, 12);
     expect(f.channelPosition).toBeCloseTo(0.5, 12);
-    expect(f.channelWidthPct).toBeCloseTo(0.01, 12);
+    expect(f.channelWidthRate).toBeCloseTo(0.01, 12);
   });
 
   it('gives RSI 100 on a strictly rising series, with the exact return and momentum', () => {
     const prices = Array.from({ length: 151 }, (_, i) => 100 * 1.001 ** i);
     const f = lastFeatures(prices.slice(1).map((p, i) => candle(i, prices[i] as number, p)));
     expect(f.rsi).toBe(100);
-    expect(f.returnPct).toBeCloseTo(0.001, 12);
-    expect(f.momentumPct).toBeCloseTo(1.001 ** 12 - 1, 12);
-    expect(f.bodyPct).toBeCloseTo(0.001, 12);
-    expect(f.emaSpreadPct).toBeGreaterThan(0);
-    expect(f.emaSlowSlopePct).toBeGreaterThan(0);
+    expect(f.returnRate).toBeCloseTo(0.001, 12);
+    expect(f.momentumRate).toBeCloseTo(1.001 ** 12 - 1, 12);
+    expect(f.bodyRate).toBeCloseTo(0.001, 12);
+    expect(f.emaSpreadRate).toBeGreaterThan(0);
+    expect(f.emaSlowSlopeRate).toBeGreaterThan(0);
     // the close is above the previous 48 highs: a breakout position above 1
     expect(f.channelPosition).toBeGreaterThan(1);
   });
@@ -140,10 +140,10 @@ describe('FeatureState', () => {
       }
       const f = state.update(c);
       if (f === null) continue;
-      expect(f.emaSpreadPct).toBeCloseTo((emaFast - emaSlow) / emaSlow, 12);
-      expect(f.closeToEmaFastPct).toBeCloseTo((c.close - emaFast) / emaFast, 12);
+      expect(f.emaSpreadRate).toBeCloseTo((emaFast - emaSlow) / emaSlow, 12);
+      expect(f.closeToEmaFastRate).toBeCloseTo((c.close - emaFast) / emaFast, 12);
       expect(f.rsi).toBeCloseTo(100 - 100 / (1 + avgGain / avgLoss), 9);
-      expect(f.atrPct).toBeCloseTo(atr / c.close, 12);
+      expect(f.atrRate).toBeCloseTo(atr / c.close, 12);
     }
   });
 
@@ -157,7 +157,7 @@ describe('FeatureState', () => {
       const highest = Math.max(...window.map((w) => w.high));
       const lowest = Math.min(...window.map((w) => w.low));
       expect(f.channelPosition).toBeCloseTo((c.close - lowest) / (highest - lowest), 12);
-      expect(f.channelWidthPct).toBeCloseTo((highest - lowest) / c.close, 12);
+      expect(f.channelWidthRate).toBeCloseTo((highest - lowest) / c.close, 12);
     });
   });
 

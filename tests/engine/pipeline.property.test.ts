@@ -95,7 +95,7 @@ const planInput: fc.Arbitrary<PlanInput> = fc
     closedTradeCount: fc.oneof({ arbitrary: fc.constant(500), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 300 }), weight: 1 }),
     maxLeverage: fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: fc.integer({ min: 1, max: 150 }), weight: 1 }),
     maxOpenPositions: fc.integer({ min: 4, max: 10 }),
-    liquidationBufferPct: fc.double({ min: 0, max: 0.03, noNaN: true }),
+    liquidationBufferRate: fc.double({ min: 0, max: 0.03, noNaN: true }),
     minNotional: fc.option(fc.constantFrom(5, 20, 100), { nil: null }),
   })
   .map((g) => {
@@ -119,7 +119,7 @@ const planInput: fc.Arbitrary<PlanInput> = fc
         ...defaultPipelineConfig,
         maxLeverage: g.maxLeverage,
         maxOpenPositions: g.maxOpenPositions,
-        liquidationBufferPct: g.liquidationBufferPct,
+        liquidationBufferRate: g.liquidationBufferRate,
         // Let tight stops through so the invariants are checked on many plans.
         minRrRatio: 0,
         minWinProbability: 0,
@@ -137,7 +137,7 @@ describe('planEntry invariants for every plan it accepts', () => {
         const result = planEntry(input);
         if (!result.ok) return;
         const { plan } = result;
-        const buffer = input.config.liquidationBufferPct * input.referencePrice;
+        const buffer = input.config.liquidationBufferRate * input.referencePrice;
         const slack = input.referencePrice * 1e-9;
         if (input.side === 'long') {
           expect(plan.slPrice).toBeGreaterThan(0);

@@ -273,7 +273,7 @@ describe('step 6: liquidation guard', () => {
   });
 
   it('refuses the trade when even 1x fails the guard', () => {
-    const result = planEntry(input({ side: 'short', config: { ...defaultPipelineConfig, liquidationBufferPct: 1.5 } }));
+    const result = planEntry(input({ side: 'short', config: { ...defaultPipelineConfig, liquidationBufferRate: 1.5 } }));
     expect(refusalCodes(result)).toEqual(['liquidation_guard']);
     expect(planOf(result).leverage).toBe(1);
   });

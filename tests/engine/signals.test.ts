@@ -10,8 +10,8 @@ import {
   type Signal,
 } from '../../src/engine/signals.js';
 import type { Candle } from '../../src/engine/types.js';
+import { CANDLE_MS } from '../../src/engine/types.js';
 
-const FIVE_MINUTES_MS = 300_000;
 const T0 = Date.UTC(2025, 0, 1);
 
 /** Candles from per-candle returns, each with a 0.1 % wick either side, constant volume unless given. */
@@ -21,7 +21,7 @@ function path(returns: readonly number[], volumes: readonly number[] = []): Cand
     const open = price;
     price = price * (1 + r);
     return {
-      timestamp: T0 + i * FIVE_MINUTES_MS,
+      timestamp: T0 + i * CANDLE_MS,
       open,
       close: price,
       high: Math.max(open, price) * 1.001,
@@ -50,7 +50,7 @@ function randomWalk(count: number, seed: number): Candle[] {
     const open = price;
     price *= 1 + (next() - 0.5) * 0.008;
     candles.push({
-      timestamp: T0 + i * FIVE_MINUTES_MS,
+      timestamp: T0 + i * CANDLE_MS,
       open,
       close: price,
       high: Math.max(open, price) * (1 + next() * 0.002),
@@ -94,7 +94,7 @@ describe('RuleBasedSignalGenerator', () => {
     expect(signal.reasons[0]).toMatch(/^EMA21 > EMA55 \(\+\d+\.\d\d %\)$/);
     expect(signal.reasons).toContain('EMA55 rising (+0.29 %)');
     expect(signal.reasons.some((r) => /^RSI dipped to \d+ ≤ 40$/.test(r))).toBe(true);
-    expect(signal.baseSlPct).toBeCloseTo(1.5 * signal.features.atrPct, 12);
+    expect(signal.baseSlPct).toBeCloseTo(1.5 * signal.features.atrRate, 12);
     expect(signal.baseSlPct).toBeGreaterThanOrEqual(0.005);
     expect(signal.baseSlPct).toBeLessThanOrEqual(0.05);
     expect(signal.strength).toBeGreaterThan(0.6);
@@ -162,8 +162,8 @@ describe('RuleBasedSignalGenerator', () => {
 
 describe('RuleBasedSignalGenerator configuration', () => {
   it('refuses a stop range that is empty or not positive', () => {
-    expect(() => new RuleBasedSignalGenerator({ minBaseSlPct: 0.02, maxBaseSlPct: 0.01 })).toThrow(/minBaseSlPct/);
-    expect(() => new RuleBasedSignalGenerator({ minBaseSlPct: 0 })).toThrow(RangeError);
+    expect(() => new RuleBasedSignalGenerator({ minBaseSlRate: 0.02, maxBaseSlRate: 0.01 })).toThrow(/minBaseSlRate/);
+    expect(() => new RuleBasedSignalGenerator({ minBaseSlRate: 0 })).toThrow(RangeError);
     expect(() => new RuleBasedSignalGenerator({ cooldownCandles: 1.5 })).toThrow(/cooldownCandles/);
   });
 
@@ -175,7 +175,7 @@ describe('RuleBasedSignalGenerator configuration', () => {
     expect(generator.lastFeatures).toBeNull();
     candles.slice(-2).forEach((c) => generator.update(c));
     expect(generator.isWarm).toBe(true);
-    expect(generator.lastFeatures?.atrPct).toBeGreaterThan(0);
+    expect(generator.lastFeatures?.atrRate).toBeGreaterThan(0);
   });
 });
 

@@ -330,7 +330,7 @@ describe('Start-up reconciliation', () => {
   });
 
   it('adopts an unknown position on a configured symbol with a protective stop when set to adopt', async () => {
-    const h = new TraderHarness({ trader: { unknownPositions: 'adopt', adoptedBaseSlPct: 0.01 } });
+    const h = new TraderHarness({ trader: { unknownPositions: 'adopt', adoptedBaseSlRate: 0.01 } });
     h.price('BTCUSDT', 100_000);
     h.paper.placeOrderNow({ symbol: 'BTCUSDT', side: 'buy', type: 'market', quantity: 0.02, reduceOnly: false, clientOrderId: 'by-hand-1' });
     h.price('BTCUSDT', 100_000);
@@ -343,7 +343,7 @@ describe('Start-up reconciliation', () => {
   });
 
   it('protects an adopted position that is already beyond the base stop from its mark', async () => {
-    const h = new TraderHarness({ trader: { unknownPositions: 'adopt', adoptedBaseSlPct: 0.01 } });
+    const h = new TraderHarness({ trader: { unknownPositions: 'adopt', adoptedBaseSlRate: 0.01 } });
     h.price('BTCUSDT', 100_000);
     h.paper.placeOrderNow({ symbol: 'BTCUSDT', side: 'buy', type: 'market', quantity: 0.02, reduceOnly: false, clientOrderId: 'by-hand-2' });
     h.price('BTCUSDT', 100_000);

@@ -3,7 +3,6 @@ export { availableSymbols, bundledDataDir, dataLayout } from './layout.js';
 export type { DataLayout, SymbolFiles } from './layout.js';
 export {
   CANDLE_HEADER,
-  CANDLE_STEP_MS,
   FUNDING_HEADER,
   MARK_HEADER,
   MARK_STEP_MS,

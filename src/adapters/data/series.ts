@@ -3,7 +3,7 @@
  * candles and funding events. Every row is validated (even rows outside a
  * `from`/`to` selection) so a bad file is refused whole, with its file and line.
  */
-import type { Candle, FundingEvent, MarkCandle } from '../../engine/types.js';
+import { CANDLE_MS, type Candle, type FundingEvent, type MarkCandle } from '../../engine/types.js';
 import { DataError } from '../../errors.js';
 import { scanNumericCsv } from './csv-scan.js';
 
@@ -11,7 +11,6 @@ export const CANDLE_HEADER = 'timestamp,open,high,low,close,volume';
 export const MARK_HEADER = 'timestamp,open,high,low,close';
 export const FUNDING_HEADER = 'timestamp,rate';
 
-export const CANDLE_STEP_MS = 300_000;
 export const MARK_STEP_MS = 3_600_000;
 
 /** Optional time selection; both bounds inclusive, on the row's open time. */
@@ -50,7 +49,7 @@ export interface CandleFile {
  * open, high, low, close > 0; high ≥ max(open, close, low); low ≤ min(open, close); volume ≥ 0.
  */
 export async function readCandles(file: string, options: CandleReadOptions = {}): Promise<CandleFile> {
-  const stepMs = options.stepMs ?? CANDLE_STEP_MS;
+  const stepMs = options.stepMs ?? CANDLE_MS;
   assertStep(stepMs, file);
   const from = options.from ?? -Infinity;
   const to = options.to ?? Infinity;

@@ -12,11 +12,11 @@ import { BreakerOpenError, RetryableExchangeError, describeError } from '../../e
 import { costOf } from '../../engine/execution/weights.js';
 import type { RequestScheduler, RequestSpec } from '../../engine/execution/types.js';
 import type { ClosedCandle, Clock, Logger, MarketData } from '../../engine/ports.js';
-import type { Candle, Ticker } from '../../engine/types.js';
+import { CANDLE_MS, type Candle, type Ticker } from '../../engine/types.js';
 import { lazyBinanceClient, type BinanceClient } from '../binance/client.js';
+import { CancellableSleep } from '../clock.js';
 import { asArray, asRecord, num, parseKlines } from '../binance/parse.js';
 
-export const CANDLE_MS = 5 * 60_000;
 /** Binance's largest kline page. */
 export const MAX_KLINES_PER_REQUEST = 1500;
 
@@ -63,11 +63,12 @@ export class LiveMarketData implements MarketData {
   private readonly lastEmitted = new Map<string, number>();
   private readonly logger: Logger;
   private stopped = false;
-  private cancelWait: (() => void) | null = null;
   private cancelTickerTimer: (() => void) | null = null;
+  private readonly sleeper: CancellableSleep;
 
   constructor(private readonly options: LiveMarketDataOptions) {
     this.logger = options.logger.child('market-data');
+    this.sleeper = new CancellableSleep(options.clock);
     const { testnet, apiBase, scheduler, timeoutMs, onRequest } = options;
     this.client = lazyBinanceClient({
       apiKey: null,
@@ -235,21 +236,6 @@ export class LiveMarketData implements MarketData {
     return [...byOpen.entries()].sort((a, b) => a[0] - b[0]).map(([, batch]) => batch);
   }
 
-  /** Sleeps on the injected clock; `stop()` ends the sleep at once. */
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const cancel = this.options.clock.setTimer(ms, () => {
-        this.cancelWait = null;
-        resolve();
-      });
-      this.cancelWait = () => {
-        cancel();
-        this.cancelWait = null;
-        resolve();
-      };
-    });
-  }
-
   private scheduleTickers(): void {
     const every = this.options.tickerIntervalMs ?? 5_000;
     if (every <= 0 || this.stopped) return;
@@ -271,7 +257,7 @@ export class LiveMarketData implements MarketData {
       while (!this.stopped) {
         const now = this.options.clock.now();
         const nextPoll = Math.floor((now - pollDelayMs) / CANDLE_MS) * CANDLE_MS + CANDLE_MS + pollDelayMs;
-        await this.wait(nextPoll - now);
+        await this.sleeper.sleep(nextPoll - now);
         if (this.stopped) break;
         let batches: ClosedCandle[][] = [];
         for (let attempt = 0; attempt <= retries && !this.stopped; attempt++) {
@@ -282,7 +268,7 @@ export class LiveMarketData implements MarketData {
           // Not closed on Binance's side yet (or a symbol failed): emit what we have, look again.
           await this.emit(batches, onClose);
           batches = [];
-          await this.wait(retryDelayMs);
+          await this.sleeper.sleep(retryDelayMs);
         }
         await this.emit(batches, onClose);
         void this.refreshTickers().catch((error: unknown) =>
@@ -316,7 +302,7 @@ export class LiveMarketData implements MarketData {
 
   stop(): void {
     this.stopped = true;
-    this.cancelWait?.();
+    this.sleeper.cancel();
     this.cancelTickerTimer?.();
     this.cancelTickerTimer = null;
   }

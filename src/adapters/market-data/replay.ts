@@ -4,8 +4,9 @@
  * replay and live (ARCHITECTURE.md "Modes": MARKET_DATA=replay).
  */
 import type { Clock, ClosedCandle, MarketData } from '../../engine/ports.js';
-import type { Candle, FundingEvent, MarkCandle, Ticker } from '../../engine/types.js';
+import { CANDLE_MS, type Candle, type FundingEvent, type MarkCandle, type Ticker } from '../../engine/types.js';
 import { ConfigError } from '../../errors.js';
+import { CancellableSleep } from '../clock.js';
 
 /** One symbol's history; `SymbolHistory` from `src/adapters/data` fits. */
 export interface ReplaySymbolData {
@@ -54,11 +55,11 @@ export class ReplayMarketData implements MarketData {
   private readonly bySymbol = new Map<string, Cursor>();
   private readonly speed: number;
   private readonly clock: Clock | null;
+  private readonly sleeper: CancellableSleep | null;
   private readonly candleStepMs: number;
   private readonly markStepMs: number;
   private stopped = false;
   private running = false;
-  private wake: (() => void) | null = null;
   private emitted = 0;
 
   constructor(options: ReplayOptions) {
@@ -68,10 +69,11 @@ export class ReplayMarketData implements MarketData {
     }
     this.speed = speed;
     this.clock = options.clock ?? null;
+    this.sleeper = this.clock === null ? null : new CancellableSleep(this.clock);
     if (this.paced() && this.clock === null) {
       throw new ConfigError([{ variable: 'REPLAY_SPEED', problem: `speed ${speed} needs a clock to pace on`, expected: '0 or Infinity without a clock' }]);
     }
-    this.candleStepMs = options.candleStepMs ?? 300_000;
+    this.candleStepMs = options.candleStepMs ?? CANDLE_MS;
     this.markStepMs = options.markStepMs ?? 3_600_000;
     this.cursors = [];
     for (const entry of options.data) {
@@ -161,7 +163,7 @@ export class ReplayMarketData implements MarketData {
 
   stop(): void {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper?.cancel();
   }
 
   /** Last emitted close of `symbol`; null before its first candle. */
@@ -202,19 +204,8 @@ export class ReplayMarketData implements MarketData {
   }
 
   private pause(ms: number): Promise<void> {
-    const clock = this.clock;
-    if (clock === null || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const cancel = clock.setTimer(ms, () => {
-        this.wake = null;
-        resolve();
-      });
-      this.wake = () => {
-        cancel();
-        this.wake = null;
-        resolve();
-      };
-    });
+    if (this.sleeper === null || ms <= 0) return Promise.resolve();
+    return this.sleeper.sleep(ms);
   }
 }
 

@@ -19,10 +19,10 @@ export function intrabarPath(candle: Candle): readonly [number, number, number, 
  * A market fill at `price` worsened by slippage and rounded to the tick grid against
  * the trader: a buy fills above (rounded up), a sell below (rounded down).
  */
-export function slippedPrice(side: OrderSide, price: number, slippagePct: number, tickSize: number): number {
+export function slippedPrice(side: OrderSide, price: number, slippageRate: number, tickSize: number): number {
   return side === 'buy'
-    ? roundPrice(price * (1 + slippagePct), tickSize, 'up')
-    : roundPrice(price * (1 - slippagePct), tickSize, 'down');
+    ? roundPrice(price * (1 + slippageRate), tickSize, 'up')
+    : roundPrice(price * (1 - slippageRate), tickSize, 'down');
 }
 
 /**
@@ -33,12 +33,12 @@ export function slippedPrice(side: OrderSide, price: number, slippagePct: number
 export function triggeredFillPrice(
   side: OrderSide,
   triggerPrice: number,
-  slippagePct: number,
+  slippageRate: number,
   tickSize: number,
   low: number,
   high: number,
 ): number {
-  const slipped = slippedPrice(side, triggerPrice, slippagePct, tickSize);
+  const slipped = slippedPrice(side, triggerPrice, slippageRate, tickSize);
   return side === 'buy' ? Math.min(slipped, high) : Math.max(slipped, low);
 }
 

@@ -40,6 +40,7 @@ import type {
   OrderStatus,
   SymbolRules,
 } from '../../engine/types.js';
+import { CANDLE_MS } from '../../engine/types.js';
 import { InsufficientFundsError, InvalidOrderError } from '../../errors.js';
 import { intrabarPath, pathFraction, pathLength, slippedPrice, triggeredFillPrice } from './intrabar.js';
 import type {
@@ -113,7 +114,7 @@ export class PaperExchange implements Exchange {
   private readonly logger: Logger;
   private readonly takerFeeRate: number;
   private readonly makerFeeRate: number;
-  private readonly slippagePct: number;
+  private readonly slippageRate: number;
   private readonly fundingRateFallback: number;
   private readonly funding: ReadonlyMap<string, readonly FundingEvent[]>;
   private readonly candleIntervalMs: number;
@@ -148,10 +149,10 @@ export class PaperExchange implements Exchange {
     this.logger = options.logger.child('paper');
     this.takerFeeRate = options.takerFeeRate ?? 0.0005;
     this.makerFeeRate = options.makerFeeRate ?? 0.0002;
-    this.slippagePct = options.slippagePct ?? 0.0005;
+    this.slippageRate = options.slippageRate ?? 0.0005;
     this.fundingRateFallback = options.fundingRateFallback ?? 0.0001;
     this.funding = options.funding ?? new Map();
-    this.candleIntervalMs = options.candleIntervalMs ?? 300_000;
+    this.candleIntervalMs = options.candleIntervalMs ?? CANDLE_MS;
     this.markIntervalMs = options.markIntervalMs ?? 3_600_000;
     this.defaultLeverage = options.defaultLeverage ?? 20;
     this.defaultMinNotionalUsdt = options.defaultMinNotionalUsdt ?? 10;
@@ -674,7 +675,7 @@ export class PaperExchange implements Exchange {
     const tickSize = this.rulesOf(symbol).filters.tickSize;
     for (const record of open) {
       if (record.state.type !== 'market') continue;
-      this.fill(record, slippedPrice(record.state.side, price, this.slippagePct, tickSize), this.takerFeeRate, atMs);
+      this.fill(record, slippedPrice(record.state.side, price, this.slippageRate, tickSize), this.takerFeeRate, atMs);
     }
     for (const record of this.openOrdersOf(symbol)) {
       if (record.state.type !== 'limit' || record.resting) continue;
@@ -682,7 +683,7 @@ export class PaperExchange implements Exchange {
       const buy = record.state.side === 'buy';
       const crosses = buy ? price <= limit : price >= limit;
       if (crosses) {
-        const slipped = slippedPrice(record.state.side, price, this.slippagePct, tickSize);
+        const slipped = slippedPrice(record.state.side, price, this.slippageRate, tickSize);
         this.fill(record, buy ? Math.min(slipped, limit) : Math.max(slipped, limit), this.takerFeeRate, atMs);
       } else {
         this.replaceOpen({ ...record, resting: true });
@@ -757,7 +758,7 @@ export class PaperExchange implements Exchange {
     const tickSize = this.rulesOf(context.symbol).filters.tickSize;
     const price = gapped
       ? context.price
-      : triggeredFillPrice(side, record.state.stopPrice!, this.slippagePct, tickSize, context.low, context.high);
+      : triggeredFillPrice(side, record.state.stopPrice!, this.slippageRate, tickSize, context.low, context.high);
     this.fill(record, price, this.takerFeeRate, atMs);
   }
 

@@ -23,7 +23,7 @@ export interface PaperExchangeOptions {
   readonly takerFeeRate?: number;
   readonly makerFeeRate?: number;
   /** Fraction of the price a market or stop fill loses to spread and impact. Default 0.0005. */
-  readonly slippagePct?: number;
+  readonly slippageRate?: number;
   /** Funding rate used at an 8-hourly event when the symbol has no data for it. Default 0.0001. */
   readonly fundingRateFallback?: number;
   /** Funding events per symbol (sorted by time); symbols without an entry use the fallback rate. */

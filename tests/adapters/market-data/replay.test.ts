@@ -7,15 +7,15 @@ import type { ReplaySymbolData } from '../../../src/adapters/market-data/replay.
 import type { ClosedCandle } from '../../../src/engine/ports.js';
 import type { Candle, MarkCandle } from '../../../src/engine/types.js';
 import { ConfigError } from '../../../src/errors.js';
+import { CANDLE_MS } from '../../../src/engine/types.js';
 
-const STEP = 300_000;
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 9, 10, 12);
 
 function candles(fromIndex: number, count: number, base = 100): Candle[] {
   return Array.from({ length: count }, (_, k) => {
     const i = fromIndex + k;
-    return { timestamp: T0 + i * STEP, open: base + i, high: base + i + 2, low: base + i - 1, close: base + i + 1, volume: 1 };
+    return { timestamp: T0 + i * CANDLE_MS, open: base + i, high: base + i + 2, low: base + i - 1, close: base + i + 1, volume: 1 };
   });
 }
 
@@ -48,7 +48,7 @@ describe('ReplayMarketData.run', () => {
       speed: 0,
     });
     const batches = await collect(replay);
-    expect(batches.map((b) => b.map((c) => `${c.symbol}@${(c.candle.timestamp - T0) / STEP}`))).toEqual([
+    expect(batches.map((b) => b.map((c) => `${c.symbol}@${(c.candle.timestamp - T0) / CANDLE_MS}`))).toEqual([
       ['AAA@0'],
       ['AAA@1', 'CCC@1'],
       ['AAA@2', 'BBB@2'],
@@ -85,14 +85,14 @@ describe('ReplayMarketData.run', () => {
     const replay = new ReplayMarketData({
       data: [symbolData('AAA', candles(0, 6)), symbolData('BBB', candles(0, 6))],
       speed: 0,
-      startAfter: { AAA: T0 + 3 * STEP, BBB: T0 + 1 * STEP },
+      startAfter: { AAA: T0 + 3 * CANDLE_MS, BBB: T0 + 1 * CANDLE_MS },
     });
-    const emitted = (await collect(replay)).flat().map((c) => `${c.symbol}@${(c.candle.timestamp - T0) / STEP}`);
+    const emitted = (await collect(replay)).flat().map((c) => `${c.symbol}@${(c.candle.timestamp - T0) / CANDLE_MS}`);
     expect(emitted).toEqual(['BBB@2', 'BBB@3', 'AAA@4', 'BBB@4', 'AAA@5', 'BBB@5']);
   });
 
   it('emits nothing when resuming after the last candle', async () => {
-    const replay = new ReplayMarketData({ data: [symbolData('AAA', candles(0, 3))], speed: 0, startAfter: { AAA: T0 + 2 * STEP } });
+    const replay = new ReplayMarketData({ data: [symbolData('AAA', candles(0, 3))], speed: 0, startAfter: { AAA: T0 + 2 * CANDLE_MS } });
     expect(await collect(replay)).toEqual([]);
   });
 
@@ -168,11 +168,11 @@ describe('ReplayMarketData queries', () => {
 
   it('history returns up to `count` candles closed by `beforeMs`, oldest first', async () => {
     const replay = new ReplayMarketData({ data, speed: 0 });
-    const before = T0 + 10 * STEP;
+    const before = T0 + 10 * CANDLE_MS;
     const warmUp = await replay.history('AAA', 3, before);
-    expect(warmUp.map((c) => (c.timestamp - T0) / STEP)).toEqual([7, 8, 9]);
+    expect(warmUp.map((c) => (c.timestamp - T0) / CANDLE_MS)).toEqual([7, 8, 9]);
     // Mid-candle: the candle opened at 10 has not closed yet.
-    expect((await replay.history('AAA', 2, before + 60_000)).map((c) => (c.timestamp - T0) / STEP)).toEqual([8, 9]);
+    expect((await replay.history('AAA', 2, before + 60_000)).map((c) => (c.timestamp - T0) / CANDLE_MS)).toEqual([8, 9]);
     expect(await replay.history('AAA', 5, T0)).toEqual([]);
     expect(await replay.history('AAA', 0, before)).toEqual([]);
     expect(await replay.history('ZZZ', 5, before)).toEqual([]);
@@ -188,10 +188,10 @@ describe('ReplayMarketData queries', () => {
     });
     const fifth = candles(4, 1)[0]!;
     // Inside the hour the mark is the trade close bounded by the hour's mark range.
-    expect(replay.lastTicker('AAA')).toEqual({ symbol: 'AAA', last: fifth.close, mark: fifth.close, timestamp: fifth.timestamp + STEP });
+    expect(replay.lastTicker('AAA')).toEqual({ symbol: 'AAA', last: fifth.close, mark: fifth.close, timestamp: fifth.timestamp + CANDLE_MS });
     await collect(replay);
     const last = candles(23, 1)[0]!;
-    expect(replay.lastTicker('AAA')).toEqual({ symbol: 'AAA', last: last.close, mark: marks(2)[1]!.close, timestamp: last.timestamp + STEP });
+    expect(replay.lastTicker('AAA')).toEqual({ symbol: 'AAA', last: last.close, mark: marks(2)[1]!.close, timestamp: last.timestamp + CANDLE_MS });
   });
 
   it('fundingEvents exposes each symbol’s funding for the paper exchange', () => {
@@ -212,13 +212,13 @@ describe('ReplayMarketData on the bundled data', () => {
     expect(batches).toHaveLength(288);
     expect(batches.every((b) => b.map((c) => c.symbol).join() === 'BTCUSDT,ETHUSDT,SOLUSDT')).toBe(true);
     for (const [i, batch] of batches.entries()) {
-      const openMs = from + i * STEP;
+      const openMs = from + i * CANDLE_MS;
       for (const c of batch) {
         expect(c.candle.timestamp).toBe(openMs);
         expect(c.mark?.timestamp).toBe(openMs - (openMs % HOUR));
       }
     }
-    expect(replay.lastTicker('BTCUSDT')?.timestamp).toBe(to + STEP);
+    expect(replay.lastTicker('BTCUSDT')?.timestamp).toBe(to + CANDLE_MS);
     expect(replay.fundingEvents('BTCUSDT')).toHaveLength(3);
   });
 });

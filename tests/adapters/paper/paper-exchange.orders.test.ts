@@ -102,7 +102,7 @@ describe('PaperExchange fills', () => {
   });
 
   it('fills a take-profit-market at its trigger worsened by slippage, with the taker fee', async () => {
-    const { exchange, clock } = syntheticVenue({ slippagePct: 0.001 });
+    const { exchange, clock } = syntheticVenue({ slippageRate: 0.001 });
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'sell', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100, 100, 100)]);
@@ -128,7 +128,7 @@ describe('PaperExchange fills', () => {
   });
 
   it('never fills a stop beyond the candle extreme', async () => {
-    const { exchange, clock } = syntheticVenue({ slippagePct: 0.01 });
+    const { exchange, clock } = syntheticVenue({ slippageRate: 0.01 });
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100, 100, 100)]);

@@ -22,8 +22,9 @@ import { Trader, type TraderConfig, type TraderEvent } from '../../../src/engine
 import type { Candle, Side, SymbolRules, TradeRecord } from '../../../src/engine/types.js';
 import { MemoryLogger, silentLogger } from '../../../src/logger.js';
 import { RecordingExchange, type Hold, type JournalEntry } from './recording-exchange.js';
+import { CANDLE_MS } from '../../../src/engine/types.js';
 
-export const CANDLE_MS = 5 * 60_000;
+export { CANDLE_MS };
 /** Open time of the first candle of data/candles/BTCUSDT-5m.csv.gz (2025-08-01T00:00Z). */
 export const DATA_START_MS = Date.UTC(2025, 7, 1);
 
@@ -98,7 +99,7 @@ export class TraderHarness {
       clock: this.clock,
       logger: this.log,
       startingBalanceUsdt: options.startingBalanceUsdt ?? 10_000,
-      slippagePct: 0,
+      slippageRate: 0,
       funding: new Map(),
     });
     this.exchange = new RecordingExchange(this.paper, this.clock, this.journal);
