@@ -38,7 +38,9 @@ export interface FitOptions {
 
 export const DEFAULT_MIN_TRAIN_SAMPLES = 300;
 
-export class NotEnoughSamplesError extends Error {}
+export class NotEnoughSamplesError extends Error {
+  override readonly name = 'NotEnoughSamplesError';
+}
 
 function matrix(samples: readonly Sample[]): { data: Float32Array; labels: Float32Array } {
   const data = new Float32Array(samples.length * MODEL_FEATURE_COUNT);
