@@ -49,7 +49,9 @@ export function seededRandom(seed: number): () => number {
 
 /**
  * 95 % interval of the AUC by resampling whole UTC days with replacement (signals of one day
- * are correlated; resampling single signals would make the interval too narrow).
+ * are correlated; resampling single signals would make the interval too narrow). The scores
+ * are sorted once; each resample only reweights them (a day drawn k times weighs k), so an
+ * iteration is O(n).
  */
 export function aucIntervalByDay(
   scores: readonly number[],
@@ -58,29 +60,45 @@ export function aucIntervalByDay(
   iterations = 400,
   seed = 7,
 ): { low: number; high: number } | null {
-  const byDay = new Map<number, number[]>();
-  decidedAtMs.forEach((t, i) => {
-    const day = Math.floor(t / 86_400_000);
-    let list = byDay.get(day);
-    if (list === undefined) byDay.set(day, (list = []));
-    list.push(i);
-  });
-  const days = [...byDay.values()];
-  if (days.length < 5) return null;
+  const n = scores.length;
+  const dayIndex = new Map<number, number>();
+  const dayOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const day = Math.floor((decidedAtMs[i] as number) / 86_400_000);
+    let d = dayIndex.get(day);
+    if (d === undefined) dayIndex.set(day, (d = dayIndex.size));
+    dayOf[i] = d;
+  }
+  const dayCount = dayIndex.size;
+  if (dayCount < 5) return null;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
   const random = seededRandom(seed);
+  const weightOfDay = new Float64Array(dayCount);
   const values: number[] = [];
   for (let it = 0; it < iterations; it++) {
-    const s: number[] = [];
-    const l: number[] = [];
-    for (let d = 0; d < days.length; d++) {
-      const day = days[Math.floor(random() * days.length)] as number[];
-      for (const i of day) {
-        s.push(scores[i] as number);
-        l.push(labels[i] as number);
+    weightOfDay.fill(0);
+    for (let d = 0; d < dayCount; d++) weightOfDay[Math.floor(random() * dayCount)]! += 1;
+    let negativesBelow = 0;
+    let totalPositive = 0;
+    let sum = 0;
+    let i = 0;
+    while (i < n) {
+      let j = i;
+      while (j + 1 < n && scores[order[j + 1] as number] === scores[order[i] as number]) j++;
+      let groupPositive = 0;
+      let groupNegative = 0;
+      for (let k = i; k <= j; k++) {
+        const index = order[k] as number;
+        const w = weightOfDay[dayOf[index] as number] as number;
+        if (labels[index] === 1) groupPositive += w;
+        else groupNegative += w;
       }
+      sum += groupPositive * (negativesBelow + groupNegative / 2);
+      negativesBelow += groupNegative;
+      totalPositive += groupPositive;
+      i = j + 1;
     }
-    const a = auc(s, l);
-    if (a !== null) values.push(a);
+    if (totalPositive > 0 && negativesBelow > 0) values.push(sum / (totalPositive * negativesBelow));
   }
   if (values.length < iterations / 2) return null;
   values.sort((a, b) => a - b);

@@ -5,16 +5,16 @@ import type { Sample } from '../../../src/engine/learning/labels.js';
 export const DAY_MS = 86_400_000;
 
 /**
- * Synthetic labelled samples, 30 per day: the label depends on feature 0 with strength
- * `signal` (0 = pure noise); `leak` puts the label itself (plus noise) in feature 1.
+ * Synthetic labelled samples, `perDay` per day: the label depends on feature 0 with strength
+ * `signal` (0 = pure noise).
  */
-export function syntheticSamples(count: number, signal: number, seed: number, startMs = Date.UTC(2025, 0, 1)): Sample[] {
+export function syntheticSamples(count: number, signal: number, seed: number, perDay = 30, startMs = Date.UTC(2025, 0, 1)): Sample[] {
   const random = seededRandom(seed);
   return Array.from({ length: count }, (_, i) => {
     const vector = new Float32Array(MODEL_FEATURE_COUNT);
     for (let j = 0; j < MODEL_FEATURE_COUNT; j++) vector[j] = random() * 2 - 0.5;
     const p = 0.4 + signal * (vector[0]! - 0.5);
-    const decidedAt = startMs + i * (DAY_MS / 30);
+    const decidedAt = startMs + Math.floor(i * (DAY_MS / perDay));
     return {
       id: `BTCUSDT:${decidedAt}`,
       symbol: 'BTCUSDT',

@@ -1,0 +1,167 @@
+/**
+ * The `model` section of the backtest report (`--strategy self_learning`): out-of-sample
+ * quality of the walk-forward predictions over ALL proposed signals, and what the engine did
+ * with them on the trades it took, next to rules-only over the same period. A value that
+ * cannot be computed is null and `note` says why.
+ */
+import {
+  auc,
+  aucIntervalByDay,
+  confidenceBuckets,
+  expectedCalibrationError,
+  logLoss,
+  type ConfidenceBucket,
+} from '../engine/learning/evaluation.js';
+import type { Sample } from '../engine/learning/labels.js';
+import type { TradeRecord } from '../engine/types.js';
+import type { WalkForwardResult } from './walk-forward.js';
+
+export interface StrategyFigures {
+  readonly trades: number;
+  /** Net R per non-exploration trade: pnlUsdt / plannedRiskUsdt, averaged. */
+  readonly netRPerTrade: number | null;
+  readonly pnlUsdt: number;
+  readonly winRate: number | null;
+}
+
+export interface ModelReport {
+  readonly auc: number | null;
+  readonly aucLow: number | null;
+  readonly aucHigh: number | null;
+  readonly logLoss: number | null;
+  readonly logLossConstant: number | null;
+  readonly ece: number | null;
+  /** Mean predicted p on the (non-exploration) trades taken with a model prediction. */
+  readonly meanPredicted: number | null;
+  /** Their realised win rate (net P&L > 0). */
+  readonly realisedWinRate: number | null;
+  readonly tradesTaken: number;
+  /** Realised (counterfactual) win rate per confidence bucket over all out-of-sample predictions. */
+  readonly confidenceBuckets: readonly ConfidenceBucket[] | null;
+  readonly note: string | null;
+  readonly signals: number;
+  readonly outOfSamplePredictions: number;
+  readonly baseRate: number | null;
+  readonly models: readonly { version: string; trainedAt: string; promoted: boolean; reason: string; auc: number | null; logLoss: number; logLossConstant: number }[];
+  /** How often the 5-minute proxy label agrees with the main label (AUC of the proxy as a predictor of it). */
+  readonly proxyLabelAuc: number | null;
+  readonly selfLearning: StrategyFigures | null;
+  readonly rulesOnly: StrategyFigures | null;
+  /** Applied leverage → trades (self-learning run, non-exploration). */
+  readonly leverageDistribution: Readonly<Record<string, number>>;
+}
+
+const round = (x: number | null, digits = 4): number | null => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+
+export function strategyFigures(trades: readonly TradeRecord[]): StrategyFigures {
+  const scored = trades.filter((t) => !t.exploration);
+  const rs = scored.filter((t) => t.plannedRiskUsdt > 0).map((t) => t.pnlUsdt / t.plannedRiskUsdt);
+  return {
+    trades: scored.length,
+    netRPerTrade: rs.length === 0 ? null : round(rs.reduce((a, b) => a + b, 0) / rs.length),
+    pnlUsdt: round(scored.reduce((a, t) => a + t.pnlUsdt, 0), 2) ?? 0,
+    winRate: scored.length === 0 ? null : round(scored.filter((t) => t.pnlUsdt > 0).length / scored.length),
+  };
+}
+
+export interface ModelReportInput {
+  readonly samples: readonly Sample[];
+  readonly walk: WalkForwardResult;
+  /** Trades of the self-learning engine run (null when it was not run). */
+  readonly selfLearningTrades: readonly TradeRecord[] | null;
+  readonly rulesTrades: readonly TradeRecord[] | null;
+}
+
+export function buildModelReport(input: ModelReportInput): ModelReport {
+  const { samples, walk } = input;
+  const notes: string[] = [];
+  if (walk.note !== null) notes.push(walk.note);
+  const predictions = walk.predictions;
+  const p = predictions.map((x) => x.winProbability);
+  const y = predictions.map((x) => (samples[x.sample] as Sample).label as number);
+  const t = predictions.map((x) => (samples[x.sample] as Sample).decidedAt);
+  let aucValue: number | null = null;
+  let interval: { low: number; high: number } | null = null;
+  if (predictions.length >= 50) {
+    aucValue = auc(p, y);
+    interval = aucIntervalByDay(p, y, t);
+    if (interval === null) notes.push('AUC interval: fewer than 5 days of out-of-sample predictions');
+  } else if (walk.note === null) notes.push(`only ${predictions.length} out-of-sample predictions (need 50)`);
+  const enough = predictions.length >= 50;
+
+  const taken = (input.selfLearningTrades ?? []).filter((tr) => !tr.exploration && tr.modelVersion !== null);
+  if (input.selfLearningTrades === null) notes.push('the self-learning engine run is not available');
+  else if (taken.length === 0) notes.push('no trade was taken on a model prediction (the gates refused them all, or no model was promoted)');
+
+  const proxy = samples.filter((s) => s.proxyLabel !== null);
+  const leverage: Record<string, number> = {};
+  for (const tr of input.selfLearningTrades ?? []) if (!tr.exploration) leverage[`${tr.leverage}x`] = (leverage[`${tr.leverage}x`] ?? 0) + 1;
+  const baseRate = samples.length === 0 ? null : samples.reduce((a, s) => a + s.label, 0) / samples.length;
+
+  return {
+    auc: round(aucValue),
+    aucLow: round(interval?.low ?? null),
+    aucHigh: round(interval?.high ?? null),
+    logLoss: enough ? round(logLoss(p, y)) : null,
+    logLossConstant: enough ? round(logLoss(predictions.map((x) => x.baseRate), y)) : null,
+    ece: enough ? round(expectedCalibrationError(p, y)) : null,
+    meanPredicted: taken.length === 0 ? null : round(taken.reduce((a, tr) => a + tr.winProbability, 0) / taken.length),
+    realisedWinRate: taken.length === 0 ? null : round(taken.filter((tr) => tr.pnlUsdt > 0).length / taken.length),
+    tradesTaken: taken.length,
+    confidenceBuckets: enough
+      ? confidenceBuckets(predictions.map((x) => x.confidence), p, y).map((b) => ({
+          ...b,
+          meanPredicted: round(b.meanPredicted),
+          realisedWinRate: round(b.realisedWinRate),
+        }))
+      : null,
+    note: notes.length === 0 ? null : notes.join('; '),
+    signals: samples.length,
+    outOfSamplePredictions: predictions.length,
+    baseRate: round(baseRate),
+    models: walk.models.map((m) => ({
+      version: m.version,
+      trainedAt: new Date(m.trainedAt).toISOString(),
+      promoted: m.promoted,
+      reason: m.reason,
+      auc: round(m.metrics.auc),
+      logLoss: m.metrics.logLoss,
+      logLossConstant: m.metrics.logLossConstant,
+    })),
+    proxyLabelAuc: proxy.length >= 50 ? round(auc(proxy.map((s) => s.proxyLabel as number), proxy.map((s) => s.label))) : null,
+    selfLearning: input.selfLearningTrades === null ? null : strategyFigures(input.selfLearningTrades),
+    rulesOnly: input.rulesTrades === null ? null : strategyFigures(input.rulesTrades),
+    leverageDistribution: leverage,
+  };
+}
+
+const f = (x: number | null, digits = 3): string => (x === null ? '—' : x.toFixed(digits));
+
+/** The report's text section. */
+export function modelReportText(report: ModelReport): string {
+  const rows: [string, string][] = [
+    ['signals (labelled)', `${report.signals} (base rate ${f(report.baseRate)})`],
+    ['out-of-sample predictions', String(report.outOfSamplePredictions)],
+    ['models (promoted)', `${report.models.length} (${report.models.filter((m) => m.promoted).length})`],
+    ['AUC (95 % by day)', `${f(report.auc)} [${f(report.aucLow)}, ${f(report.aucHigh)}]`],
+    ['log loss vs constant', `${f(report.logLoss, 4)} vs ${f(report.logLossConstant, 4)}`],
+    ['ECE (10 bins)', f(report.ece)],
+    ['trades on model p', String(report.tradesTaken)],
+    ['mean p vs realised', `${f(report.meanPredicted)} vs ${f(report.realisedWinRate)}`],
+    [
+      'net R/trade: model vs rules',
+      `${f(report.selfLearning?.netRPerTrade ?? null)} (${report.selfLearning?.trades ?? '—'} trades) vs ${f(report.rulesOnly?.netRPerTrade ?? null)} (${report.rulesOnly?.trades ?? '—'} trades)`,
+    ],
+    ['leverage', Object.entries(report.leverageDistribution).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
+    [
+      'win rate by confidence',
+      report.confidenceBuckets === null
+        ? '—'
+        : report.confidenceBuckets.map((b) => `${b.from.toFixed(1)}–${b.to.toFixed(1)}: ${f(b.realisedWinRate, 2)} (${b.count})`).join(' · '),
+    ],
+    ['5-min proxy label AUC', `${f(report.proxyLabelAuc)} (auxiliary; agreement with the main label)`],
+  ];
+  if (report.note !== null) rows.push(['note', report.note]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return ['model (walk-forward, out of sample)', ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
+}
