@@ -47,7 +47,7 @@ describe('walk-forward leakage harness', () => {
     const honest = buildModelReport({ samples, walk: await walkForward(samples, { fit }), selfLearningTrades: null, rulesTrades: null });
     const nextCandle = new Map<string, { open: number; close: number }>();
     for (const [symbol, h] of history) for (const c of h.candles) nextCandle.set(`${symbol}:${c.timestamp}`, c);
-    const at = MODEL_FEATURE_NAMES.indexOf('returnPct');
+    const at = MODEL_FEATURE_NAMES.indexOf('returnRate');
     const leaking = samples.map((s) => {
       const next = nextCandle.get(`${s.symbol}:${s.decidedAt}`)!;
       const vector = new Float32Array(s.vector);

@@ -21,28 +21,28 @@ import { SIGNAL_RULES, type Signal } from '../signals.js';
 import type { Candle } from '../types.js';
 
 /** Look-backs (in 5m candles) of the return features beyond the engine's own 1-candle and 1-hour returns. */
-export const RETURN_HORIZONS = { return15mPct: 3, return4hPct: 48, return24hPct: 288 } as const;
+export const RETURN_HORIZONS = { return15mRate: 3, return4hRate: 48, return24hRate: 288 } as const;
 /** Window of the volume z-score (one day of 5m candles). */
 export const VOLUME_WINDOW = 288;
 
 /** Field order of the model input. Append only, never reorder (stored models read it by position). */
 export const MODEL_FEATURE_NAMES = [
-  'returnPct',
-  'return15mPct',
-  'momentumPct',
-  'return4hPct',
-  'return24hPct',
-  'atrPct',
+  'returnRate',
+  'return15mRate',
+  'momentumRate',
+  'return4hRate',
+  'return24hRate',
+  'atrRate',
   'rsi',
-  'emaSpreadPct',
-  'closeToEmaFastPct',
-  'closeToEmaSlowPct',
-  'emaSlowSlopePct',
+  'emaSpreadRate',
+  'closeToEmaFastRate',
+  'closeToEmaSlowRate',
+  'emaSlowSlopeRate',
   'volumeZ',
   'volumeRatio',
   'channelPosition',
-  'channelWidthPct',
-  'bodyPct',
+  'channelWidthRate',
+  'bodyRate',
   'fundingRate',
   'fundingKnown',
   'sideLong',
@@ -56,9 +56,9 @@ export const MODEL_FEATURE_COUNT = MODEL_FEATURE_NAMES.length;
 
 /** What the candle stream adds to the engine's `Features` (all scale-free). */
 export interface CandleExtras {
-  readonly return15mPct: number;
-  readonly return4hPct: number;
-  readonly return24hPct: number;
+  readonly return15mRate: number;
+  readonly return4hRate: number;
+  readonly return24hRate: number;
   /** (log volume − mean) / std over the previous day; 0 until the window has spread. */
   readonly volumeZ: number;
 }
@@ -77,7 +77,7 @@ export class CandleContext {
   private extras: CandleExtras | null = null;
 
   constructor() {
-    this.closes = new Float64Array(RETURN_HORIZONS.return24hPct + 1);
+    this.closes = new Float64Array(RETURN_HORIZONS.return24hRate + 1);
     this.logVolumes = new Float64Array(VOLUME_WINDOW);
   }
 
@@ -117,9 +117,9 @@ export class CandleContext {
     }
     const ago = (lag: number): number => this.closes[(n - lag + ring) % ring] as number;
     this.extras = {
-      return15mPct: candle.close / ago(RETURN_HORIZONS.return15mPct) - 1,
-      return4hPct: candle.close / ago(RETURN_HORIZONS.return4hPct) - 1,
-      return24hPct: candle.close / ago(RETURN_HORIZONS.return24hPct) - 1,
+      return15mRate: candle.close / ago(RETURN_HORIZONS.return15mRate) - 1,
+      return4hRate: candle.close / ago(RETURN_HORIZONS.return4hRate) - 1,
+      return24hRate: candle.close / ago(RETURN_HORIZONS.return24hRate) - 1,
       volumeZ: clamp(volumeZ, -8, 8),
     };
     return this.extras;
@@ -136,7 +136,7 @@ export class CandleContext {
 }
 
 /** Candles a `CandleContext` needs before it gives extras. */
-export const CANDLE_CONTEXT_WARMUP = RETURN_HORIZONS.return24hPct + 1;
+export const CANDLE_CONTEXT_WARMUP = RETURN_HORIZONS.return24hRate + 1;
 
 const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 
@@ -174,22 +174,22 @@ export function writeModelVector(input: VectorInput, target: Float32Array | numb
   const funding = input.fundingRate;
   const fundingKnown = funding !== null && Number.isFinite(funding);
   const values = [
-    f.returnPct,
-    e.return15mPct,
-    f.momentumPct,
-    e.return4hPct,
-    e.return24hPct,
-    f.atrPct,
+    f.returnRate,
+    e.return15mRate,
+    f.momentumRate,
+    e.return4hRate,
+    e.return24hRate,
+    f.atrRate,
     f.rsi,
-    f.emaSpreadPct,
-    f.closeToEmaFastPct,
-    f.closeToEmaSlowPct,
-    f.emaSlowSlopePct,
+    f.emaSpreadRate,
+    f.closeToEmaFastRate,
+    f.closeToEmaSlowRate,
+    f.emaSlowSlopeRate,
     e.volumeZ,
     Math.min(f.volumeRatio, 50),
     clamp(f.channelPosition, -5, 6),
-    f.channelWidthPct,
-    f.bodyPct,
+    f.channelWidthRate,
+    f.bodyRate,
     fundingKnown ? (funding as number) : 0,
     fundingKnown ? 1 : 0,
     input.signal.side === 'long' ? 1 : 0,

@@ -21,7 +21,7 @@ const candleAt = (i: number, close: number, volume = 100): Candle => ({
   close,
   volume,
 });
-const extras: CandleExtras = { return15mPct: 0.001, return4hPct: 0.01, return24hPct: -0.02, volumeZ: 0.5 };
+const extras: CandleExtras = { return15mRate: 0.001, return4hRate: 0.01, return24hRate: -0.02, volumeZ: 0.5 };
 const index = (name: (typeof MODEL_FEATURE_NAMES)[number]): number => MODEL_FEATURE_NAMES.indexOf(name);
 
 describe('learning features', () => {
@@ -37,9 +37,9 @@ describe('learning features', () => {
     }
     const n = closes.length - 1;
     expect(last).not.toBeNull();
-    expect(last!.return15mPct).toBeCloseTo(closes[n]! / closes[n - 3]! - 1, 12);
-    expect(last!.return4hPct).toBeCloseTo(closes[n]! / closes[n - 48]! - 1, 12);
-    expect(last!.return24hPct).toBeCloseTo(closes[n]! / closes[n - 288]! - 1, 12);
+    expect(last!.return15mRate).toBeCloseTo(closes[n]! / closes[n - 3]! - 1, 12);
+    expect(last!.return4hRate).toBeCloseTo(closes[n]! / closes[n - 48]! - 1, 12);
+    expect(last!.return24hRate).toBeCloseTo(closes[n]! / closes[n - 288]! - 1, 12);
   });
 
   it('measures a volume spike against the previous day as a z-score', () => {
@@ -56,7 +56,7 @@ describe('learning features', () => {
   });
 
   it('encodes side and rule as 0/1 and unknown funding as 0 with a flag, never −1', () => {
-    const features = { ...emptyFeatures(), rsi: 50, atrPct: 0.002, volumeRatio: 1, channelPosition: -1 };
+    const features = { ...emptyFeatures(), rsi: 50, atrRate: 0.002, volumeRatio: 1, channelPosition: -1 };
     const short = modelVector({ signal: { side: 'short', rule: 'breakout', features }, extras, fundingRate: null })!;
     expect(short).toHaveLength(MODEL_FEATURE_COUNT);
     expect(short[index('sideLong')]).toBe(0);
@@ -79,7 +79,7 @@ describe('learning features', () => {
     expect(modelVector({ signal: { side: 'long', rule: 'breakout', features }, extras, fundingRate: null })).toBeNull();
     const row = new Float32Array(MODEL_FEATURE_COUNT);
     row[3] = Number.NaN;
-    expect(() => assertModelRow(row)).toThrow(/return4hPct is NaN/);
+    expect(() => assertModelRow(row)).toThrow(/return4hRate is NaN/);
     const minusOne = new Float32Array(MODEL_FEATURE_COUNT).fill(-1);
     assertModelRow(minusOne);
     for (const value of minusOne) expect(value).not.toBe(-1);
