@@ -5,7 +5,7 @@
  */
 import type { SchedulerStats } from './execution/types.js';
 import type { ControllerStats } from './position-controller.js';
-import type { AuditEntry, Clock, EngineState, Exchange, Logger, ManagedPosition, Store } from './ports.js';
+import type { AuditEntry, Clock, EngineState, Exchange, Grade, Logger, ManagedPosition, NoticeAttachment, Store } from './ports.js';
 import type { Trader } from './trader.js';
 import type { MarketDataSource, StrategyMode, TradeRecord, TradingMode } from './types.js';
 import { UserInputError, describeError } from '../errors.js';
@@ -55,6 +55,113 @@ export interface ControlDeps {
   /** Runs the position controller now, so a close goes out without waiting for the next tick. */
   readonly tickNow?: () => Promise<void>;
   readonly startedAt: number;
+  /** Channel subscriptions (the store's); absent where there is no transport to post to. */
+  readonly subscriptions?: SubscriptionBook;
+  /** Reports and scores (the evaluator's); absent until the reports issue wires it. */
+  readonly reports?: ReportSource;
+  /** Process memory for /health (default: this process's). */
+  readonly memoryUsage?: () => { readonly rssBytes: number; readonly heapUsedBytes: number };
+  /** The promoted model for /health, when the learning side knows one. */
+  readonly model?: () => { readonly version: string | null; readonly label: string };
+  /** How long a close waits for its fills before answering (default 8 s). */
+  readonly closeWaitMs?: number;
+}
+
+// ── additions for the command layer (src/commands) ─────────────────────────
+
+export const SUBSCRIPTION_KINDS = ['reports', 'alerts', 'trades'] as const;
+export type SubscriptionKindName = (typeof SUBSCRIPTION_KINDS)[number];
+
+export interface ChannelSubscription {
+  readonly channelId: string;
+  readonly kinds: readonly SubscriptionKindName[];
+  readonly addedAt: number;
+}
+
+/** Where subscriptions are kept (the keyv store's `subscriptions` repository satisfies it). */
+export interface SubscriptionBook {
+  add(channelId: string, kinds: readonly SubscriptionKindName[]): Promise<ChannelSubscription>;
+  remove(channelId: string, kinds?: readonly SubscriptionKindName[]): Promise<ChannelSubscription | null>;
+  list(kind?: SubscriptionKindName): Promise<ChannelSubscription[]>;
+}
+
+/** One scored dimension of the model score (BLUEPRINT "Model score"). */
+export interface ScoreDimensionView {
+  readonly name: string;
+  readonly points: number;
+  readonly maxPoints: number;
+  /** The measured value, formatted for people (e.g. "1.62", "54 %"). */
+  readonly value: string;
+}
+
+export interface ScoreView {
+  /** The UTC day the score was computed for. */
+  readonly day: string;
+  readonly score: number;
+  readonly grade: Grade;
+  readonly dimensions: readonly ScoreDimensionView[];
+  /** Points taken off for 100 % losses. */
+  readonly penaltyPoints: number;
+  readonly tradeCount: number;
+  readonly notEnoughTrades: boolean;
+}
+
+export interface ReportView {
+  readonly day: string;
+  readonly generatedAt: number;
+  /** True when built for the day so far rather than read from storage. */
+  readonly partial: boolean;
+  readonly score: ScoreView;
+  readonly pnlUsdt: number;
+  readonly tradeCount: number;
+  /** Short summary lines, readable on a phone. */
+  readonly lines: readonly string[];
+  readonly charts: readonly NoticeAttachment[];
+}
+
+/** What the commands need of the reports side (evaluator + report store + charts). */
+export interface ReportSource {
+  /** The latest stored report, or null when none exists yet. */
+  latest(): Promise<ReportView | null>;
+  /** The stored report of a UTC day, or null. */
+  forDay(dayUtc: string): Promise<ReportView | null>;
+  /** A report built now for the current UTC day so far (not stored). */
+  buildToday(): Promise<ReportView>;
+  /** The latest score, or null when no score exists yet. */
+  latestScore(): Promise<ScoreView | null>;
+  /** Daily scores, oldest first, at most `days`. */
+  scoreHistory(days: number): Promise<readonly { readonly day: string; readonly score: number }[]>;
+  /** A PNG chart of the score history, or null when there is not enough history. */
+  scoreChart(days: number): Promise<NoticeAttachment | null>;
+}
+
+export interface HealthReport {
+  readonly controller: ControllerStats | null;
+  readonly lanes: SchedulerStats | null;
+  readonly uptimeMs: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly model: { readonly version: string | null; readonly label: string };
+  /** 'ok' or what went wrong reading the store. */
+  readonly store: string;
+}
+
+export interface CloseOutcome {
+  readonly message: string;
+  /** Symbols whose close was sent now. */
+  readonly requested: readonly string[];
+  /** Trades recorded for those symbols since the close was sent. */
+  readonly fills: readonly TradeRecord[];
+  /** Requested symbols with no fill yet when the wait ended. */
+  readonly pending: readonly string[];
+}
+
+function utcDay(timeMs: number): string {
+  return new Date(timeMs).toISOString().slice(0, 10);
+}
+
+function isUtcDay(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
 }
 
 export class Control {
@@ -143,9 +250,13 @@ export class Control {
 
   /** Closes one symbol's position or all of them (priority 0). `emergency` marks the exit reason. */
   async close(target: string, actor: string, emergency = false): Promise<ActionResult> {
+    return (await this.sendCloses(target, actor, emergency)).result;
+  }
+
+  private async sendCloses(target: string, actor: string, emergency: boolean): Promise<{ result: ActionResult; requested: string[] }> {
     return this.audited(actor, emergency ? 'emergency_close' : 'close', target, async () => {
+      const positions = this.closeTargets(target);
       const all = target.toLowerCase() === 'all';
-      const positions = this.deps.trader.managedPositions().filter((p) => all || p.symbol === target.toUpperCase());
       if (positions.length === 0)
         throw new UserInputError(all ? 'There is no open position to close.' : `There is no open position on ${target.toUpperCase()}.`);
       // A position whose close is already out is not closed twice.
@@ -160,8 +271,130 @@ export class Control {
         ...(requested.length > 0 ? [`Close sent for ${requested.join(', ')}.`] : []),
         ...(already.length > 0 ? [`Already closing: ${already.join(', ')}.`] : []),
       ];
-      return { ok: true, message: parts.join(' ') };
+      return { result: { ok: true, message: parts.join(' ') }, requested };
     });
+  }
+
+  /** Writes a refused control action (e.g. a user without the operator role) to the audit log. */
+  async auditDenied(actor: string, action: string, detail: string): Promise<void> {
+    await this.audited(actor, action, detail, () => Promise.reject(new UserInputError('not allowed'))).catch(() => undefined);
+  }
+
+  /** The configured symbols (autocomplete). */
+  symbols(): readonly string[] {
+    return this.deps.symbols;
+  }
+
+  /** Wall time of the facade's clock. */
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  /** The open positions a close of `target` (a symbol or "all") would act on. */
+  closeTargets(target: string): ManagedPosition[] {
+    const all = target.toLowerCase() === 'all';
+    return this.deps.trader.managedPositions().filter((p) => all || p.symbol === target.toUpperCase());
+  }
+
+  /**
+   * Closes like `close`, then waits (bounded by `closeWaitMs`) for the closes to fill and
+   * returns the trades they produced. A close still unfilled when the wait ends is listed
+   * as pending: the controller keeps working on it.
+   */
+  async closeAndReport(target: string, actor: string, emergency = false): Promise<CloseOutcome> {
+    const since = this.deps.clock.now();
+    const { result, requested } = await this.sendCloses(target, actor, emergency);
+    const waitMs = this.deps.closeWaitMs ?? 8_000;
+    const stepMs = 250;
+    let fills: TradeRecord[] = [];
+    for (let waited = 0; ; waited += stepMs) {
+      fills = await this.fillsSince(requested, since);
+      const filled = new Set(fills.map((t) => t.symbol));
+      if (requested.every((s) => filled.has(s) || !this.isOpen(s)) || waited >= waitMs) break;
+      await this.deps.clock.sleep(stepMs);
+    }
+    const filled = new Set(fills.map((t) => t.symbol));
+    return { message: result.message, requested, fills, pending: requested.filter((s) => !filled.has(s) && this.isOpen(s)) };
+  }
+
+  private isOpen(symbol: string): boolean {
+    return this.deps.trader.managedPositions().some((p) => p.symbol === symbol);
+  }
+
+  private async fillsSince(symbols: readonly string[], sinceMs: number): Promise<TradeRecord[]> {
+    if (symbols.length === 0) return [];
+    const recent = await this.deps.store.recentTrades(Math.min(500, Math.max(20, symbols.length * 4)));
+    const newest = new Map<string, TradeRecord>();
+    for (const t of recent) if (symbols.includes(t.symbol) && t.closedAt >= sinceMs && !newest.has(t.symbol)) newest.set(t.symbol, t);
+    return [...newest.values()];
+  }
+
+  /** Trades filtered by symbol or UTC day (newest first, at most `limit`). */
+  async tradesWhere(filter: { readonly limit: number; readonly symbol?: string; readonly dayUtc?: string }): Promise<TradeRecord[]> {
+    const { limit } = filter;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UserInputError('limit must be a whole number from 1 to 500');
+    if (filter.dayUtc !== undefined && !isUtcDay(filter.dayUtc)) throw new UserInputError(`day must be a date like 2026-11-30, not "${filter.dayUtc}"`);
+    if (filter.symbol !== undefined) {
+      const symbol = filter.symbol.toUpperCase();
+      if (!this.deps.symbols.includes(symbol)) throw new UserInputError(`${symbol} is not traded here (symbols: ${this.deps.symbols.join(', ')})`);
+      const bySymbol = await this.deps.store.tradesBySymbol(symbol, filter.dayUtc === undefined ? limit : 500);
+      return bySymbol.filter((t) => filter.dayUtc === undefined || utcDay(t.closedAt) === filter.dayUtc).slice(0, limit);
+    }
+    if (filter.dayUtc !== undefined) {
+      const byDay = await this.deps.store.tradesByDay(filter.dayUtc);
+      return [...byDay].sort((a, b) => b.closedAt - a.closedAt).slice(0, limit);
+    }
+    return this.deps.store.recentTrades(limit);
+  }
+
+  /** Net realised P&L and trade count of a UTC day (default today, wall time). */
+  async dayPnl(dayUtc: string = utcDay(this.deps.clock.now())): Promise<{ readonly dayUtc: string; readonly pnlUsdt: number; readonly trades: number }> {
+    const trades = await this.deps.store.tradesByDay(dayUtc);
+    return { dayUtc, pnlUsdt: trades.reduce((sum, t) => sum + t.pnlUsdt, 0), trades: trades.length };
+  }
+
+  /** /health: the loop, the lanes, memory, the store and the model. */
+  async healthReport(): Promise<HealthReport> {
+    const base = this.health();
+    const memory = this.deps.memoryUsage?.() ?? (() => {
+      const m = process.memoryUsage();
+      return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+    })();
+    let store = 'ok';
+    try {
+      await this.deps.store.recentTrades(1);
+    } catch (error) {
+      store = `unreadable: ${describeError(error)}`;
+    }
+    const model = this.deps.model?.() ?? { version: null, label: this.deps.trader.effectiveMode().label };
+    return { ...base, rssBytes: memory.rssBytes, heapUsedBytes: memory.heapUsedBytes, model, store };
+  }
+
+  /** The reports side, or a clear error when this build has none wired. */
+  reportSource(): ReportSource {
+    if (this.deps.reports === undefined) throw new UserInputError('reports are not available in this process yet');
+    return this.deps.reports;
+  }
+
+  hasReports(): boolean {
+    return this.deps.reports !== undefined;
+  }
+
+  async subscribe(channelId: string, kinds: readonly SubscriptionKindName[], actor: string): Promise<ChannelSubscription> {
+    return this.audited(actor, 'subscribe', `${channelId} ${kinds.join(',')}`, () => this.book().add(channelId, kinds));
+  }
+
+  async unsubscribe(channelId: string, kinds: readonly SubscriptionKindName[] | undefined, actor: string): Promise<ChannelSubscription | null> {
+    return this.audited(actor, 'unsubscribe', `${channelId} ${kinds?.join(',') ?? 'all'}`, () => this.book().remove(channelId, kinds));
+  }
+
+  async subscriptionsOf(channelId: string): Promise<ChannelSubscription | null> {
+    return (await this.book().list()).find((s) => s.channelId === channelId) ?? null;
+  }
+
+  private book(): SubscriptionBook {
+    if (this.deps.subscriptions === undefined) throw new UserInputError('subscriptions are not available without a Discord transport');
+    return this.deps.subscriptions;
   }
 
   /** Applies a state change and persists it; undoes it when it cannot be saved (store and engine agree). */
@@ -175,7 +408,7 @@ export class Control {
     }
   }
 
-  private async audited(actor: string, action: string, detail: string, run: () => Promise<ActionResult>): Promise<ActionResult> {
+  private async audited<T>(actor: string, action: string, detail: string, run: () => Promise<T>): Promise<T> {
     const at = this.deps.clock.now();
     let result: AuditEntry['result'] = 'ok';
     try {
