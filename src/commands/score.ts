@@ -1,19 +1,39 @@
 /** /score: the latest model score with each dimension's points, and the score-history chart. */
-import type { CommandDefinition, ReplyField } from './types.js';
-import type { ScoreView } from '../engine/control.js';
-import type { NoticeAttachment } from '../engine/ports.js';
+import type { DimensionScore, DailyReport, ModelScore } from '../engine/reports.js';
+import type { CommandDefinition, ReplyField, Tone } from './types.js';
 
 const HISTORY_DAYS = 30;
 
-export function scoreFields(score: ScoreView): ReplyField[] {
+/** A dimension's measured value in its own unit (BLUEPRINT "Model score"). */
+export function dimensionValue(d: DimensionScore): string {
+  switch (d.key) {
+    case 'win_rate':
+      return `${(d.value * 100).toFixed(0)} %`;
+    case 'ev':
+      return `${d.value >= 0 ? '+' : ''}${d.value.toFixed(2)} R`;
+    case 'max_drawdown':
+      return `${d.value.toFixed(1)} %`;
+    case 'frequency':
+      return `${d.value.toFixed(1)}/day`;
+    default:
+      return d.value.toFixed(2);
+  }
+}
+
+export function scoreFields(score: ModelScore): ReplyField[] {
   return [
-    ...score.dimensions.map((d) => ({ name: d.name, value: `${d.points.toFixed(1)} / ${d.maxPoints} pts · ${d.value}`, inline: true })),
+    ...score.dimensions.map((d) => ({ name: d.label, value: `${d.points.toFixed(1)} / ${d.maxPoints} pts · ${dimensionValue(d)}`, inline: true })),
     ...(score.penaltyPoints !== 0 ? [{ name: '100 % losses', value: `-${score.penaltyPoints} pts`, inline: true }] : []),
   ];
 }
 
-export function scoreTone(score: ScoreView): 'profit' | 'warning' | 'danger' {
+export function scoreTone(score: ModelScore): Tone {
   return score.score < 70 ? 'danger' : score.score < 80 ? 'warning' : 'profit';
+}
+
+export function scoreLine(report: DailyReport): string {
+  const s = report.score;
+  return `${s.trades} trades in ${s.windowDays} days${s.enoughTrades ? '' : ` · not enough trades (< ${s.minTrades}): grade kept`}`;
 }
 
 export const score: CommandDefinition = {
@@ -23,21 +43,17 @@ export const score: CommandDefinition = {
   options: [],
   slow: true,
   async handle({ control }) {
-    const reports = control.reportSource();
-    const latest = await reports.latestScore();
+    const cards = control.reportCards();
+    const latest = await cards.latest();
     if (latest === null) return { title: 'Model score', lines: ['No score yet: the first daily report computes one (00:00 UTC).'], fields: [], tone: 'neutral', ephemeral: false };
-    const [history, chart] = await Promise.all([reports.scoreHistory(HISTORY_DAYS), reports.scoreChart(HISTORY_DAYS)]);
+    const [history, charts] = await Promise.all([cards.scoreHistory(HISTORY_DAYS), cards.charts(latest)]);
     const previous = history.filter((h) => h.day < latest.day).at(-1);
-    const attachments: NoticeAttachment[] = chart === null ? [] : [chart];
     return {
-      title: `Model score ${latest.score}/100 · grade ${latest.grade}`,
-      lines: [
-        `${latest.day} · ${latest.tradeCount} trades in the window${latest.notEnoughTrades ? ' · not enough trades (grade kept)' : ''}`,
-        ...(previous === undefined ? [] : [`previous: ${previous.score} (${previous.day})`]),
-      ],
-      fields: scoreFields(latest),
-      tone: scoreTone(latest),
-      attachments,
+      title: `Model score ${latest.score.score}/100 · grade ${latest.score.grade}`,
+      lines: [`${latest.day} · ${scoreLine(latest)}`, ...(previous === undefined ? [] : [`previous: ${previous.score} (${previous.day})`])],
+      fields: scoreFields(latest.score),
+      tone: scoreTone(latest.score),
+      attachments: charts.filter((c) => c.name.toLowerCase().includes('score')),
       ephemeral: false,
     };
   },

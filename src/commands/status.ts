@@ -23,7 +23,7 @@ export const status: CommandDefinition = {
     let lastReport = 'none yet';
     if (control.hasReports()) {
       const latest = await control
-        .reportSource()
+        .reportCards()
         .latest()
         .catch(() => null);
       if (latest !== null) lastReport = `${latest.day} · score ${latest.score.score} (${latest.score.grade})`;

@@ -5,7 +5,8 @@
  */
 import type { SchedulerStats } from './execution/types.js';
 import type { ControllerStats } from './position-controller.js';
-import type { AuditEntry, Clock, EngineState, Exchange, Grade, Logger, ManagedPosition, NoticeAttachment, Store } from './ports.js';
+import type { AuditEntry, Clock, EngineState, Exchange, Logger, ManagedPosition, Store } from './ports.js';
+import type { ReportCards } from './reports.js';
 import type { Trader } from './trader.js';
 import type { MarketDataSource, StrategyMode, TradeRecord, TradingMode } from './types.js';
 import { UserInputError, describeError } from '../errors.js';
@@ -57,8 +58,8 @@ export interface ControlDeps {
   readonly startedAt: number;
   /** Channel subscriptions (the store's); absent where there is no transport to post to. */
   readonly subscriptions?: SubscriptionBook;
-  /** Reports and scores (the evaluator's); absent until the reports issue wires it. */
-  readonly reports?: ReportSource;
+  /** Daily report cards and scores (src/reports); absent: "reports are not available". */
+  readonly reports?: ReportCards;
   /** Process memory for /health (default: this process's). */
   readonly memoryUsage?: () => { readonly rssBytes: number; readonly heapUsedBytes: number };
   /** The promoted model for /health, when the learning side knows one. */
@@ -83,56 +84,6 @@ export interface SubscriptionBook {
   add(channelId: string, kinds: readonly SubscriptionKindName[]): Promise<ChannelSubscription>;
   remove(channelId: string, kinds?: readonly SubscriptionKindName[]): Promise<ChannelSubscription | null>;
   list(kind?: SubscriptionKindName): Promise<ChannelSubscription[]>;
-}
-
-/** One scored dimension of the model score (BLUEPRINT "Model score"). */
-export interface ScoreDimensionView {
-  readonly name: string;
-  readonly points: number;
-  readonly maxPoints: number;
-  /** The measured value, formatted for people (e.g. "1.62", "54 %"). */
-  readonly value: string;
-}
-
-export interface ScoreView {
-  /** The UTC day the score was computed for. */
-  readonly day: string;
-  readonly score: number;
-  readonly grade: Grade;
-  readonly dimensions: readonly ScoreDimensionView[];
-  /** Points taken off for 100 % losses. */
-  readonly penaltyPoints: number;
-  readonly tradeCount: number;
-  readonly notEnoughTrades: boolean;
-}
-
-export interface ReportView {
-  readonly day: string;
-  readonly generatedAt: number;
-  /** True when built for the day so far rather than read from storage. */
-  readonly partial: boolean;
-  readonly score: ScoreView;
-  readonly pnlUsdt: number;
-  readonly tradeCount: number;
-  /** Short summary lines, readable on a phone. */
-  readonly lines: readonly string[];
-  readonly charts: readonly NoticeAttachment[];
-}
-
-/** What the commands need of the reports side (evaluator + report store + charts). */
-export interface ReportSource {
-  /** The latest stored report, or null when none exists yet. */
-  latest(): Promise<ReportView | null>;
-  /** The stored report of a UTC day, or null. */
-  forDay(dayUtc: string): Promise<ReportView | null>;
-  /** A report built now for the current UTC day so far (not stored). */
-  buildToday(): Promise<ReportView>;
-  /** The latest score, or null when no score exists yet. */
-  latestScore(): Promise<ScoreView | null>;
-  /** Daily scores, oldest first, at most `days`. */
-  scoreHistory(days: number): Promise<readonly { readonly day: string; readonly score: number }[]>;
-  /** A PNG chart of the score history, or null when there is not enough history. */
-  scoreChart(days: number): Promise<NoticeAttachment | null>;
 }
 
 export interface HealthReport {
@@ -371,7 +322,7 @@ export class Control {
   }
 
   /** The reports side, or a clear error when this build has none wired. */
-  reportSource(): ReportSource {
+  reportCards(): ReportCards {
     if (this.deps.reports === undefined) throw new UserInputError('reports are not available in this process yet');
     return this.deps.reports;
   }

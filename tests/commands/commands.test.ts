@@ -163,11 +163,13 @@ describe('/score and /report', () => {
     rig.reports.add('2025-07-31', 66);
     const reply = await run(rig, 'score');
     expect(reply.title).toBe('Model score 66/100 · grade C');
-    expect(reply.lines).toContain('previous: 78 (2025-07-30)');
+    expect(reply.lines).toEqual(['2025-07-31 · 43 trades in 7 days', 'previous: 78 (2025-07-30)']);
     expect(field(reply, 'R:R')).toBe('14.0 / 20 pts · 1.42');
+    expect(field(reply, 'Win rate')).toBe('12.5 / 20 pts · 52 %');
+    expect(field(reply, 'Expected value')).toBe('11.0 / 20 pts · +0.08 R');
     expect(reply.fields).toHaveLength(6);
     expect(reply.tone).toBe('danger');
-    expect(reply.attachments?.map((a) => a.name)).toEqual(['score-history.png']);
+    expect(reply.attachments?.map((a) => a.name)).toEqual(['score-history-2025-07-31.png']);
   });
 
   it('shows the latest report with its charts, a given day, or builds the day so far when none is stored', async () => {
@@ -178,8 +180,8 @@ describe('/score and /report', () => {
     rig.reports.add('2025-07-30', 91, -3.25);
     const day = await run(rig, 'report', { date: '2025-07-30' });
     expect(day.title).toBe('Daily report 2025-07-30');
-    expect(day.lines[0]).toBe('Score 91/100 · grade S · P&L -3.25 USDT · 7 trades');
-    expect(day.attachments?.map((a) => a.name)).toEqual(['equity-2025-07-30.png', 'score-2025-07-30.png']);
+    expect(day.lines.slice(0, 2)).toEqual(['Score 91/100 · grade S · 43 trades in 7 days', 'Day: -3.25 USDT · 7 trades · win rate 57 %']);
+    expect(day.attachments?.map((a) => a.name)).toEqual(['equity-2025-07-30.png', 'score-history-2025-07-30.png']);
     expect((await run(rig, 'report', { date: '2024-01-01' })).lines).toEqual(['No report is stored for 2024-01-01.']);
     expect((await run(rig, 'report', { date: 'yesterday' })).lines).toEqual(['date must be a UTC day like 2026-11-30, not "yesterday"']);
   });

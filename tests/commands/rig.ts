@@ -7,8 +7,9 @@ import { ManualClock } from '../../src/adapters/clock.js';
 import { bundledDataDir, loadExchangeRules } from '../../src/adapters/data/index.js';
 import { PaperExchange } from '../../src/adapters/paper/paper-exchange.js';
 import { MemoryStore } from '../../src/db/memory-store.js';
-import { Control, type ChannelSubscription, type ReportSource, type ReportView, type ScoreView, type SubscriptionBook, type SubscriptionKindName } from '../../src/engine/control.js';
-import type { Clock, NoticeAttachment } from '../../src/engine/ports.js';
+import { Control, type ChannelSubscription, type SubscriptionBook, type SubscriptionKindName } from '../../src/engine/control.js';
+import type { Clock, Grade, NoticeAttachment } from '../../src/engine/ports.js';
+import type { DailyReport, DimensionScore, ReportCards, ScorePoint, TradeFigures } from '../../src/engine/reports.js';
 import { defaultPipelineConfig } from '../../src/engine/pipeline.js';
 import { PositionController } from '../../src/engine/position-controller.js';
 import { Trader, defaultTraderConfig } from '../../src/engine/trader.js';
@@ -52,63 +53,73 @@ export function pngAttachment(name: string): NoticeAttachment {
   return { name, contentType: 'image/png', data, description: name };
 }
 
-export function sampleScore(day: string, score: number): ScoreView {
+const DIMENSIONS: readonly DimensionScore[] = [
+  { key: 'rr', label: 'R:R', value: 1.42, points: 14, maxPoints: 20 },
+  { key: 'win_rate', label: 'Win rate', value: 0.52, points: 12.5, maxPoints: 20 },
+  { key: 'ev', label: 'Expected value', value: 0.08, points: 11, maxPoints: 20 },
+  { key: 'max_drawdown', label: 'Max drawdown', value: 6.1, points: 10, maxPoints: 15 },
+  { key: 'sharpe', label: 'Sharpe', value: 1.1, points: 9, maxPoints: 15 },
+  { key: 'frequency', label: 'Frequency', value: 6.2, points: 8, maxPoints: 10 },
+];
+
+function figures(trades: number, pnlUsdt: number): TradeFigures {
+  return { trades, wins: Math.ceil(trades / 2), losses: Math.floor(trades / 2), winRate: trades === 0 ? 0 : Math.ceil(trades / 2) / trades, pnlUsdt, grossPnlUsdt: pnlUsdt + 1, feesUsdt: 1, fundingUsdt: 0, averageRr: 1.4, expectancyUsdt: trades === 0 ? 0 : pnlUsdt / trades, expectancyR: 0.08, maxDrawdownPct: 6.1, sharpe: 1.1, losses100Pct: 0, liquidations: 0 };
+}
+
+/** A daily report card as the evaluator would build it (figures are illustrative). */
+export function sampleReport(day: string, score: number, pnlUsdt = 12.5, partial = false): DailyReport {
+  const grade: Grade = score >= 90 ? 'S' : score >= 80 ? 'A' : score >= 70 ? 'B' : 'C';
+  const dayStart = Date.parse(`${day}T00:00:00Z`);
   return {
+    schema: 1,
     day,
-    score,
-    grade: score >= 90 ? 'S' : score >= 80 ? 'A' : score >= 70 ? 'B' : 'C',
-    dimensions: [
-      { name: 'R:R', points: 14, maxPoints: 20, value: '1.42' },
-      { name: 'Win rate', points: 12.5, maxPoints: 20, value: '52 %' },
-      { name: 'Expected value', points: 11, maxPoints: 20, value: '+0.08 R' },
-      { name: 'Max drawdown', points: 10, maxPoints: 15, value: '6.1 %' },
-      { name: 'Sharpe', points: 9, maxPoints: 15, value: '1.10' },
-      { name: 'Frequency', points: 8, maxPoints: 10, value: '6.2/day' },
-    ],
-    penaltyPoints: 0,
-    tradeCount: 43,
-    notEnoughTrades: false,
+    generatedAt: dayStart + 86_400_000 + 5_000,
+    partial,
+    score: { score, rawPoints: score, penaltyPoints: 0, dimensions: DIMENSIONS, grade, action: grade === 'C' ? 'rules_mode' : 'maintain', trades: 43, minTrades: 20, enoughTrades: true, windowDays: 7, windowFromMs: dayStart - 6 * 86_400_000, windowToMs: dayStart + 86_400_000 },
+    gradeBefore: 'B',
+    gradeAfter: grade,
+    actionTaken: grade === 'C' ? 'switched to pure rules mode' : 'none',
+    dayFigures: figures(7, pnlUsdt),
+    windowFigures: figures(43, pnlUsdt * 5),
+    exploration: { trades: 0, wins: 0, pnlUsdt: 0 },
+    leverageDistribution: [{ leverage: 3, trades: 7 }],
+    modeChanges: [],
+    model: { version: null, calibration: null },
+    alerts: [],
+    equityCurve: [{ at: dayStart, equityUsdt: 10_000 }],
+    equitySource: 'venue',
+    dailyPnl: [{ day, pnlUsdt }],
   };
 }
 
-/** A ReportSource test double: reports are whatever the test stores in `stored`. */
-export class ScriptedReports implements ReportSource {
-  readonly stored = new Map<string, ReportView>();
+/** A ReportCards test double: reports are whatever the test stores in `stored`. */
+export class ScriptedReports implements ReportCards {
+  readonly stored = new Map<string, DailyReport>();
   builtToday = 0;
   constructor(private readonly clock: Clock) {}
-  add(day: string, score: number, pnlUsdt = 12.5): ReportView {
-    const view: ReportView = {
-      day,
-      generatedAt: Date.parse(`${day}T00:00:05Z`) + 86_400_000,
-      partial: false,
-      score: sampleScore(day, score),
-      pnlUsdt,
-      tradeCount: 7,
-      lines: ['7 trades · win rate 57 %'],
-      charts: [pngAttachment(`equity-${day}.png`), pngAttachment(`score-${day}.png`)],
-    };
-    this.stored.set(day, view);
-    return view;
+  add(day: string, score: number, pnlUsdt = 12.5): DailyReport {
+    const report = sampleReport(day, score, pnlUsdt);
+    this.stored.set(day, report);
+    return report;
   }
-  async latest(): Promise<ReportView | null> {
+  async latest(): Promise<DailyReport | null> {
     return [...this.stored.values()].sort((a, b) => (a.day < b.day ? 1 : -1))[0] ?? null;
   }
-  async forDay(dayUtc: string): Promise<ReportView | null> {
+  async forDay(dayUtc: string): Promise<DailyReport | null> {
     return this.stored.get(dayUtc) ?? null;
   }
-  async buildToday(): Promise<ReportView> {
+  async today(): Promise<DailyReport> {
     this.builtToday++;
-    const day = new Date(this.clock.now()).toISOString().slice(0, 10);
-    return { ...this.add(day, 75, 0), partial: true };
+    return sampleReport(new Date(this.clock.now()).toISOString().slice(0, 10), 75, 0, true);
   }
-  async latestScore(): Promise<ScoreView | null> {
-    return (await this.latest())?.score ?? null;
+  async scoreHistory(days: number): Promise<ScorePoint[]> {
+    return [...this.stored.values()]
+      .sort((a, b) => (a.day < b.day ? -1 : 1))
+      .slice(-days)
+      .map((r) => ({ day: r.day, score: r.score.score, grade: r.score.grade, enoughTrades: true, trades: r.score.trades, pnlUsdt: r.dayFigures.pnlUsdt }));
   }
-  async scoreHistory(days: number) {
-    return [...this.stored.values()].sort((a, b) => (a.day < b.day ? -1 : 1)).slice(-days).map((r) => ({ day: r.day, score: r.score.score }));
-  }
-  async scoreChart(): Promise<NoticeAttachment | null> {
-    return this.stored.size < 2 ? null : pngAttachment('score-history.png');
+  async charts(report: DailyReport): Promise<NoticeAttachment[]> {
+    return [pngAttachment(`equity-${report.day}.png`), pngAttachment(`score-history-${report.day}.png`)];
   }
 }
 
