@@ -40,7 +40,12 @@ export type Fault =
   /** A 5xx from the gateway (the request is not applied). */
   | { readonly kind: 'server_error'; readonly status?: number; readonly body?: string }
   /** A Binance error body, e.g. -1021, -1111, -2019, -2022, -4164. */
-  | { readonly kind: 'binance_error'; readonly code: number; readonly msg?: string; readonly status?: number };
+  | { readonly kind: 'binance_error'; readonly code: number; readonly msg?: string; readonly status?: number }
+  /**
+   * A stale answer: the body this route last answered with (a late reply, a cache in between),
+   * nothing applied. Before any answer of the route, the request is served normally.
+   */
+  | { readonly kind: 'stale' };
 
 export interface FakeOrder {
   orderId: number;
@@ -322,6 +327,8 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
   const requests: RecordedRequest[] = [];
   const faults = new Map<string, { fault: Fault; remaining: number }[]>();
   const heldSockets = new Set<Socket>();
+  /** The last 200 answer of each route (the `stale` fault repeats it). */
+  const lastAnswer = new Map<string, unknown>();
   let nextOrderId = 8_389_765_000;
   let nextAlgoId = 3_358;
   let nextTradeId = 698_759_000;
@@ -1112,6 +1119,12 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
           case 'binance_error':
             send(res, fault.status ?? 400, { code: fault.code, msg: fault.msg ?? BINANCE_MESSAGES[fault.code] ?? 'error' }, headers);
             return;
+          case 'stale': {
+            const previous = lastAnswer.get(route);
+            if (previous === undefined) break;
+            send(res, 200, previous, headers);
+            return;
+          }
           case 'timeout': {
             if (fault.apply !== false) {
               try {
@@ -1138,6 +1151,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
           send(res, 404, { code: -5000, msg: `Path ${url.pathname}, Method ${method} is invalid` }, headers);
           return;
         }
+        lastAnswer.set(route, result);
         send(res, 200, result, headers);
       } catch (error) {
         if (error instanceof BinanceReject) {

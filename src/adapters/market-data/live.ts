@@ -7,6 +7,12 @@
  * symbol that fell behind (a missed poll) is caught up from its last emitted candle, so
  * batches stay in time order with no gap. Tickers (last from /fapi/v1/ticker/price, mark
  * from /fapi/v1/premiumIndex) are refreshed at each poll and every `tickerIntervalMs`.
+ *
+ * Idempotent: a candle already seen (same open time, including the warm-up's last one) or
+ * older is dropped with a debug line, never fed twice (a reply that lands just after a
+ * boundary, a retry, a slow or stale reply all happen on real Binance). Nothing in market
+ * data ends `run()` except `stop()`: a failed poll or a failing handler is logged and the
+ * next candle is awaited as usual.
  */
 import { BreakerOpenError, RetryableExchangeError, describeError } from '../../errors.js';
 import { costOf } from '../../engine/execution/weights.js';
@@ -61,6 +67,10 @@ export class LiveMarketData implements MarketData {
   private readonly tickers = new Map<string, Ticker>();
   /** Open time of the last candle emitted per symbol. */
   private readonly lastEmitted = new Map<string, number>();
+  /** Open time of the newest candle handed out by `history()` (the warm-up) per symbol. */
+  private readonly warmedUntil = new Map<string, number>();
+  /** Candles dropped as already seen or older (stats, tests). */
+  private droppedCount = 0;
   private readonly logger: Logger;
   private stopped = false;
   private cancelTickerTimer: (() => void) | null = null;
@@ -132,7 +142,20 @@ export class LiveMarketData implements MarketData {
       out.unshift(...closed);
       endOpen = (closed[0]?.timestamp ?? endOpen) - CANDLE_MS;
     }
-    return out.slice(-wanted);
+    const result = out.slice(-wanted);
+    const newest = result.at(-1)?.timestamp;
+    if (newest !== undefined && newest > (this.warmedUntil.get(symbol) ?? -Infinity)) this.warmedUntil.set(symbol, newest);
+    return result;
+  }
+
+  /** How many candles were dropped as already seen or older. */
+  droppedCandles(): number {
+    return this.droppedCount;
+  }
+
+  /** The open time up to which a symbol's candles were already handed out (emitted or warm-up). */
+  private seenUntil(symbol: string): number {
+    return Math.max(this.lastEmitted.get(symbol) ?? -Infinity, this.warmedUntil.get(symbol) ?? -Infinity);
   }
 
   /** The last refreshed ticker of a symbol, or null before the first refresh. */
@@ -197,7 +220,9 @@ export class LiveMarketData implements MarketData {
 
   /** Candles of `symbol` that closed by now and were not emitted yet (catching up after a gap). */
   private async newlyClosed(symbol: string, now: number): Promise<Candle[]> {
-    const last = this.lastEmitted.get(symbol);
+    // After a warm-up, the first poll continues from its last candle (no gap, no repeat).
+    const seen = this.seenUntil(symbol);
+    const last = Number.isFinite(seen) ? seen : undefined;
     const currentOpen = Math.floor(now / CANDLE_MS) * CANDLE_MS;
     const missing = last === undefined ? 1 : Math.round((currentOpen - last) / CANDLE_MS) - 1;
     const params: Record<string, string | number> =
@@ -282,7 +307,8 @@ export class LiveMarketData implements MarketData {
   }
 
   private lastEmittedAfter(symbol: string, batches: readonly ClosedCandle[][]): number | undefined {
-    let last = this.lastEmitted.get(symbol);
+    const seen = this.seenUntil(symbol);
+    let last = Number.isFinite(seen) ? seen : undefined;
     for (const batch of batches) {
       for (const item of batch) if (item.symbol === symbol) last = Math.max(last ?? -Infinity, item.candle.timestamp);
     }
@@ -292,11 +318,33 @@ export class LiveMarketData implements MarketData {
   private async emit(batches: readonly ClosedCandle[][], onClose: (batch: readonly ClosedCandle[]) => Promise<void>): Promise<void> {
     for (const batch of batches) {
       if (this.stopped) return;
+      const fresh: ClosedCandle[] = [];
       for (const item of batch) {
-        const previous = this.lastEmitted.get(item.symbol);
-        if (previous === undefined || item.candle.timestamp > previous) this.lastEmitted.set(item.symbol, item.candle.timestamp);
+        const seen = this.seenUntil(item.symbol);
+        if (item.candle.timestamp <= seen) {
+          this.droppedCount++;
+          this.logger.debug('candle already seen or older; dropped', {
+            symbol: item.symbol,
+            openTime: new Date(item.candle.timestamp).toISOString(),
+            seenUntil: Number.isFinite(seen) ? new Date(seen).toISOString() : null,
+          });
+          continue;
+        }
+        fresh.push(item);
+        this.lastEmitted.set(item.symbol, item.candle.timestamp);
       }
-      await onClose(batch);
+      if (fresh.length === 0) continue;
+      try {
+        await onClose(fresh);
+      } catch (error) {
+        // The engine failed on this batch: say so loudly, keep the candles flowing (positions
+        // are managed by the position loop, not by this one). Only stop() ends run().
+        this.logger.error('candle handler failed; waiting for the next candle', {
+          openTime: new Date(fresh[0]?.candle.timestamp ?? 0).toISOString(),
+          symbols: fresh.map((c) => c.symbol),
+          error: describeError(error),
+        });
+      }
     }
   }
 
