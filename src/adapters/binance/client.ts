@@ -19,7 +19,7 @@ import { FatalExchangeError } from '../../errors.js';
 import type { Logger, Priority } from '../../engine/ports.js';
 import { costOf } from '../../engine/execution/weights.js';
 import type { RequestScheduler, RequestSpec } from '../../engine/execution/types.js';
-import { DEFAULT_RETRY_AFTER_MS, mapBinanceError } from './errors.js';
+import { DEFAULT_RETRY_AFTER_MS, mapBinanceError, redactError } from './errors.js';
 
 export type BinanceUsdmClient = BinanceUsdm;
 
@@ -217,15 +217,23 @@ export class BinanceClient {
         try {
           return await this.traces.run(trace, () => run(this.ex));
         } catch (error) {
-          throw mapBinanceError(error, {
+          // ccxt quotes the signed URL (signature=…) in its messages: redact before anything reads it.
+          const secrets = this.secrets();
+          const mapped = mapBinanceError(redactError(error, secrets), {
             isOrder: call.isOrder ?? false,
             ...(call.clientOrderId === undefined ? {} : { clientOrderId: call.clientOrderId }),
             ...(trace.status === null ? {} : { httpStatus: trace.status }),
             ...(trace.retryAfterMs === undefined ? {} : { retryAfterMs: trace.retryAfterMs }),
           });
+          throw redactError(mapped, secrets);
         }
       },
     };
+  }
+
+  /** The literal credentials, redacted wherever they would appear in a message. */
+  private secrets(): string[] {
+    return [this.options.apiKey, this.options.secret].filter((s): s is string => s !== null && s !== '');
   }
 
   /** Sends one request through the scheduler; failures arrive as src/errors.ts classes. */

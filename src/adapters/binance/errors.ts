@@ -52,6 +52,38 @@ const INVALID_ORDER_CODES = new Set([
   -5028,
 ]);
 
+/** Query parameters that carry a secret or a signature in a signed Binance URL. */
+const SECRET_PARAM = /([?&;\s](?:signature|apiKey|api_key|apiSecret|secret|X-MBX-APIKEY)=)[^&\s"'<>]*/gi;
+
+/**
+ * The text with every `signature=…` (and any key or secret parameter) replaced, and each of
+ * `secrets` (the API key and secret themselves) wherever it appears. ccxt quotes the full
+ * signed URL in its error messages; nothing of it may reach a log line.
+ */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text.replace(SECRET_PARAM, '$1[redacted]');
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/**
+ * Redacts an error's message and stack in place, and those of its causes (bounded depth):
+ * the raw ccxt error stays attached as `cause` of the mapped one.
+ */
+export function redactError(error: unknown, secrets: readonly string[] = []): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    try {
+      current.message = redactSecrets(current.message, secrets);
+      if (typeof current.stack === 'string') current.stack = redactSecrets(current.stack, secrets);
+    } catch {
+      // A frozen error: its text is left as is, the mapped error's own message is redacted below.
+    }
+    current = current.cause;
+  }
+  return error;
+}
+
 /** `{"code":-2019,"msg":"..."}` found anywhere in a message (ccxt prefixes the exchange id). */
 export function parseBinanceErrorBody(text: string): BinanceErrorBody | null {
   const match = /\{[^{}]*"code"\s*:\s*(-?\d+)[^{}]*\}/.exec(text);
