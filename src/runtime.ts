@@ -30,6 +30,7 @@ import type { Clock, EngineSnapshot, Exchange, Logger, MarketData, Store } from 
 import { PositionController } from './engine/position-controller.js';
 import { replayStep } from './engine/replay-loop.js';
 import { Trader, defaultTraderConfig, type TraderConfig, type TraderEvent } from './engine/trader.js';
+import { TradingState } from './engine/trading-state.js';
 import { CANDLE_MS, type FundingEvent, type SymbolRules } from './engine/types.js';
 import { describeError } from './errors.js';
 
@@ -333,12 +334,15 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
     trader.restoreState(snapshot);
     log.info('state restored', { positions: snapshot.positions.length, pendingOrders: snapshot.pendingOrders.length, paused: snapshot.state.paused });
   }
+  // active / reducing / halted, driven by error reactions (alerts through the Notifier port).
+  const tradingState = new TradingState({ clock: wallClock, logger });
   const controller = new PositionController({
     trader,
     exchange,
     clock: engineClock,
     logger,
     intervalMs: config.positionCheckIntervalMs,
+    tradingState,
     // Live: while the lanes block (429/418), work from own state so closes still go out on lane 0.
     ...(config.tradingMode === 'live' ? { positionsReadable: () => scheduler.stats().breaker !== 'block' } : {}),
   });
@@ -413,6 +417,7 @@ async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
     persist,
     tickNow: () => controller.tick(),
     startedAt: wallClock.now(),
+    tradingState: () => tradingState.status(),
   });
 
   // ── the loop ───────────────────────────────────────────────────────────

@@ -8,6 +8,7 @@ import type { ControllerStats } from './position-controller.js';
 import type { AuditEntry, Clock, EngineState, Exchange, Logger, ManagedPosition, Store } from './ports.js';
 import type { ReportCards } from './reports.js';
 import type { Trader } from './trader.js';
+import type { PositionProtection, TradingStatus } from './trading-state.js';
 import type { MarketDataSource, StrategyMode, TradeRecord, TradingMode } from './types.js';
 import { UserInputError, describeError } from '../errors.js';
 
@@ -26,6 +27,10 @@ export interface StatusReport {
   readonly availableBalanceUsdt: number | null;
   readonly controller: ControllerStats | null;
   readonly startedAt: number;
+  /** active / reducing (no new entries) / halted (only protection), and why. */
+  readonly engine: TradingStatus;
+  /** Per managed position: is its protective stop on the exchange? */
+  readonly protection: readonly PositionProtection[];
 }
 
 export interface PositionView extends ManagedPosition {
@@ -66,6 +71,10 @@ export interface ControlDeps {
   readonly model?: () => { readonly version: string | null; readonly label: string };
   /** How long a close waits for its fills before answering (default 8 s). */
   readonly closeWaitMs?: number;
+  /** The engine's trading state (active when not given). */
+  readonly tradingState?: () => TradingStatus;
+  /** Protection of each managed position, as last checked (from the positions' stop ids when not given). */
+  readonly protection?: () => readonly PositionProtection[];
 }
 
 // ── additions for the command layer (src/commands) ─────────────────────────
@@ -144,6 +153,14 @@ export class Control {
       availableBalanceUsdt,
       controller: this.deps.controllerStats(),
       startedAt: this.deps.startedAt,
+      engine: this.deps.tradingState?.() ?? { state: 'active', reason: null, since: null },
+      protection:
+        this.deps.protection?.() ??
+        this.deps.trader.managedPositions().map((p) => ({
+          symbol: p.symbol,
+          stopProtected: p.slClientOrderId !== null,
+          detail: p.slClientOrderId === null ? 'no stop order on record' : null,
+        })),
     };
   }
 

@@ -7,7 +7,11 @@
  */
 import type { Clock, Exchange, Logger } from './ports.js';
 import type { Trader } from './trader.js';
+import type { TradingState } from './trading-state.js';
 import { describeError } from '../errors.js';
+
+/** While halted (keys revoked…), the exchange is read this rarely (no request storm). */
+export const DEFAULT_HALTED_READ_EVERY_MS = 60_000;
 
 export interface ControllerStats {
   readonly ticks: number;
@@ -21,6 +25,8 @@ export interface ControllerStats {
   readonly running: boolean;
   /** Ticks evaluated from the engine's own state because the positions could not be read (rate-limit block). */
   readonly ownStateTicks: number;
+  /** Ticks skipped while halted (the exchange is read every `haltedReadEveryMs` only). */
+  readonly haltedSkips: number;
 }
 
 export class PositionController {
@@ -42,7 +48,11 @@ export class PositionController {
     lastLagMs: 0,
     running: false,
     ownStateTicks: 0,
+    haltedSkips: 0,
   };
+  /** The last tick failure's text: a repeat is logged at debug level (one line per new problem). */
+  private lastFailure: string | null = null;
+  private lastHaltedReadAt = Number.NEGATIVE_INFINITY;
   private readonly log: Logger;
 
   constructor(
@@ -58,6 +68,9 @@ export class PositionController {
        * goes out on priority 0 instead of waiting for the block to end.
        */
       positionsReadable?: () => boolean;
+      /** Error reactions drive it (halted: nothing but protection, the exchange read rarely). */
+      tradingState?: TradingState;
+      haltedReadEveryMs?: number;
     },
   ) {
     this.log = deps.logger.child('position-controller');
@@ -145,6 +158,16 @@ export class PositionController {
 
   private async evaluate(): Promise<void> {
     const started = this.deps.clock.now();
+    if (this.deps.tradingState?.isHalted() === true) {
+      // Halted: every request would fail the same way (revoked key). Read rarely; the
+      // exchange-side stops protect the positions in between.
+      const every = this.deps.haltedReadEveryMs ?? DEFAULT_HALTED_READ_EVERY_MS;
+      if (started - this.lastHaltedReadAt < every) {
+        this.stats_ = { ...this.stats_, haltedSkips: this.stats_.haltedSkips + 1 };
+        return;
+      }
+      this.lastHaltedReadAt = started;
+    }
     try {
       const readable = this.deps.positionsReadable?.() ?? true;
       if (readable !== this.lastReadable) {
@@ -167,9 +190,18 @@ export class PositionController {
         lastTickMs: took,
         maxTickMs: Math.max(this.stats_.maxTickMs, took),
       };
+      if (this.lastFailure !== null) this.log.info('position tick succeeded again', { after: this.lastFailure });
+      this.lastFailure = null;
     } catch (error) {
       this.stats_ = { ...this.stats_, failedTicks: this.stats_.failedTicks + 1 };
-      this.log.error('position tick failed; positions stay protected by their exchange-side stops', { error: describeError(error) });
+      const text = describeError(error);
+      const wasHalted = this.deps.tradingState?.isHalted() === true;
+      this.deps.tradingState?.observe(error, 'position loop');
+      if (!wasHalted && this.deps.tradingState?.isHalted() === true) this.lastHaltedReadAt = started;
+      // One line per new problem: the same failure every 2 s would bury everything else.
+      const level = text === this.lastFailure ? 'debug' : 'error';
+      this.log[level]('position tick failed; positions stay protected by their exchange-side stops', { error: text });
+      this.lastFailure = text;
     }
   }
 }
