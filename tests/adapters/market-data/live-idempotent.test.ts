@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { ManualClock } from '../../../src/adapters/clock.js';
-import { CANDLE_MS, LiveMarketData } from '../../../src/adapters/market-data/live.js';
+import { LiveMarketData } from '../../../src/adapters/market-data/live.js';
+import { CANDLE_MS } from '../../../src/engine/types.js';
 import { LaneScheduler } from '../../../src/engine/execution/scheduler.js';
 import type { ClosedCandle } from '../../../src/engine/ports.js';
 import { RuleBasedSignalGenerator } from '../../../src/engine/signals.js';
