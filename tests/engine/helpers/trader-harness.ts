@@ -18,7 +18,7 @@ import { defaultPipelineConfig, type PipelineConfig } from '../../../src/engine/
 import type { EngineSnapshot, EntryDraft, Logger, ManagedPosition, PendingOrder } from '../../../src/engine/ports.js';
 import { PositionController } from '../../../src/engine/position-controller.js';
 import { RuleBasedSignalGenerator, type Signal } from '../../../src/engine/signals.js';
-import { Trader, type TraderConfig, type TraderEvent } from '../../../src/engine/trader.js';
+import { Trader, type TraderConfig, type TraderDeps, type TraderEvent } from '../../../src/engine/trader.js';
 import type { Candle, Side, SymbolRules, TradeRecord } from '../../../src/engine/types.js';
 import { MemoryLogger, silentLogger } from '../../../src/logger.js';
 import { RecordingExchange, type Hold, type JournalEntry } from './recording-exchange.js';
@@ -46,6 +46,8 @@ export interface HarnessOptions {
   readonly positionsReadable?: () => boolean;
   /** Silent logger (benchmarks); a MemoryLogger otherwise. */
   readonly silent?: boolean;
+  /** The self-learning plugs (default: rule statistics, no model exits). */
+  readonly plugs?: Pick<TraderDeps, 'predictor' | 'exitAdvisor'>;
 }
 
 export interface OpenSpec {
@@ -83,6 +85,7 @@ export class TraderHarness {
   readonly controller: PositionController;
   private readonly log: Logger;
   private persistHolds: { gate: Promise<void>; arrive: () => void }[] = [];
+  private readonly plugs: Pick<TraderDeps, 'predictor' | 'exitAdvisor'>;
 
   constructor(options: HarnessOptions = {}) {
     const symbols = options.symbols ?? ['BTCUSDT'];
@@ -105,6 +108,7 @@ export class TraderHarness {
     this.exchange = new RecordingExchange(this.paper, this.clock, this.journal);
     const pipeline: PipelineConfig = { ...defaultPipelineConfig, ...(options.pipeline ?? {}) };
     this.config = { ...defaultTraderConfig(symbols, pipeline), ...(options.trader ?? {}) };
+    this.plugs = options.plugs ?? {};
     this.trader = this.newTrader();
     this.controller = new PositionController({
       trader: this.trader,
@@ -131,6 +135,7 @@ export class TraderHarness {
           await this.store.putTrade(trade);
         },
         onEvent: (event) => this.events.push(event),
+        ...this.plugs,
       },
       'rules',
     );

@@ -1,0 +1,148 @@
+/**
+ * What the Trader's modules share: its configuration and dependencies, the mutable
+ * book of positions and orders, and small helpers. Every module of `src/engine/trader/`
+ * works on one `TraderContext`; `Trader` (../trader.ts) owns it.
+ */
+import type { PipelineConfig } from '../pipeline.js';
+import type { Clock, EngineState, Exchange, Logger, ManagedPosition, PendingOrder } from '../ports.js';
+import { RuleStatistics } from '../rule-stats.js';
+import { RuleBasedSignalGenerator } from '../signals.js';
+import { CANDLE_MS, type Balance, type ExitReason, type Side, type StrategyMode, type SymbolRules, type TradeRecord } from '../types.js';
+import type { ExitAdvisor, Predictor } from './predictor.js';
+
+export interface TraderConfig {
+  readonly symbols: readonly string[];
+  readonly pipeline: PipelineConfig;
+  readonly positionControlMode: StrategyMode;
+  /** Share of the signals refused only by the model thresholds taken anyway (BLUEPRINT optimisation 2). */
+  readonly explorationRate: number;
+  readonly explorationSeed: number;
+  /** 0 disables the time stop. */
+  readonly timeStopMs: number;
+  readonly balanceRefreshMs: number;
+  /** A market entry not filled within this time is cancelled. */
+  readonly entryTimeoutMs: number;
+  readonly unknownPositions: 'adopt' | 'report';
+  /** Base SL of an adopted position (fraction of its entry). */
+  readonly adoptedBaseSlRate: number;
+}
+
+/** The trader's defaults (backtests, tests); `src/runtime.ts` overrides what the Config sets. */
+export function defaultTraderConfig(symbols: readonly string[], pipeline: PipelineConfig): TraderConfig {
+  return {
+    symbols,
+    pipeline,
+    positionControlMode: 'rules',
+    explorationRate: 0.05,
+    explorationSeed: 20251010,
+    timeStopMs: 24 * 3_600_000,
+    balanceRefreshMs: 10_000,
+    entryTimeoutMs: 60_000 + CANDLE_MS,
+    unknownPositions: 'report',
+    adoptedBaseSlRate: 0.01,
+  };
+}
+
+export type TraderEvent =
+  | { readonly kind: 'entry'; readonly position: ManagedPosition }
+  | { readonly kind: 'exit'; readonly trade: TradeRecord }
+  | { readonly kind: 'refused'; readonly symbol: string; readonly side: Side; readonly reasons: readonly string[] }
+  | { readonly kind: 'warning'; readonly message: string };
+
+export interface TraderDeps {
+  readonly exchange: Exchange;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly rules: ReadonlyMap<string, SymbolRules>;
+  /** Saves the engine snapshot (and the paper venue with it). Awaited: persist before acting. */
+  readonly persist: (reason: string) => Promise<void>;
+  /** Stores a closed trade (idempotent by id). */
+  readonly recordTrade: (trade: TradeRecord) => Promise<void>;
+  readonly onEvent?: (event: TraderEvent) => void;
+  /** Win probability and confidence of a proposed signal; default: the per-rule statistics. */
+  readonly predictor?: Predictor;
+  /** Model exits: asked at each controller tick whether to close a position early; default: none. */
+  readonly exitAdvisor?: ExitAdvisor;
+}
+
+/** What `onCandles` returns when it had nothing asynchronous to do (callers may skip awaiting it). */
+export const NOTHING_TO_DO: Promise<void> = Promise.resolve();
+
+export const initialEngineState = (strategyMode: StrategyMode): EngineState => ({
+  paused: false,
+  strategyMode,
+  grade: null,
+  closedTradeCount: 0,
+  explorationTaken: 0,
+  explorationSeen: 0,
+});
+
+/** Last trade price per symbol (from candle closes) and mark (from the controller's position reads). */
+export interface LastPrice {
+  price: number;
+  mark: number;
+  at: number;
+}
+
+/** The Trader's mutable state: everything its modules read and change. */
+export class TraderBook {
+  state: EngineState;
+  readonly positions = new Map<string, ManagedPosition>();
+  /** Order intents by client order id (the order journal). */
+  readonly pending = new Map<string, PendingOrder>();
+  readonly generators = new Map<string, RuleBasedSignalGenerator>();
+  readonly lastPrice = new Map<string, LastPrice>();
+  /** Symbols whose latest signal points against the open position. */
+  readonly reversals = new Set<string>();
+  /** Exits asked for (manual, emergency, refused close, …), executed at the next tick. */
+  readonly exitRequests = new Map<string, ExitReason>();
+  ruleStats = new RuleStatistics();
+  balanceCache: { value: Balance; at: number } | null = null;
+  /** Client order ids whose `placeOrder` is in flight: the controller must not settle them meanwhile. */
+  readonly sending = new Set<string>();
+
+  constructor(symbols: readonly string[], strategyMode: StrategyMode) {
+    this.state = initialEngineState(strategyMode);
+    for (const symbol of symbols) this.generators.set(symbol, new RuleBasedSignalGenerator());
+  }
+
+  countPendingEntries(): number {
+    let n = 0;
+    for (const order of this.pending.values()) if (order.purpose === 'entry') n++;
+    return n;
+  }
+
+  hasPendingEntry(symbol?: string): boolean {
+    for (const order of this.pending.values()) {
+      if (order.purpose === 'entry' && (symbol === undefined || order.request.symbol === symbol)) return true;
+    }
+    return false;
+  }
+}
+
+export interface TraderContext {
+  readonly config: TraderConfig;
+  readonly deps: TraderDeps;
+  readonly book: TraderBook;
+  readonly log: Logger;
+  readonly predictor: Predictor;
+  readonly exitAdvisor: ExitAdvisor | null;
+}
+
+/** Logs a warning and tells the operator (onEvent). */
+export function warn(ctx: TraderContext, message: string): void {
+  ctx.log.warn(message);
+  ctx.deps.onEvent?.({ kind: 'warning', message });
+}
+
+/** The mode decisions are made in: grade C and "no model yet" mean rules (BLUEPRINT grades). */
+export function effectiveMode(state: EngineState): { mode: StrategyMode; label: string } {
+  if (state.grade === 'C') return { mode: 'rules', label: 'rules (grade C)' };
+  if (state.strategyMode === 'rules') return { mode: 'rules', label: 'rules' };
+  // No promoted model yet (the learning issue adds one): trade on rule statistics.
+  return { mode: 'rules', label: 'rules (no model yet)' };
+}
+
+export const sideSign = (side: Side): 1 | -1 => (side === 'long' ? 1 : -1);
+export const entrySide = (side: Side): 'buy' | 'sell' => (side === 'long' ? 'buy' : 'sell');
+export const exitSide = (side: Side): 'buy' | 'sell' => (side === 'long' ? 'sell' : 'buy');

@@ -1,0 +1,96 @@
+/**
+ * The position controller's tick (ARCHITECTURE.md "Position controller"): settle the
+ * journal, finalise positions gone on the exchange, decide and send exits.
+ */
+import type { ManagedPosition } from '../ports.js';
+import type { ExchangePosition, ExitReason } from '../types.js';
+import { type TraderContext, sideSign } from './context.js';
+import { finalise } from './finalise.js';
+import { close } from './protection.js';
+import { retryEndedClose, settleEntries } from './settlement.js';
+
+/**
+ * Evaluates everything open against the exchange's positions (fetched once by the
+ * controller): settles entries, places protection, finalises closed positions and
+ * executes exits (closes on priority 0).
+ */
+export async function controlTick(ctx: TraderContext, exchangePositions: readonly ExchangePosition[]): Promise<void> {
+  const { book } = ctx;
+  const bySymbol = new Map<string, ExchangePosition>();
+  for (const p of exchangePositions) if (p.size > 0) bySymbol.set(p.symbol, p);
+  for (const p of exchangePositions) {
+    const last = book.lastPrice.get(p.symbol);
+    if (last !== undefined) book.lastPrice.set(p.symbol, { ...last, mark: p.markPrice });
+  }
+  // Taken at the start: a reversal flagged by a candle that closes while this tick runs
+  // (live: candles and ticks interleave) is kept for the next tick, not cleared unseen.
+  const reversals = new Set(book.reversals);
+  book.reversals.clear();
+  if (book.pending.size > 0) await settleEntries(ctx, bySymbol);
+  for (const position of [...book.positions.values()]) {
+    const onExchange = bySymbol.get(position.symbol);
+    if (onExchange === undefined) {
+      await finalise(ctx, position);
+      continue;
+    }
+    if (position.exitClientOrderId !== null) {
+      await retryEndedClose(ctx, position);
+      continue;
+    }
+    const reason = exitReasonFor(ctx, position, onExchange, reversals);
+    if (reason !== null) await close(ctx, position, reason);
+  }
+}
+
+/**
+ * The tick used while the exchange cannot be read (rate-limit block, ARCHITECTURE
+ * "Execution lanes"): the controller works from its own position state and the last known
+ * prices. Exits (manual, emergency, time, liquidation risk, reversal) still go out, on
+ * priority 0, which the block lets through; nothing is settled or finalised until the
+ * positions can be read again.
+ */
+export async function controlTickFromOwnState(ctx: TraderContext): Promise<void> {
+  const { book } = ctx;
+  const reversals = new Set(book.reversals);
+  book.reversals.clear();
+  for (const position of [...book.positions.values()]) {
+    if (position.exitClientOrderId !== null) continue;
+    const reason = exitReasonFor(ctx, position, assumedOnExchange(ctx, position), reversals);
+    if (reason !== null) await close(ctx, position, reason);
+  }
+  // Reversals not acted on now wait for the next tick.
+  for (const symbol of reversals) if (book.positions.get(symbol)?.exitClientOrderId === null) book.reversals.add(symbol);
+}
+
+/** The position as the exchange would show it at the last known price. */
+function assumedOnExchange(ctx: TraderContext, position: ManagedPosition): ExchangePosition {
+  const last = ctx.book.lastPrice.get(position.symbol);
+  const mark = last?.mark ?? last?.price ?? position.entryPrice;
+  return {
+    symbol: position.symbol,
+    side: position.side,
+    size: position.size,
+    entryPrice: position.entryPrice,
+    markPrice: mark,
+    leverage: position.leverage,
+    isolatedMarginUsdt: (position.size * position.entryPrice) / position.leverage,
+    liquidationPrice: position.liquidationPrice,
+    unrealizedPnlUsdt: sideSign(position.side) * (mark - position.entryPrice) * position.size,
+    updatedAt: last?.at ?? position.openedAt,
+  };
+}
+
+function exitReasonFor(ctx: TraderContext, position: ManagedPosition, onExchange: ExchangePosition, reversals: ReadonlySet<string>): ExitReason | null {
+  const requested = ctx.book.exitRequests.get(position.symbol);
+  if (requested !== undefined) return requested;
+  const now = ctx.deps.clock.now();
+  const mark = onExchange.markPrice;
+  // The stop should have fired before the buffer zone; if it has not (gap, missing stop), get out.
+  // The exchange's current liquidation price: funding paid out of the isolated margin moves it closer.
+  const liquidationPrice = onExchange.liquidationPrice ?? position.liquidationPrice;
+  const buffer = ctx.config.pipeline.liquidationBufferRate * position.entryPrice;
+  if (liquidationPrice > 0 && sideSign(position.side) * (mark - liquidationPrice) <= buffer) return 'liquidation_risk';
+  if (ctx.config.timeStopMs > 0 && now - position.openedAt >= ctx.config.timeStopMs) return 'time';
+  if (reversals.has(position.symbol)) return 'signal';
+  return ctx.exitAdvisor?.adviseExit({ position, onExchange, now }) ?? null;
+}

@@ -1,0 +1,94 @@
+/**
+ * Trade finalisation: a position gone on the exchange is explained (our close, the SL, the
+ * TP, a liquidation, or someone else), its leftover orders cancelled, its trade recorded
+ * once, and only then forgotten.
+ */
+import type { ManagedPosition } from '../ports.js';
+import type { ExitReason, OrderState } from '../types.js';
+import type { TraderContext } from './context.js';
+import { cancelQuietly, orderState } from './journal.js';
+import { tradeRecordOf } from './trade-record.js';
+
+/** The position is gone on the exchange: find out how it ended and record the trade once. */
+export async function finalise(ctx: TraderContext, position: ManagedPosition): Promise<void> {
+  const { symbol } = position;
+  const { book } = ctx;
+  const ended = await howItEnded(ctx, position);
+  // Only what is still open is cancelled (the exchange usually expired them with the position).
+  await Promise.all([
+    cancelQuietly(ctx, symbol, isOpen(ended.slState) ? position.slClientOrderId : null),
+    cancelQuietly(ctx, symbol, isOpen(ended.tpState) ? position.tpClientOrderId : null),
+  ]);
+  const funding = await ctx.deps.exchange.fetchFundingPayments(symbol, position.openedAt);
+  const fundingUsdt = funding.reduce((sum, f) => sum + f.amountUsdt, 0);
+  const now = ctx.deps.clock.now();
+  const trade = tradeRecordOf(position, {
+    exitReason: ended.exitReason,
+    exitPrice: ended.exitPrice,
+    exitFeeUsdt: ended.exitFeeUsdt,
+    closedAt: ended.closedAt ?? now,
+    fundingUsdt,
+  });
+  const { exitReason, exitPrice, pnlUsdt } = trade;
+  // Record first (idempotent by id), then forget the position: a crash in between re-records the same id.
+  await ctx.deps.recordTrade(trade);
+  book.positions.delete(symbol);
+  book.exitRequests.delete(symbol);
+  book.state = { ...book.state, closedTradeCount: book.state.closedTradeCount + 1 };
+  if (!position.adopted) book.ruleStats.record(position.rule, position.side, pnlUsdt > 0);
+  book.balanceCache = null;
+  ctx.log.info('position closed', { symbol, side: position.side, exitReason, entryPrice: position.entryPrice, exitPrice, pnlUsdt: round2(pnlUsdt) });
+  ctx.deps.onEvent?.({ kind: 'exit', trade });
+  await ctx.deps.persist('position closed');
+}
+
+interface Ended {
+  readonly exitReason: ExitReason;
+  readonly exitPrice: number;
+  readonly exitFeeUsdt: number;
+  readonly closedAt: number | null;
+  readonly slState: OrderState | null;
+  readonly tpState: OrderState | null;
+}
+
+/** Which order closed the position, at what price; the exchange's forced closes when none of ours did. */
+async function howItEnded(ctx: TraderContext, position: ManagedPosition): Promise<Ended> {
+  const { symbol } = position;
+  // One read of each order of the position: which one closed it, and which are still open.
+  const [exitState, slState, tpState] = await Promise.all([
+    orderState(ctx, symbol, position.exitClientOrderId),
+    orderState(ctx, symbol, position.slClientOrderId),
+    orderState(ctx, symbol, position.tpClientOrderId),
+  ]);
+  const exitOrder = filled(exitState);
+  const slOrder = exitOrder === null ? filled(slState) : null;
+  const tpOrder = exitOrder === null && slOrder === null ? filled(tpState) : null;
+  const closing = exitOrder ?? slOrder ?? tpOrder;
+  if (closing !== null) {
+    const exitReason = exitOrder !== null ? (position.exitReason ?? 'manual') : slOrder !== null ? 'sl' : 'tp';
+    const exitPrice = closing.averagePrice ?? position.entryPrice;
+    return { exitReason, exitPrice, exitFeeUsdt: closing.feeUsdt, closedAt: closing.updatedAt, slState, tpState };
+  }
+  const last = ctx.book.lastPrice.get(symbol);
+  const mark = last?.mark ?? position.entryPrice;
+  // None of our orders closed it: the exchange did (liquidation), or someone else did.
+  const forced = (await ctx.deps.exchange.fetchForcedCloses(symbol, position.openedAt)).at(-1);
+  if (forced !== undefined) return { exitReason: 'liquidation', exitPrice: forced.price, exitFeeUsdt: 0, closedAt: forced.at, slState, tpState };
+  return { exitReason: 'external', exitPrice: last?.price ?? mark, exitFeeUsdt: 0, closedAt: null, slState, tpState };
+}
+
+/** The order if it filled (with an average price), else null. */
+function filled(order: OrderState | null): OrderState | null {
+  if (order === null || order.filledQuantity <= 0) return null;
+  // A triggered stop whose payload has no average price: its trigger is the best estimate.
+  const averagePrice = order.averagePrice ?? order.stopPrice ?? order.price;
+  return averagePrice === null ? null : { ...order, averagePrice };
+}
+
+function isOpen(order: OrderState | null): boolean {
+  return order !== null && (order.status === 'new' || order.status === 'partially_filled');
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

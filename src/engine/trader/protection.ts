@@ -1,0 +1,131 @@
+/**
+ * Position protection and exits: the managed position from an entry fill with its SL and
+ * TP on the exchange (BLUEPRINT pipeline step 8: protection while the bot is down), a
+ * missing stop re-placed, and the reduce-only market close on priority 0.
+ */
+import { clientOrderId } from '../client-order-id.js';
+import { isolatedLiquidationPrice } from '../exchange-rules.js';
+import { slTpFromFill, tradeMargins } from '../pipeline.js';
+import type { EntryDraft, ManagedPosition } from '../ports.js';
+import type { ExchangePosition, ExitReason, OrderState } from '../types.js';
+import { type TraderContext, exitSide, warn } from './context.js';
+import { send, stopOrder } from './journal.js';
+
+/** BLUEPRINT pipeline step 8: SL/TP from the average fill; the stop is on the exchange (protection while down). */
+export async function openManaged(ctx: TraderContext, draft: EntryDraft, order: OrderState, onExchange: ExchangePosition | null): Promise<void> {
+  const opened = managedFromFill(ctx, draft, order, onExchange);
+  const { symbol, size, slPrice, tpPrice, slClientOrderId: slId, tpClientOrderId: tpId } = opened;
+  let position: ManagedPosition = opened;
+  ctx.book.positions.set(symbol, position);
+  ctx.log.info('position opened', {
+    symbol,
+    side: draft.side,
+    size,
+    entryPrice: position.entryPrice,
+    slPrice,
+    tpPrice,
+    leverage: draft.leverage,
+    notionalUsdt: tradeMargins(size, position.entryPrice, draft.leverage).notionalUsdt,
+  });
+  const stop = await send(ctx, { request: stopOrder(symbol, exitSide(draft.side), size, slPrice, slId), purpose: 'sl', priority: 0 });
+  const take = await send(ctx, {
+    request: { symbol, side: exitSide(draft.side), type: 'take_profit_market', quantity: size, stopPrice: tpPrice, reduceOnly: true, clientOrderId: tpId },
+    purpose: 'tp',
+    priority: 0,
+  });
+  if (take === null) position = { ...position, tpClientOrderId: null };
+  ctx.book.positions.set(symbol, position);
+  ctx.deps.onEvent?.({ kind: 'entry', position });
+  if (stop === null) {
+    // An unprotected position is not acceptable: close it now.
+    warn(ctx, `stop for ${symbol} could not be placed; closing the position`);
+    await close(ctx, { ...position, slClientOrderId: null }, 'liquidation_risk');
+  }
+  await ctx.deps.persist('position opened');
+}
+
+function managedFromFill(
+  ctx: TraderContext,
+  draft: EntryDraft,
+  order: OrderState,
+  onExchange: ExchangePosition | null,
+): ManagedPosition & { readonly slClientOrderId: string; readonly tpClientOrderId: string } {
+  const rules = ctx.deps.rules.get(order.symbol);
+  const entryPrice = order.averagePrice ?? 0;
+  const size = order.filledQuantity;
+  const { slPrice, tpPrice } = slTpFromFill({ side: draft.side, slDistance: draft.slDistance, tpDistance: draft.tpDistance, tickSize: draft.tickSize }, entryPrice);
+  const { marginUsdt } = tradeMargins(size, entryPrice, draft.leverage);
+  const liquidationPrice =
+    onExchange?.liquidationPrice ??
+    (rules === undefined
+      ? 0
+      : isolatedLiquidationPrice({ side: draft.side, size, entryPrice, isolatedMarginUsdt: marginUsdt, brackets: rules.brackets }));
+  const { slDistance: _sl, tpDistance: _tp, decidedAt: _at, ...decision } = draft;
+  return {
+    ...decision,
+    symbol: order.symbol,
+    size,
+    entryPrice,
+    slPrice,
+    tpPrice,
+    liquidationPrice,
+    openedAt: order.updatedAt,
+    entryClientOrderId: order.clientOrderId,
+    slClientOrderId: clientOrderId('sl', order.symbol, draft.decidedAt),
+    tpClientOrderId: clientOrderId('tp', order.symbol, draft.decidedAt),
+    feesUsdt: order.feeUsdt,
+    fundingUsdt: 0,
+    adopted: false,
+    exitClientOrderId: null,
+    exitReason: null,
+  };
+}
+
+/** Sends a reduce-only market close on priority 0. */
+export async function close(ctx: TraderContext, position: ManagedPosition, reason: ExitReason): Promise<void> {
+  const { positions, exitRequests } = ctx.book;
+  const id = clientOrderId('close', position.symbol, ctx.deps.clock.now());
+  const closing: ManagedPosition = { ...position, exitClientOrderId: id, exitReason: reason };
+  positions.set(position.symbol, closing);
+  exitRequests.delete(position.symbol);
+  const order = await send(ctx, {
+    request: { symbol: position.symbol, side: exitSide(position.side), type: 'market', quantity: position.size, reduceOnly: true, clientOrderId: id },
+    purpose: 'close',
+    priority: 0,
+  });
+  if (order === null && ctx.book.pending.has(id)) {
+    // Outcome unknown: keep waiting for this close; it is settled by client order id, never resent blindly.
+  } else if (order === null) {
+    // Refused (the position is already gone, a busy exchange, …): the exit stays requested, so
+    // the next tick finalises a gone position or sends the close again (a manual or emergency
+    // request, or a reversal, must not be lost to one failed request).
+    positions.set(position.symbol, { ...closing, exitClientOrderId: null });
+    exitRequests.set(position.symbol, reason);
+    await ctx.deps.persist('close refused');
+  } else {
+    ctx.log.info('close sent', { symbol: position.symbol, reason, clientOrderId: id });
+  }
+}
+
+/** Re-places the stop of an open position when it is missing on the exchange; closes the position when that fails. */
+export async function ensureStop(ctx: TraderContext, position: ManagedPosition): Promise<void> {
+  if (position.exitClientOrderId !== null) return;
+  const stop = position.slClientOrderId === null ? null : await ctx.deps.exchange.fetchOrder(position.symbol, position.slClientOrderId);
+  if (stop !== null && (stop.status === 'new' || stop.status === 'partially_filled')) return;
+  if (stop !== null && stop.status === 'filled') return; // finalised at the next tick
+  const id = clientOrderId('sl', position.symbol, ctx.deps.clock.now());
+  const placed = await send(ctx, {
+    request: stopOrder(position.symbol, exitSide(position.side), position.size, position.slPrice, id),
+    purpose: 'sl',
+    priority: 0,
+  });
+  ctx.book.positions.set(position.symbol, { ...position, slClientOrderId: placed === null ? null : id });
+  if (placed !== null) {
+    warn(ctx, `stop of ${position.symbol} was missing; re-placed at ${position.slPrice}`);
+    return;
+  }
+  // The exchange refuses the stop (typically: the price is already through it): an
+  // unprotected position is not kept, it is closed at the next tick.
+  warn(ctx, `stop of ${position.symbol} is missing and could not be re-placed at ${position.slPrice}; closing the position`);
+  ctx.book.exitRequests.set(position.symbol, 'sl');
+}
