@@ -62,6 +62,15 @@ export interface Config {
   readonly unknownPositions: 'adopt' | 'report';
   readonly closeOnShutdown: boolean;
   readonly leaseTtlMs: number;
+  /** The model score and the daily report card (issue 13). */
+  readonly reports: {
+    readonly scoreWindowDays: number;
+    readonly scoreMinTrades: number;
+    /** Where `daily/model_report_YYYY-MM-DD.{json,md}` and `latest_report.json` go. */
+    readonly dir: string;
+    /** A QuickChart server to render charts with; null renders locally (offline). */
+    readonly quickchartUrl: string | null;
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -146,6 +155,10 @@ const variables = {
   UNKNOWN_POSITIONS: { schema: z.enum(['adopt', 'report']), expected: 'adopt or report' },
   CLOSE_ON_SHUTDOWN: { schema: bool, expected: 'true or false' },
   LEASE_TTL_MS: { schema: int(3000, 120_000), expected: 'milliseconds from 3000 to 120000, e.g. 15000' },
+  SCORE_WINDOW_DAYS: { schema: int(1, 90), expected: 'a whole number of days from 1 to 90, e.g. 7' },
+  SCORE_MIN_TRADES: { schema: int(1, 10_000), expected: 'a whole number of trades ≥ 1, e.g. 20' },
+  REPORTS_DIR: { schema: z.string().min(1), expected: 'a directory for the daily report files, e.g. reports' },
+  QUICKCHART_URL: { schema: origin, expected: 'a QuickChart origin such as https://quickchart.io (unset: render charts locally)' },
 } as const satisfies Record<string, VariableSpec<unknown>>;
 
 type Variables = typeof variables;
@@ -185,6 +198,9 @@ export const defaults: Partial<Record<VariableName, string>> = {
   UNKNOWN_POSITIONS: 'adopt',
   CLOSE_ON_SHUTDOWN: 'false',
   LEASE_TTL_MS: '15000',
+  SCORE_WINDOW_DAYS: '7',
+  SCORE_MIN_TRADES: '20',
+  REPORTS_DIR: 'reports',
 };
 
 export const variableNames = Object.keys(variables) as VariableName[];
@@ -316,6 +332,12 @@ export function loadConfig(env: Env): Config {
     unknownPositions: d('UNKNOWN_POSITIONS'),
     closeOnShutdown: d('CLOSE_ON_SHUTDOWN'),
     leaseTtlMs: d('LEASE_TTL_MS'),
+    reports: {
+      scoreWindowDays: d('SCORE_WINDOW_DAYS'),
+      scoreMinTrades: d('SCORE_MIN_TRADES'),
+      dir: d('REPORTS_DIR'),
+      quickchartUrl: p.QUICKCHART_URL ?? null,
+    },
   };
   return deepFreeze(config);
 }

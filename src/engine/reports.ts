@@ -6,7 +6,10 @@
  * Units: `…Usdt` in USDT, `…Rate` a fraction (0.55 = 55 %), `…Pct` a percent (3.2 = 3.2 %),
  * `…R` in R-multiples (1R = the trade's planned risk `plannedRiskUsdt`), times in ms UTC.
  */
+import type { LeverageBucket } from './metrics.js';
 import type { Grade, NoticeAttachment } from './ports.js';
+
+export type { LeverageBucket };
 
 /** What a grade makes the engine do (BLUEPRINT "Model score and grades"). */
 export type GradeAction = 'size_multiplier' | 'maintain' | 'observe' | 'rules_mode';
@@ -18,8 +21,8 @@ export interface DimensionScore {
   readonly key: DimensionKey;
   /** Human label, e.g. "R:R (avg win / avg loss)". */
   readonly label: string;
-  /** The measured input of the mapping (ratio, rate, R, percent, Sharpe, trades per day). */
-  readonly value: number;
+  /** The measured input of the mapping (ratio, rate, R, fraction, Sharpe, trades per day); null when undefined (0 points). */
+  readonly value: number | null;
   /** Points earned, 0..maxPoints, rounded to 2 decimals. */
   readonly points: number;
   /** The dimension's weight. */
@@ -48,13 +51,15 @@ export interface ModelScore {
   readonly windowToMs: number;
 }
 
-/** Money and risk figures of a set of closed trades (a day or the score window). */
+/**
+ * Money and risk figures of a set of closed trades (a day or the score window), from the
+ * one implementation in `metrics.ts`. A figure undefined for the input is null.
+ */
 export interface TradeFigures {
   readonly trades: number;
   readonly wins: number;
   readonly losses: number;
-  /** 0..1; 0 without trades. */
-  readonly winRate: number;
+  readonly winRate: number | null;
   /** Net realised P&L: price P&L − fees + funding. */
   readonly pnlUsdt: number;
   /** Price P&L before fees and funding. */
@@ -62,16 +67,16 @@ export interface TradeFigures {
   readonly feesUsdt: number;
   /** Signed: positive when received. */
   readonly fundingUsdt: number;
-  /** Average win / |average loss| (payoff ratio); null when there is no win or no loss. */
+  /** Average R:R: mean win / |mean loss| (payoff ratio); null without a win and a loss. */
   readonly averageRr: number | null;
-  /** Mean net P&L per trade (expectancy in USDT). */
-  readonly expectancyUsdt: number;
-  /** Mean R-multiple per trade (net P&L / planned risk). */
-  readonly expectancyR: number;
-  /** Largest peak-to-trough fall of realised equity, percent of the peak. */
-  readonly maxDrawdownPct: number;
-  /** Annualised Sharpe of daily realised returns (0 when undefined). */
-  readonly sharpe: number;
+  /** Expected value per trade: mean net P&L. */
+  readonly expectancyUsdt: number | null;
+  /** Expected value per trade in R (net P&L / planned risk). */
+  readonly expectancyR: number | null;
+  /** Largest peak-to-trough fall of realised equity, fraction of the peak. */
+  readonly maxDrawdownRate: number;
+  /** Annualised Sharpe of daily realised returns; null with < 2 days or no variance. */
+  readonly sharpe: number | null;
   readonly losses100Pct: number;
   readonly liquidations: number;
 }
@@ -81,12 +86,6 @@ export interface ExplorationFigures {
   readonly trades: number;
   readonly wins: number;
   readonly pnlUsdt: number;
-}
-
-export interface LeverageBucket {
-  /** Applied leverage (whole number). */
-  readonly leverage: number;
-  readonly trades: number;
 }
 
 export interface ModeChange {

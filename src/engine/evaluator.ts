@@ -1,0 +1,194 @@
+/**
+ * ModelEvaluator (BLUEPRINT "Model score (0–100) and grades"): a pure function of the
+ * closed trades, the realised equity at the window start and the window.
+ *
+ * The score covers the closed, non-exploration trades of the last `windowDays` UTC days
+ * ending at the report's UTC midnight (`windowToMs`). Six dimensions, each a
+ * piecewise-linear map from a measured figure to a share of its weight (flat beyond the
+ * first and last breakpoints); a figure that is undefined (no trades, no loss…) earns 0,
+ * except where noted:
+ *
+ *   dimension (weight)      figure                                breakpoints (figure → share)
+ *   R:R (20)                mean win / |mean loss| (payoff)       0.5→0  1.0→0.4  1.5→0.8  2.0→1   (wins, no loss → 1)
+ *   win rate (20)           winners / trades                      0.30→0 0.40→0.4 0.50→0.7 0.60→1
+ *   EV (20)                 mean R-multiple (net P&L / 1R)        −0.2→0 0→0.4    0.2→0.8  0.4→1
+ *   max drawdown (15)       peak-to-trough fall of equity         0.02→1 0.05→0.8 0.10→0.5 0.20→0.2 0.30→0
+ *   Sharpe (15)             annualised daily Sharpe               0→0    1→0.4    2→0.75   3→1
+ *   frequency (10)          trades per day of the window          0→0    1→0.5    3→1      24→1  48→0.5  96→0
+ *
+ * Why these: the planned reward:risk is 1.5 before fees, so a payoff of 1.5 with a 40 %
+ * win rate is about break-even (EV 0R → 0.4 of EV's weight) and earns a B-ish total only
+ * with a shallow drawdown; more than 48 trades a day is churn that fees eat. Each
+ * dimension's points are rounded to 2 decimals; their sum minus 15 per 100 % loss is
+ * clamped to 0–100 and rounded half up to an integer before grading
+ * (S ≥ 90, A ≥ 80, B ≥ 70, C below). With no trade the score is 0.
+ */
+import {
+  DAY_MS,
+  byCloseTime,
+  computeMetrics,
+  type MetricsPeriod,
+  type MetricsTrade,
+} from './metrics.js';
+import type { Grade } from './ports.js';
+import type { DimensionKey, DimensionScore, GradeAction, ModelScore, TradeFigures } from './reports.js';
+import type { TradeRecord } from './types.js';
+
+/** A point of a piecewise-linear mapping: at `x` the dimension earns `share` of its weight. */
+export interface Breakpoint {
+  readonly x: number;
+  readonly share: number;
+}
+
+export interface DimensionSpec {
+  readonly key: DimensionKey;
+  readonly label: string;
+  readonly weight: number;
+  /** Sorted by x ascending. */
+  readonly breakpoints: readonly Breakpoint[];
+}
+
+const bp = (...pairs: readonly (readonly [number, number])[]): Breakpoint[] => pairs.map(([x, share]) => ({ x, share }));
+
+/** The six dimensions, weights summing to 100 (BLUEPRINT's suggested weights). */
+export const SCORE_DIMENSIONS: readonly DimensionSpec[] = [
+  { key: 'rr', label: 'R:R (avg win / avg loss)', weight: 20, breakpoints: bp([0.5, 0], [1.0, 0.4], [1.5, 0.8], [2.0, 1]) },
+  { key: 'win_rate', label: 'Win rate', weight: 20, breakpoints: bp([0.3, 0], [0.4, 0.4], [0.5, 0.7], [0.6, 1]) },
+  { key: 'ev', label: 'EV (R per trade)', weight: 20, breakpoints: bp([-0.2, 0], [0, 0.4], [0.2, 0.8], [0.4, 1]) },
+  { key: 'max_drawdown', label: 'Max drawdown', weight: 15, breakpoints: bp([0.02, 1], [0.05, 0.8], [0.1, 0.5], [0.2, 0.2], [0.3, 0]) },
+  { key: 'sharpe', label: 'Sharpe (daily, annualised)', weight: 15, breakpoints: bp([0, 0], [1, 0.4], [2, 0.75], [3, 1]) },
+  { key: 'frequency', label: 'Trades per day', weight: 10, breakpoints: bp([0, 0], [1, 0.5], [3, 1], [24, 1], [48, 0.5], [96, 0]) },
+];
+
+/** Points lost per 100 % loss in the window. */
+export const LOSS_100PCT_PENALTY = 15;
+
+/** Linear interpolation between breakpoints, flat outside them. */
+export function interpolate(breakpoints: readonly Breakpoint[], x: number): number {
+  const first = breakpoints[0];
+  const last = breakpoints[breakpoints.length - 1];
+  if (first === undefined || last === undefined) throw new Error('a mapping needs at least one breakpoint');
+  if (x <= first.x) return first.share;
+  if (x >= last.x) return last.share;
+  for (let i = 1; i < breakpoints.length; i++) {
+    const right = breakpoints[i]!;
+    const left = breakpoints[i - 1]!;
+    if (x <= right.x) return left.share + ((right.share - left.share) * (x - left.x)) / (right.x - left.x);
+  }
+  return last.share;
+}
+
+const round2 = (value: number): number => Math.round(value * 100) / 100;
+
+export function gradeOf(score: number): Grade {
+  if (score >= 90) return 'S';
+  if (score >= 80) return 'A';
+  if (score >= 70) return 'B';
+  return 'C';
+}
+
+export function actionOf(grade: Grade): GradeAction {
+  switch (grade) {
+    case 'S':
+      return 'size_multiplier';
+    case 'A':
+      return 'maintain';
+    case 'B':
+      return 'observe';
+    case 'C':
+      return 'rules_mode';
+  }
+}
+
+/**
+ * Average R:R of the report: mean winning P&L / |mean losing P&L| (the payoff ratio);
+ * null without a winner and a loser. Not in metrics.ts (the backtest shows profit factor).
+ */
+export function payoffRatio(trades: readonly MetricsTrade[]): number | null {
+  const wins = trades.filter((t) => t.pnlUsdt > 0);
+  const losses = trades.filter((t) => t.pnlUsdt < 0);
+  if (wins.length === 0 || losses.length === 0) return null;
+  const meanWin = wins.reduce((s, t) => s + t.pnlUsdt, 0) / wins.length;
+  const meanLoss = -losses.reduce((s, t) => s + t.pnlUsdt, 0) / losses.length;
+  return meanWin / meanLoss;
+}
+
+/** The report's figures of some closed trades over a period (all from metrics.ts, plus the payoff ratio). */
+export function tradeFigures(trades: readonly TradeRecord[], period: MetricsPeriod): TradeFigures {
+  const m = computeMetrics(trades, period);
+  return {
+    trades: m.trades,
+    wins: m.wins,
+    losses: m.losses,
+    winRate: m.winRate,
+    pnlUsdt: m.netPnlUsdt,
+    // Net = price − fees + funding, so price = net + fees − funding.
+    grossPnlUsdt: m.netPnlUsdt + m.feesUsdt - m.fundingUsdt,
+    feesUsdt: m.feesUsdt,
+    fundingUsdt: m.fundingUsdt,
+    averageRr: payoffRatio(trades),
+    expectancyUsdt: m.expectancyUsdt,
+    expectancyR: m.expectancyR,
+    maxDrawdownRate: m.maxDrawdownRate,
+    sharpe: m.sharpe,
+    losses100Pct: m.losses100Pct,
+    liquidations: m.liquidations,
+  };
+}
+
+export interface ScoreInput {
+  /** Closed trades; those outside the window and exploration trades are left out here. */
+  readonly trades: readonly TradeRecord[];
+  /** The report's UTC midnight: the window is [windowToMs − windowDays, windowToMs). */
+  readonly windowToMs: number;
+  readonly windowDays: number;
+  readonly minTrades: number;
+  /** Realised equity at the window start (MDD and Sharpe are relative to it). */
+  readonly startingEquityUsdt: number;
+}
+
+/** The scored trades: closed in the window, not exploration, in close order. */
+export function scoredTrades(trades: readonly TradeRecord[], windowFromMs: number, windowToMs: number): TradeRecord[] {
+  return byCloseTime(trades.filter((t) => !t.exploration && t.closedAt >= windowFromMs && t.closedAt < windowToMs));
+}
+
+/** The 0–100 score, its dimensions and its grade (see the module comment for the mappings). */
+export function scoreModel(input: ScoreInput): ModelScore {
+  if (!Number.isInteger(input.windowDays) || input.windowDays < 1) throw new RangeError(`windowDays must be a whole number ≥ 1, got ${input.windowDays}`);
+  const windowFromMs = input.windowToMs - input.windowDays * DAY_MS;
+  const trades = scoredTrades(input.trades, windowFromMs, input.windowToMs);
+  const figures = tradeFigures(trades, { fromMs: windowFromMs, toMs: input.windowToMs, startingEquityUsdt: input.startingEquityUsdt });
+  const hasTrades = trades.length > 0;
+  const measured: Record<DimensionKey, { value: number | null; share: number | null }> = {
+    // Winners and no loser: the best payoff there is.
+    rr: { value: figures.averageRr, share: figures.averageRr === null && figures.wins > 0 && figures.losses === 0 ? 1 : null },
+    win_rate: { value: figures.winRate, share: null },
+    ev: { value: figures.expectancyR, share: null },
+    max_drawdown: { value: hasTrades ? figures.maxDrawdownRate : null, share: null },
+    sharpe: { value: figures.sharpe, share: null },
+    frequency: { value: trades.length / input.windowDays, share: null },
+  };
+  const dimensions: DimensionScore[] = SCORE_DIMENSIONS.map((spec) => {
+    const { value, share } = measured[spec.key];
+    const earned = share ?? (value === null ? 0 : interpolate(spec.breakpoints, value));
+    return { key: spec.key, label: spec.label, value, points: round2(earned * spec.weight), maxPoints: spec.weight };
+  });
+  const rawPoints = round2(dimensions.reduce((s, d) => s + d.points, 0));
+  const penaltyPoints = LOSS_100PCT_PENALTY * figures.losses100Pct;
+  const score = Math.round(Math.min(100, Math.max(0, rawPoints - penaltyPoints)));
+  const grade = gradeOf(score);
+  return {
+    score,
+    rawPoints,
+    penaltyPoints,
+    dimensions,
+    grade,
+    action: actionOf(grade),
+    trades: trades.length,
+    minTrades: input.minTrades,
+    enoughTrades: trades.length >= input.minTrades,
+    windowDays: input.windowDays,
+    windowFromMs,
+    windowToMs: input.windowToMs,
+  };
+}
