@@ -142,6 +142,8 @@ export interface DailyReport {
   readonly gradeAfter: Grade | null;
   /** What the engine did about the grade, in words ("switched to pure rules mode", "none: not enough trades"). */
   readonly actionTaken: string;
+  /** Net realised P&L of the day (fees and funding included), every closed trade: the log line's P&L. */
+  readonly pnlUsdt: number;
   /** The day's closed non-exploration trades. */
   readonly dayFigures: TradeFigures;
   /** The score window's closed non-exploration trades. */
