@@ -21,7 +21,7 @@ export const report: CommandDefinition = {
       title: `Daily report ${card.day}${card.partial ? ' (day so far)' : ''}`,
       lines: [
         `Score ${card.score.score}/100 · grade ${card.score.grade} · ${scoreLine(card)}`,
-        `Day: ${signedUsdt(day.pnlUsdt)} · ${day.trades} trades · win rate ${pctOfRate(day.winRate, 0)}`,
+        `Day: ${signedUsdt(day.pnlUsdt)} · ${day.trades} trades · win rate ${day.winRate === null ? '—' : pctOfRate(day.winRate, 0)}`,
         ...(card.exploration.trades > 0 ? [`Exploration: ${card.exploration.trades} trades · ${signedUsdt(card.exploration.pnlUsdt)}`] : []),
         ...(day.liquidations > 0 || day.losses100Pct > 0 ? [`Liquidations: ${day.liquidations} · 100 % losses: ${day.losses100Pct}`] : []),
         `Action: ${card.actionTaken}`,

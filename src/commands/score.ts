@@ -6,13 +6,14 @@ const HISTORY_DAYS = 30;
 
 /** A dimension's measured value in its own unit (BLUEPRINT "Model score"). */
 export function dimensionValue(d: DimensionScore): string {
+  if (d.value === null) return '—';
   switch (d.key) {
     case 'win_rate':
       return `${(d.value * 100).toFixed(0)} %`;
     case 'ev':
       return `${d.value >= 0 ? '+' : ''}${d.value.toFixed(2)} R`;
     case 'max_drawdown':
-      return `${d.value.toFixed(1)} %`;
+      return `${(d.value * 100).toFixed(1)} %`;
     case 'frequency':
       return `${d.value.toFixed(1)}/day`;
     default:

@@ -57,13 +57,13 @@ const DIMENSIONS: readonly DimensionScore[] = [
   { key: 'rr', label: 'R:R', value: 1.42, points: 14, maxPoints: 20 },
   { key: 'win_rate', label: 'Win rate', value: 0.52, points: 12.5, maxPoints: 20 },
   { key: 'ev', label: 'Expected value', value: 0.08, points: 11, maxPoints: 20 },
-  { key: 'max_drawdown', label: 'Max drawdown', value: 6.1, points: 10, maxPoints: 15 },
+  { key: 'max_drawdown', label: 'Max drawdown', value: 0.061, points: 10, maxPoints: 15 },
   { key: 'sharpe', label: 'Sharpe', value: 1.1, points: 9, maxPoints: 15 },
   { key: 'frequency', label: 'Frequency', value: 6.2, points: 8, maxPoints: 10 },
 ];
 
 function figures(trades: number, pnlUsdt: number): TradeFigures {
-  return { trades, wins: Math.ceil(trades / 2), losses: Math.floor(trades / 2), winRate: trades === 0 ? 0 : Math.ceil(trades / 2) / trades, pnlUsdt, grossPnlUsdt: pnlUsdt + 1, feesUsdt: 1, fundingUsdt: 0, averageRr: 1.4, expectancyUsdt: trades === 0 ? 0 : pnlUsdt / trades, expectancyR: 0.08, maxDrawdownPct: 6.1, sharpe: 1.1, losses100Pct: 0, liquidations: 0 };
+  return { trades, wins: Math.ceil(trades / 2), losses: Math.floor(trades / 2), winRate: trades === 0 ? 0 : Math.ceil(trades / 2) / trades, pnlUsdt, grossPnlUsdt: pnlUsdt + 1, feesUsdt: 1, fundingUsdt: 0, averageRr: 1.4, expectancyUsdt: trades === 0 ? 0 : pnlUsdt / trades, expectancyR: 0.08, maxDrawdownRate: 0.061, sharpe: 1.1, losses100Pct: 0, liquidations: 0 };
 }
 
 /** A daily report card as the evaluator would build it (figures are illustrative). */
@@ -79,6 +79,7 @@ export function sampleReport(day: string, score: number, pnlUsdt = 12.5, partial
     gradeBefore: 'B',
     gradeAfter: grade,
     actionTaken: grade === 'C' ? 'switched to pure rules mode' : 'none',
+    pnlUsdt,
     dayFigures: figures(7, pnlUsdt),
     windowFigures: figures(43, pnlUsdt * 5),
     exploration: { trades: 0, wins: 0, pnlUsdt: 0 },
