@@ -42,15 +42,39 @@ export class NotEnoughSamplesError extends Error {
   override readonly name = 'NotEnoughSamplesError';
 }
 
-function matrix(samples: readonly Sample[]): { data: Float32Array; labels: Float32Array } {
-  const data = new Float32Array(samples.length * MODEL_FEATURE_COUNT);
-  const labels = new Float32Array(samples.length);
-  samples.forEach((s, i) => {
-    data.set(s.vector, i * MODEL_FEATURE_COUNT);
-    labels[i] = s.label;
-  });
-  return { data, labels };
+/**
+ * Samples as columns (what crosses to the worker thread: a few typed arrays, transferred, instead
+ * of one object per sample), ordered by decision time.
+ */
+export interface SampleMatrix {
+  readonly count: number;
+  /** count × MODEL_FEATURE_COUNT, row-major. */
+  readonly vectors: Float32Array;
+  readonly labels: Uint8Array;
+  readonly decidedAt: Float64Array;
+  readonly resolvedAt: Float64Array;
 }
+
+export function toSampleMatrix(samplesIn: readonly Sample[]): SampleMatrix {
+  const samples = [...samplesIn].sort((a, b) => a.decidedAt - b.decidedAt);
+  const count = samples.length;
+  const m: SampleMatrix = {
+    count,
+    vectors: new Float32Array(count * MODEL_FEATURE_COUNT),
+    labels: new Uint8Array(count),
+    decidedAt: new Float64Array(count),
+    resolvedAt: new Float64Array(count),
+  };
+  samples.forEach((s, i) => {
+    m.vectors.set(s.vector, i * MODEL_FEATURE_COUNT);
+    m.labels[i] = s.label;
+    m.decidedAt[i] = s.decidedAt;
+    m.resolvedAt[i] = s.resolvedAt;
+  });
+  return m;
+}
+
+const rowOf = (m: SampleMatrix, i: number): Float32Array => m.vectors.subarray(i * MODEL_FEATURE_COUNT, (i + 1) * MODEL_FEATURE_COUNT);
 
 /** A scorer over a loaded booster: calibrated p and confidence. */
 export class XgbScorer implements ModelScorer {
@@ -85,7 +109,7 @@ const round = (x: number, digits = 6): number => Math.round(x * 10 ** digits) / 
 
 /** Trains, calibrates and judges one candidate; throws NotEnoughSamplesError on too little data. */
 export async function fitModel(
-  samplesIn: readonly Sample[],
+  input: readonly Sample[] | SampleMatrix,
   current: ModelArtifact | null,
   version: string,
   nowMs: number,
@@ -96,47 +120,53 @@ export async function fitModel(
   validateParams(params as unknown as Record<string, unknown>, rounds);
   const minTrain = options.minTrainSamples ?? DEFAULT_MIN_TRAIN_SAMPLES;
   const minSlice = options.minSliceSamples ?? 50;
-  // Newest first when capping, then back in time order.
-  const samples = [...samplesIn].sort((a, b) => a.decidedAt - b.decidedAt).slice(-MAX_TRAIN_ROWS);
-  const n = samples.length;
+  const m = Array.isArray(input) ? toSampleMatrix(input as readonly Sample[]) : (input as SampleMatrix);
+  // The newest MAX_TRAIN_ROWS at most.
+  const first = Math.max(0, m.count - MAX_TRAIN_ROWS);
+  const n = m.count - first;
   const validationCount = Math.max(minSlice, Math.floor(n * (options.validationShare ?? 0.2)));
-  const validation = samples.slice(n - validationCount);
-  const validationStart = validation[0]?.decidedAt ?? Number.POSITIVE_INFINITY;
-  const before = samples.slice(0, n - validationCount).filter((s) => s.resolvedAt <= validationStart);
+  const validation = range(m.count - validationCount, m.count);
+  const validationStart = validation.length > 0 ? (m.decidedAt[validation[0] as number] as number) : Number.POSITIVE_INFINITY;
+  const before = range(first, Math.max(first, m.count - validationCount)).filter((i) => (m.resolvedAt[i] as number) <= validationStart);
   const calibrationCount = Math.max(minSlice, Math.floor(before.length * (options.calibrationShare ?? 0.2)));
-  const calibration = before.slice(before.length - calibrationCount);
-  const calibrationStart = calibration[0]?.decidedAt ?? Number.POSITIVE_INFINITY;
-  const training = before.slice(0, before.length - calibrationCount).filter((s) => s.resolvedAt <= calibrationStart);
+  const calibration = before.slice(Math.max(0, before.length - calibrationCount));
+  const calibrationStart = calibration.length > 0 ? (m.decidedAt[calibration[0] as number] as number) : Number.POSITIVE_INFINITY;
+  const training = before.slice(0, Math.max(0, before.length - calibrationCount)).filter((i) => (m.resolvedAt[i] as number) <= calibrationStart);
   if (training.length < minTrain || calibration.length < minSlice || validation.length < minSlice) {
     throw new NotEnoughSamplesError(
       `not enough labelled samples: ${training.length} training (need ${minTrain}), ${calibration.length} calibration and ${validation.length} validation (need ${minSlice} each)`,
     );
   }
-  const train = matrix(training);
-  const positives = train.labels.reduce((a, b) => a + b, 0);
+  const trainData = new Float32Array(training.length * MODEL_FEATURE_COUNT);
+  const trainLabels = new Float32Array(training.length);
+  training.forEach((index, row) => {
+    trainData.set(rowOf(m, index), row * MODEL_FEATURE_COUNT);
+    trainLabels[row] = m.labels[index] as number;
+  });
+  const positives = trainLabels.reduce((a, b) => a + b, 0);
   const baseRate = positives / training.length;
   if (positives === 0 || positives === training.length) throw new NotEnoughSamplesError('training labels are all of one class');
-  const bytes = await trainBooster(train.data, train.labels, MODEL_FEATURE_COUNT, params, rounds);
+  const bytes = await trainBooster(trainData, trainLabels, MODEL_FEATURE_COUNT, params, rounds);
   const booster = await Booster.load(bytes, MODEL_FEATURE_COUNT);
   let currentScorer: XgbScorer | null = null;
   try {
-    const calibrationRaw = calibration.map((s) => booster.predict(s.vector));
-    const platt = fitPlatt(calibrationRaw, calibration.map((s) => s.label));
+    const calibrationRaw = calibration.map((i) => booster.predict(rowOf(m, i)));
+    const platt = fitPlatt(calibrationRaw, calibration.map((i) => m.labels[i] as number));
     const reference = quantiles(calibrationRaw.map((r) => round(applyPlatt(platt, r))));
-    const labels = validation.map((s) => s.label as number);
-    const p = validation.map((s) => applyPlatt(platt, booster.predict(s.vector)));
+    const labels = validation.map((i) => m.labels[i] as number);
+    const p = validation.map((i) => applyPlatt(platt, booster.predict(rowOf(m, i))));
     const confidences = p.map((x) => confidenceFromReference(x, reference));
     let logLossCurrent: number | null = null;
     if (current !== null) {
       try {
         currentScorer = await XgbScorer.fromArtifact(current);
         const scorer = currentScorer;
-        logLossCurrent = logLoss(validation.map((s) => scorer.score(s.vector).winProbability), labels);
+        logLossCurrent = logLoss(validation.map((i) => scorer.score(rowOf(m, i)).winProbability), labels);
       } catch {
         logLossCurrent = null; // an unusable current model does not block a good new one
       }
     }
-    const interval = aucIntervalByDay(p, labels, validation.map((s) => s.decidedAt));
+    const interval = aucIntervalByDay(p, labels, validation.map((i) => m.decidedAt[i] as number));
     const metrics: ModelMetrics = {
       trainSamples: training.length,
       calibrationSamples: calibration.length,
@@ -161,10 +191,14 @@ export async function fitModel(
       calibration: { a: round(platt.a, 9), b: round(platt.b, 9) },
       confidenceReference: reference,
       metrics,
-      dataUntil: samples.at(-1)?.decidedAt ?? nowMs,
+      dataUntil: m.count > 0 ? (m.decidedAt[m.count - 1] as number) : nowMs,
     };
   } finally {
     booster.free();
     currentScorer?.free();
   }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
 }

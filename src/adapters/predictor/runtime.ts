@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ModelArtifact, ModelRuntime, ModelScorer, TrainOutcome, TrainRequest } from '../../engine/learning/model.js';
 import type { Logger } from '../../engine/ports.js';
-import { XgbScorer, type FitOptions } from './fit.js';
+import { XgbScorer, toSampleMatrix, type FitOptions } from './fit.js';
 import { memoryGuard, readMemory, type MemoryReading } from './memory.js';
 import type { TrainTaskInput, TrainTaskOutput } from './train-task.js';
 import { setXgboostOutput } from './xgboost.js';
@@ -47,8 +47,9 @@ export class WorkerModelRuntime implements ModelRuntime {
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 50);
+    const matrix = toSampleMatrix(request.samples);
     const input: TrainTaskInput = {
-      samples: request.samples,
+      samples: matrix,
       current: request.current,
       version: request.version,
       nowMs: request.nowMs,
@@ -73,7 +74,9 @@ export class WorkerModelRuntime implements ModelRuntime {
   /** Resolves with the worker's answer, or null after the time box (the worker is terminated). */
   private runWorker(input: TrainTaskInput, timeoutMs: number): Promise<TrainTaskOutput | null> {
     return new Promise((resolve) => {
-      const worker = new Worker(WORKER_URL, { workerData: { kind: 'train', input }, stdout: true, stderr: true });
+      // The columns are transferred, not copied.
+      const transfer = [input.samples.vectors.buffer, input.samples.labels.buffer, input.samples.decidedAt.buffer, input.samples.resolvedAt.buffer];
+      const worker = new Worker(WORKER_URL, { workerData: { kind: 'train', input }, transferList: transfer as ArrayBuffer[], stdout: true, stderr: true });
       // The library prints to the console: keep it out of the bot's output (debug log only).
       worker.stdout.on('data', (chunk: Buffer) => this.log.debug('training worker', { text: chunk.toString().trim() }));
       worker.stderr.on('data', (chunk: Buffer) => this.log.debug('training worker', { text: chunk.toString().trim() }));

@@ -3,13 +3,12 @@
  * ends (the WASM heap that grew while training goes with it).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Sample } from '../../engine/learning/labels.js';
 import type { ModelArtifact } from '../../engine/learning/model.js';
-import { fitModel, type FitOptions } from './fit.js';
+import { fitModel, type FitOptions, type SampleMatrix } from './fit.js';
 import { setXgboostOutput } from './xgboost.js';
 
 export interface TrainTaskInput {
-  readonly samples: readonly Sample[];
+  readonly samples: SampleMatrix;
   readonly current: ModelArtifact | null;
   readonly version: string;
   readonly nowMs: number;
