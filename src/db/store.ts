@@ -24,6 +24,8 @@
  * an index entry whose record is missing and de-duplicate ids, and a putTrade of an id that is
  * stored and not pending changes nothing (the first record stored under an id wins).
  *
+ * The model-version, daily-report and subscription repositories live in repositories.ts.
+ *
  * Writes run one at a time inside this process; one process per account holds the lease
  * (`lease.ts`), so there is a single writer.
  */
@@ -33,25 +35,17 @@ import { StoreError, UserInputError, describeError } from '../errors.js';
 import { ChunkedList } from './chunked-list.js';
 import { openKv } from './kv.js';
 import type { Kv } from './kv.js';
+import { KEY, readIdList } from './keys.js';
+import { isAuditEntry, isSnapshotV1, isString, isTradeRecord, isUtcDay, utcDayOf } from './records.js';
 import {
-  isAuditEntry,
-  isDailyReportRecord,
-  isModelVersionRecord,
-  isModelVersionSummary,
-  isSnapshotV1,
-  isString,
-  isSubscription,
-  isTradeRecord,
-  isUtcDay,
-  utcDayOf,
-} from './records.js';
-import type {
-  DailyReportRecord,
-  ModelVersionRecord,
-  ModelVersionSummary,
-  Subscription,
-  SubscriptionKind,
-} from './records.js';
+  KvDailyReports,
+  KvModelVersions,
+  KvSubscriptions,
+  type DailyReportRepository,
+  type ModelVersionRepository,
+  type StoreAccess,
+  type SubscriptionRepository,
+} from './repositories.js';
 import { parseStoreUrl } from './url.js';
 import type { StoreBackend } from './url.js';
 
@@ -59,22 +53,6 @@ export const STORE_SCHEMA = 1;
 export const DEFAULT_NAMESPACE = 'trader';
 /** Entries per sealed index chunk: recentTrades(50) reads the head and at most one chunk. */
 export const DEFAULT_INDEX_CHUNK_SIZE = 256;
-
-const KEY = {
-  meta: 'store:meta',
-  snapshot: 'engine:snapshot',
-  pending: 'trades:pending',
-  trade: (id: string) => `trade:${id}`,
-  day: (day: string) => `trades:day:${day}`,
-  symbol: (symbol: string) => `trades:sym:${encodeURIComponent(symbol)}`,
-  allTrades: 'trades:all',
-  model: (version: string) => `model:${version}`,
-  modelIndex: 'models:index',
-  report: (day: string) => `report:${day}`,
-  reportDays: 'reports:days',
-  subscriptions: 'subscriptions',
-  audit: 'audit',
-} as const;
 
 export interface OpenStoreOptions {
   readonly logger: Logger;
@@ -85,34 +63,7 @@ export interface OpenStoreOptions {
   readonly indexChunkSize?: number;
 }
 
-export interface ModelVersionRepository {
-  /** Insert or replace (e.g. to mark a version promoted). */
-  put(record: ModelVersionRecord): Promise<void>;
-  get(version: string): Promise<ModelVersionRecord | null>;
-  /** Every version, newest `createdAt` first, without the model payloads. */
-  list(): Promise<ModelVersionSummary[]>;
-  /** The newest version (by `createdAt`), or the newest promoted one. */
-  latest(options?: { readonly promotedOnly?: boolean }): Promise<ModelVersionRecord | null>;
-}
-
-export interface DailyReportRepository {
-  /** Insert or replace the report of `record.day`. */
-  put(record: DailyReportRecord): Promise<void>;
-  get(dayUtc: string): Promise<DailyReportRecord | null>;
-  /** The report of the most recent day. */
-  latest(): Promise<DailyReportRecord | null>;
-  /** Days with a report, oldest first. */
-  days(): Promise<string[]>;
-}
-
-export interface SubscriptionRepository {
-  /** Subscribes the channel to `kinds` (merged with what it already has); returns the result. */
-  add(channelId: string, kinds: readonly SubscriptionKind[]): Promise<Subscription>;
-  /** Removes `kinds` (all when omitted); returns what remains, or null when nothing does. */
-  remove(channelId: string, kinds?: readonly SubscriptionKind[]): Promise<Subscription | null>;
-  /** Every subscription, or only those that include `kind`. */
-  list(kind?: SubscriptionKind): Promise<Subscription[]>;
-}
+export type { DailyReportRepository, ModelVersionRepository, SubscriptionRepository } from './repositories.js';
 
 export interface AuditRepository {
   append(entry: AuditEntry): Promise<void>;
@@ -149,23 +100,15 @@ export class KeyvStore implements Store {
   ) {
     this.allTrades = new ChunkedList(kv, KEY.allTrades, chunkSize, isString);
     this.auditLog = new ChunkedList(kv, KEY.audit, chunkSize, isAuditEntry);
-    this.modelVersions = {
-      put: (record) => this.putModelVersion(record),
-      get: (version) => this.getModelVersion(version),
-      list: () => this.listModelVersions(),
-      latest: (options) => this.latestModelVersion(options?.promotedOnly ?? false),
+    const access: StoreAccess = {
+      kv,
+      clock,
+      assertOpen: () => this.assertOpen(),
+      exclusive: (fn) => this.exclusive(fn),
     };
-    this.dailyReports = {
-      put: (record) => this.putDailyReport(record),
-      get: (day) => this.getDailyReport(day),
-      latest: () => this.latestDailyReport(),
-      days: () => this.reportDays(),
-    };
-    this.subscriptions = {
-      add: (channelId, kinds) => this.addSubscription(channelId, kinds),
-      remove: (channelId, kinds) => this.removeSubscription(channelId, kinds),
-      list: (kind) => this.listSubscriptions(kind),
-    };
+    this.modelVersions = new KvModelVersions(access);
+    this.dailyReports = new KvDailyReports(access);
+    this.subscriptions = new KvSubscriptions(access);
     this.audit = {
       append: (entry) => this.appendAudit(entry),
       recent: (limit) => this.recentAudit(limit),
@@ -237,7 +180,7 @@ export class KeyvStore implements Store {
   async tradesByDay(dayUtc: string): Promise<TradeRecord[]> {
     this.assertOpen();
     if (!isUtcDay(dayUtc)) throw new UserInputError(`day must be a UTC date YYYY-MM-DD, got "${dayUtc}"`);
-    const ids = await this.readIdList(KEY.day(dayUtc));
+    const ids = await readIdList(this.kv, KEY.day(dayUtc));
     return (await this.readTrades(ids)).sort((a, b) => -byClosedDesc(a, b));
   }
 
@@ -273,7 +216,7 @@ export class KeyvStore implements Store {
 
   private async indexTrade(trade: TradeRecord): Promise<void> {
     const dayKey = KEY.day(utcDayOf(trade.closedAt));
-    const dayIds = await this.readIdList(dayKey);
+    const dayIds = await readIdList(this.kv, dayKey);
     if (!dayIds.includes(trade.id)) await this.kv.set(dayKey, [...dayIds, trade.id]);
     const same = (a: string, b: string) => a === b;
     await new ChunkedList(this.kv, KEY.symbol(trade.symbol), this.chunkSize, isString).append(trade.id, same);
@@ -328,135 +271,7 @@ export class KeyvStore implements Store {
   }
 
   private readPending(): Promise<string[]> {
-    return this.readIdList(KEY.pending);
-  }
-
-  private async readIdList(key: string): Promise<string[]> {
-    const value = await this.kv.get(key);
-    if (value === undefined) return [];
-    if (!Array.isArray(value) || !value.every(isString)) {
-      throw new StoreError(`${this.kv.where}: "${key}" is not a list of ids; the store looks corrupt`);
-    }
-    return value;
-  }
-
-  // ---- model versions ---------------------------------------------------------------------
-
-  private async putModelVersion(record: ModelVersionRecord): Promise<void> {
-    if (!isModelVersionRecord(record) || record.version === '') throw new StoreError('cannot store a model version without version, createdAt, promoted and metrics');
-    await this.exclusive(async () => {
-      // Record first, then the index: an index entry always has its record.
-      await this.kv.set(KEY.model(record.version), record);
-      const summary: ModelVersionSummary = {
-        version: record.version,
-        createdAt: record.createdAt,
-        promoted: record.promoted,
-        metrics: record.metrics,
-      };
-      const index = (await this.readModelIndex()).filter((s) => s.version !== record.version);
-      await this.kv.set(KEY.modelIndex, [...index, summary]);
-    });
-  }
-
-  private async getModelVersion(version: string): Promise<ModelVersionRecord | null> {
-    this.assertOpen();
-    const value = await this.kv.get(KEY.model(version));
-    if (value === undefined) return null;
-    if (!isModelVersionRecord(value)) throw new StoreError(`${this.kv.where}: model version "${version}" has an unexpected shape`);
-    return value;
-  }
-
-  private async listModelVersions(): Promise<ModelVersionSummary[]> {
-    this.assertOpen();
-    // Stable sort on the put order: equal createdAt keeps the later put first after reverse.
-    return (await this.readModelIndex()).reverse().sort((a, b) => b.createdAt - a.createdAt);
-  }
-
-  private async latestModelVersion(promotedOnly: boolean): Promise<ModelVersionRecord | null> {
-    const newest = (await this.listModelVersions()).find((s) => !promotedOnly || s.promoted);
-    return newest === undefined ? null : this.getModelVersion(newest.version);
-  }
-
-  private async readModelIndex(): Promise<ModelVersionSummary[]> {
-    const value = await this.kv.get(KEY.modelIndex);
-    if (value === undefined) return [];
-    if (!Array.isArray(value) || !value.every(isModelVersionSummary)) {
-      throw new StoreError(`${this.kv.where}: "${KEY.modelIndex}" has an unexpected shape; the store looks corrupt`);
-    }
-    return value;
-  }
-
-  // ---- daily reports ----------------------------------------------------------------------
-
-  private async putDailyReport(record: DailyReportRecord): Promise<void> {
-    if (!isDailyReportRecord(record)) throw new StoreError('cannot store a daily report without a UTC day, generatedAt, report and markdown');
-    await this.exclusive(async () => {
-      await this.kv.set(KEY.report(record.day), record);
-      const days = await this.reportDays();
-      if (!days.includes(record.day)) await this.kv.set(KEY.reportDays, [...days, record.day].sort());
-    });
-  }
-
-  private async getDailyReport(dayUtc: string): Promise<DailyReportRecord | null> {
-    this.assertOpen();
-    if (!isUtcDay(dayUtc)) throw new UserInputError(`day must be a UTC date YYYY-MM-DD, got "${dayUtc}"`);
-    const value = await this.kv.get(KEY.report(dayUtc));
-    if (value === undefined) return null;
-    if (!isDailyReportRecord(value)) throw new StoreError(`${this.kv.where}: daily report ${dayUtc} has an unexpected shape`);
-    return value;
-  }
-
-  private async latestDailyReport(): Promise<DailyReportRecord | null> {
-    const days = await this.reportDays();
-    const last = days[days.length - 1];
-    return last === undefined ? null : this.getDailyReport(last);
-  }
-
-  private async reportDays(): Promise<string[]> {
-    this.assertOpen();
-    const days = await this.readIdList(KEY.reportDays);
-    if (!days.every(isUtcDay)) throw new StoreError(`${this.kv.where}: "${KEY.reportDays}" holds something that is not a day`);
-    return days;
-  }
-
-  // ---- subscriptions ----------------------------------------------------------------------
-
-  private async addSubscription(channelId: string, kinds: readonly SubscriptionKind[]): Promise<Subscription> {
-    if (channelId === '' || kinds.length === 0) throw new UserInputError('a subscription needs a channel id and at least one kind');
-    return this.exclusive(async () => {
-      const all = await this.listSubscriptions();
-      const current = all.find((s) => s.channelId === channelId);
-      const merged: Subscription = {
-        channelId,
-        kinds: [...new Set([...(current?.kinds ?? []), ...kinds])].sort(),
-        addedAt: current?.addedAt ?? this.clock.now(),
-      };
-      await this.kv.set(KEY.subscriptions, [...all.filter((s) => s.channelId !== channelId), merged]);
-      return merged;
-    });
-  }
-
-  private async removeSubscription(channelId: string, kinds?: readonly SubscriptionKind[]): Promise<Subscription | null> {
-    return this.exclusive(async () => {
-      const all = await this.listSubscriptions();
-      const current = all.find((s) => s.channelId === channelId);
-      if (current === undefined) return null;
-      const remainingKinds = kinds === undefined ? [] : current.kinds.filter((k) => !kinds.includes(k));
-      const others = all.filter((s) => s.channelId !== channelId);
-      const remaining: Subscription | null = remainingKinds.length === 0 ? null : { ...current, kinds: remainingKinds };
-      await this.kv.set(KEY.subscriptions, remaining === null ? others : [...others, remaining]);
-      return remaining;
-    });
-  }
-
-  private async listSubscriptions(kind?: SubscriptionKind): Promise<Subscription[]> {
-    this.assertOpen();
-    const value = await this.kv.get(KEY.subscriptions);
-    if (value === undefined) return [];
-    if (!Array.isArray(value) || !value.every(isSubscription)) {
-      throw new StoreError(`${this.kv.where}: "${KEY.subscriptions}" has an unexpected shape; the store looks corrupt`);
-    }
-    return kind === undefined ? value : value.filter((s) => s.kinds.includes(kind));
+    return readIdList(this.kv, KEY.pending);
   }
 
   // ---- audit ------------------------------------------------------------------------------
