@@ -8,6 +8,8 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 import type { MarketDataSource, StrategyMode, TradingMode } from './engine/types.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+/** `auto`: lines for people on a terminal, JSON lines otherwise (Railway). */
+export type LogFormat = 'auto' | 'pretty' | 'json';
 
 export interface Config {
   readonly symbols: readonly string[];
@@ -45,6 +47,7 @@ export interface Config {
   readonly explorationRate: number;
   readonly memoryLimitMb: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly dataDir: string | null;
   /** Replay speed multiplier; 0 means as fast as possible. */
   readonly replaySpeed: number;
@@ -142,6 +145,7 @@ const variables = {
   EXPLORATION_RATE: { schema: num(0, 0.5), expected: 'a fraction from 0 to 0.5, e.g. 0.05' },
   MEMORY_LIMIT_MB: { schema: int(64, 65536), expected: 'a whole number of MB from 64, e.g. 512' },
   LOG_LEVEL: { schema: z.enum(['error', 'warn', 'info', 'debug']), expected: 'error, warn, info or debug' },
+  LOG_FORMAT: { schema: z.enum(['auto', 'pretty', 'json']), expected: 'auto (pretty on a terminal, JSON otherwise), pretty or json' },
   DATA_DIR: { schema: z.string().min(1), expected: 'a directory in the data/ layout' },
   REPLAY_SPEED: { schema: num(0, 1e9), expected: 'a speed multiplier ≥ 0 (0 = as fast as possible), e.g. 600' },
   PAPER_STARTING_BALANCE_USDT: { schema: num(10, 1e9), expected: 'a USDT amount ≥ 10, e.g. 1000' },
@@ -186,6 +190,7 @@ export const defaults: Partial<Record<VariableName, string>> = {
   EXPLORATION_RATE: '0.05',
   MEMORY_LIMIT_MB: '512',
   LOG_LEVEL: 'info',
+  LOG_FORMAT: 'auto',
   REPLAY_SPEED: '600',
   PAPER_STARTING_BALANCE_USDT: '1000',
   TAKER_FEE_PCT: '0.05',
@@ -317,6 +322,7 @@ export function loadConfig(env: Env): Config {
     explorationRate: d('EXPLORATION_RATE'),
     memoryLimitMb: d('MEMORY_LIMIT_MB'),
     logLevel: d('LOG_LEVEL'),
+    logFormat: d('LOG_FORMAT'),
     dataDir: p.DATA_DIR ?? null,
     replaySpeed: d('REPLAY_SPEED'),
     paper: {

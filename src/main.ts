@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig(process.env);
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const log = logger.child('main');
 
   let bot: RunningBot | null = null;
