@@ -1,0 +1,54 @@
+/**
+ * Step "wire control": the Control facade over the running engine, and the seams where the
+ * transports and the reporting plug in.
+ */
+import type { Config } from '../config.js';
+import { Control } from '../engine/control.js';
+import type { LaneScheduler } from '../engine/execution/scheduler.js';
+import type { Clock, Exchange, Logger, Store } from '../engine/ports.js';
+import type { Engine } from './engine.js';
+import type { SourceChoice } from './market-data.js';
+
+export interface ControlDeps {
+  readonly engine: Engine;
+  readonly exchange: Exchange;
+  readonly store: Store;
+  /** Operator actions are audited in wall time, not in the replay's market time. */
+  readonly wallClock: Clock;
+  readonly logger: Logger;
+  readonly source: SourceChoice;
+  readonly scheduler: LaneScheduler;
+  readonly persist: (reason: string) => Promise<void>;
+}
+
+export interface WiredControl {
+  readonly control: Control;
+  /** Stops what was wired on top of Control (transports, schedulers); none yet. */
+  stop(): Promise<void>;
+}
+
+export function wireControl(config: Config, deps: ControlDeps): WiredControl {
+  const { trader, controller, tradingState } = deps.engine;
+  const usesExchangeRequests = config.tradingMode === 'live' || deps.source.source === 'live';
+  const control = new Control({
+    trader,
+    exchange: deps.exchange,
+    store: deps.store,
+    clock: deps.wallClock,
+    logger: deps.logger,
+    tradingMode: config.tradingMode,
+    marketData: deps.source.fallback ? 'replay (fallback)' : deps.source.source,
+    symbols: config.symbols,
+    controllerStats: () => controller.stats(),
+    schedulerStats: usesExchangeRequests ? () => deps.scheduler.stats() : () => null,
+    persist: deps.persist,
+    tickNow: () => controller.tick(),
+    startedAt: deps.wallClock.now(),
+    tradingState: () => tradingState.status(),
+  });
+  // Seam (discord / console): start the Discord client and the console REPL on `control` here,
+  // and stop them in `stop` below.
+  // Seam (reports): the daily report scheduler and the Notifier (Discord or log) start here,
+  // on the engine clock (market time in a replay) so each simulated midnight gets a report.
+  return { control, stop: async () => undefined };
+}

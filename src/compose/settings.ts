@@ -1,0 +1,53 @@
+/**
+ * Config → the engine's settings: the one place where the validated environment becomes
+ * pipeline, trader and paper-venue configuration, for `npm start` and `npm run backtest`
+ * alike (ISSUE 10 "One engine, one composition").
+ */
+import type { Config } from '../config.js';
+import { defaultPipelineConfig, type PipelineConfig } from '../engine/pipeline.js';
+import { defaultTraderConfig, type TraderConfig } from '../engine/trader.js';
+
+export function pipelineConfigFrom(config: Config): PipelineConfig {
+  return {
+    ...defaultPipelineConfig,
+    maxLeverage: config.maxLeverage,
+    rulesMaxLeverage: config.rulesMaxLeverage,
+    maxOpenPositions: config.maxOpenPositions,
+    liquidationBufferRate: config.liquidationBufferRate,
+    minWinProbability: config.minWinProbability,
+    minConfidence: config.minConfidence,
+    minRrRatio: config.minRrRatio,
+    takerFeeRate: config.paper.takerFeeRate,
+    gradeSSizeMultiplier: config.gradeSSizeMultiplier,
+  };
+}
+
+export function traderConfigFrom(config: Config): TraderConfig {
+  return {
+    ...defaultTraderConfig(config.symbols, pipelineConfigFrom(config)),
+    positionControlMode: config.positionControlMode,
+    explorationRate: config.explorationRate,
+    timeStopMs: config.timeStopHours * 3_600_000,
+    balanceRefreshMs: config.balanceRefreshMs,
+    unknownPositions: config.unknownPositions,
+  };
+}
+
+/** The paper venue's cost model and starting wallet (fractions). */
+export interface PaperSettings {
+  readonly startingBalanceUsdt: number;
+  readonly takerFeeRate: number;
+  readonly makerFeeRate: number;
+  readonly slippageRate: number;
+  readonly fundingRateFallback: number;
+}
+
+export function paperSettingsFrom(config: Config): PaperSettings {
+  return {
+    startingBalanceUsdt: config.paper.startingBalanceUsdt,
+    takerFeeRate: config.paper.takerFeeRate,
+    makerFeeRate: config.paper.makerFeeRate,
+    slippageRate: config.paper.slippageRate,
+    fundingRateFallback: config.paper.fundingRateFallback,
+  };
+}
