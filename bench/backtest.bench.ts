@@ -15,6 +15,7 @@ import { loadMarketHistory } from '../src/adapters/data/history.js';
 import { availableSymbols, bundledDataDir, dataLayout } from '../src/adapters/data/layout.js';
 import { readCandles } from '../src/adapters/data/series.js';
 import { runBacktest } from '../src/backtest/run-backtest.js';
+import { backtestConfig } from '../src/backtest/settings.js';
 import { silentLogger } from '../src/logger.js';
 import { rssMb, type Emit } from './figure.js';
 
@@ -43,7 +44,7 @@ async function backtestMs(dataDir: string, symbols: readonly string[], runs: num
   let trades = 0;
   for (let run = 0; run < runs; run++) {
     const started = performance.now();
-    const result = await runBacktest({ dataDir, symbols, strategy: 'rules', equityUsdt: 1000, logger: silentLogger });
+    const result = await runBacktest({ config: backtestConfig({}, { symbols, dataDir }).config, logger: silentLogger });
     times.push(performance.now() - started);
     candles = result.summary.candles;
     trades = result.summary.trades;
@@ -78,7 +79,7 @@ export async function run(emit: Emit): Promise<void> {
   const engineTimes: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const started = performance.now();
-    await runBacktest({ dataDir, symbols, strategy: 'rules', equityUsdt: 1000, logger: silentLogger, preloaded });
+    await runBacktest({ config: backtestConfig({}, { symbols, dataDir }).config, logger: silentLogger, preloaded });
     engineTimes.push(performance.now() - started);
   }
   emit({

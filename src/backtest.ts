@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { parseBacktestArgs, summaryTable, tradesCsv } from './backtest/cli.js';
 import { runBacktest } from './backtest/run-backtest.js';
+import { backtestConfig } from './backtest/settings.js';
 import { ConfigError, DataError, UserInputError } from './errors.js';
 import { createLogger } from './logger.js';
 
@@ -15,13 +16,13 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn', pretty: process.stderr.isTTY === true, stream: process.stderr });
   const bar = process.stderr.isTTY === true ? new cliProgress.SingleBar({ stream: process.stderr, format: 'backtest [{bar}] {percentage}% | {value}/{total} candles | ETA {eta}s' }, cliProgress.Presets.shades_classic) : null;
   let barStarted = false;
+  // The same environment and .env as `npm start`; the flags override it.
+  const { config, settings } = backtestConfig(process.env, { symbols: args.symbols, strategy: args.strategy, equityUsdt: args.equityUsdt, dataDir: args.dataDir });
   const result = await runBacktest({
-    dataDir: args.dataDir,
-    symbols: args.symbols,
+    config,
+    settings,
     ...(args.fromMs !== undefined ? { fromMs: args.fromMs } : {}),
     ...(args.toMs !== undefined ? { toMs: args.toMs } : {}),
-    strategy: args.strategy,
-    equityUsdt: args.equityUsdt,
     logger,
     onProgress: (done, total) => {
       if (bar === null) return;

@@ -5,7 +5,6 @@
  * Bad flags: a clear message and exit code 2. Progress bar on stderr when it is a TTY.
  */
 import { parseArgs } from 'node:util';
-import { bundledDataDir } from '../adapters/data/index.js';
 import type { BacktestResult } from './run-backtest.js';
 import { UserInputError, describeError } from '../errors.js';
 import type { StrategyMode, TradeRecord } from '../engine/types.js';
@@ -13,13 +12,14 @@ import type { StrategyMode, TradeRecord } from '../engine/types.js';
 const usage = `Usage: npm run backtest -- --symbols BTCUSDT,ETHUSDT [--from YYYY-MM-DD] [--to YYYY-MM-DD]
        [--data DIR] [--strategy rules|self_learning] [--equity 1000] [--json out.json] [--trades trades.csv]`;
 
+/** The flags; a setting not given (undefined) comes from the environment or its default (src/backtest/settings.ts). */
 export interface BacktestArgs {
   readonly symbols: string[];
   readonly fromMs: number | undefined;
   readonly toMs: number | undefined;
-  readonly dataDir: string;
-  readonly strategy: StrategyMode;
-  readonly equityUsdt: number;
+  readonly dataDir: string | undefined;
+  readonly strategy: StrategyMode | undefined;
+  readonly equityUsdt: number | undefined;
   readonly json: string | undefined;
   readonly tradesCsv: string | undefined;
 }
@@ -59,10 +59,11 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
   const symbols = symbolsRaw.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0);
   if (symbols.length === 0) problems.push('--symbols is required, e.g. --symbols BTCUSDT,ETHUSDT');
   for (const s of symbols) if (!/^[A-Z0-9]{2,20}USDT$/.test(s)) problems.push(`--symbols: "${s}" is not a Binance USDT-M symbol id such as BTCUSDT`);
-  const strategy = (values.strategy as string | undefined) ?? 'rules';
-  if (strategy !== 'rules' && strategy !== 'self_learning') problems.push(`--strategy "${strategy}" must be rules or self_learning`);
-  const equity = values.equity === undefined ? 1000 : Number(values.equity);
-  if (!Number.isFinite(equity) || equity < 10) problems.push(`--equity "${String(values.equity)}" must be a USDT amount of at least 10`);
+  const strategyRaw = typeof values.strategy === 'string' ? values.strategy : undefined;
+  const strategy = strategyRaw === 'rules' || strategyRaw === 'self_learning' ? strategyRaw : undefined;
+  if (strategyRaw !== undefined && strategy === undefined) problems.push(`--strategy "${strategyRaw}" must be rules or self_learning`);
+  const equity = typeof values.equity === 'string' ? Number(values.equity) : undefined;
+  if (equity !== undefined && (!Number.isFinite(equity) || equity < 10)) problems.push(`--equity "${String(values.equity)}" must be a USDT amount of at least 10`);
   let fromMs: number | undefined;
   let toMs: number | undefined;
   try {
@@ -81,8 +82,8 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
     symbols,
     fromMs,
     toMs,
-    dataDir: typeof values.data === 'string' ? values.data : bundledDataDir(),
-    strategy: strategy as StrategyMode,
+    dataDir: typeof values.data === 'string' ? values.data : undefined,
+    strategy,
     equityUsdt: equity,
     json: typeof values.json === 'string' ? values.json : undefined,
     tradesCsv: typeof values.trades === 'string' ? values.trades : undefined,

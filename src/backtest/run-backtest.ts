@@ -1,39 +1,38 @@
 /**
- * A backtest is the paper exchange driven by a replay clock, with the very same Trader
- * and PositionController as live (ARCHITECTURE "Same engine everywhere"): no
- * backtest-only shortcut in the engine. Nothing is persisted.
+ * A backtest is `npm start`'s paper replay at full speed with nothing persisted: the same
+ * engine builder (src/compose/engine.ts), the same paper venue configuration, the same
+ * warm-up and the same replay step (ARCHITECTURE "Same engine everywhere"). Settings come
+ * from a Config (environment + flags, src/backtest/settings.ts).
  */
 import { ManualClock } from '../adapters/clock.js';
 import { loadExchangeRules, loadMarketHistory } from '../adapters/data/index.js';
 import type { SymbolHistory } from '../adapters/data/index.js';
 import { ReplayMarketData } from '../adapters/market-data/replay.js';
-import { PaperExchange } from '../adapters/paper/paper-exchange.js';
+import { buildEngine } from '../compose/engine.js';
+import { dataDirOf, warmUpOnHistory } from '../compose/market-data.js';
+import { buildPaperVenue, fundingFrom } from '../compose/venue.js';
+import type { Config } from '../config.js';
 import { MemoryStore } from '../db/memory-store.js';
 import { computeMetrics, type TradeMetrics } from '../engine/metrics.js';
-import { defaultPipelineConfig, type PipelineConfig } from '../engine/pipeline.js';
 import type { Logger } from '../engine/ports.js';
-import { PositionController } from '../engine/position-controller.js';
 import { replayStep } from '../engine/replay-loop.js';
-import { Trader, defaultTraderConfig, type TraderConfig, type TraderEvent } from '../engine/trader.js';
+import type { TraderEvent } from '../engine/trader.js';
 import { CANDLE_MS, type StrategyMode, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
-
+import type { BacktestSettings } from './settings.js';
 
 export interface BacktestOptions {
-  readonly dataDir: string;
-  readonly symbols: readonly string[];
+  /** The effective settings (symbols, strategy, wallet, fees, limits, data directory). */
+  readonly config: Config;
+  /** Where each setting came from, for the report (absent: not reported). */
+  readonly settings?: BacktestSettings;
   /** Inclusive candle open times; default the whole range in the data. */
   readonly fromMs?: number;
   readonly toMs?: number;
-  readonly strategy: StrategyMode;
-  readonly equityUsdt: number;
   readonly logger: Logger;
-  readonly pipeline?: Partial<PipelineConfig>;
-  readonly paper?: { takerFeeRate?: number; makerFeeRate?: number; slippageRate?: number; fundingRateFallback?: number };
-  readonly trader?: Partial<TraderConfig>;
   readonly onProgress?: (done: number, total: number) => void;
   readonly onEvent?: (event: TraderEvent) => void;
-  /** Already loaded history (benchmarks of the engine alone); loaded from `dataDir` when absent. */
+  /** Already loaded history (benchmarks of the engine alone); loaded from the data directory when absent. */
   readonly preloaded?: Map<string, SymbolHistory>;
   /** Alters the loaded history before the run (the look-ahead test changes future candles). */
   readonly transformHistory?: (history: Map<string, SymbolHistory>) => void;
@@ -58,6 +57,7 @@ export interface BacktestSummary extends Omit<TradeMetrics, 'warnings'> {
 
 export interface BacktestResult {
   readonly summary: BacktestSummary;
+  readonly settings: BacktestSettings | null;
   readonly trades: TradeRecord[];
   /** Every entry decision in order: symbol, side, decision time (for the look-ahead test). */
   readonly decisions: { id: string; symbol: string; side: string; openedAt: number; size: number; leverage: number }[];
@@ -65,15 +65,18 @@ export interface BacktestResult {
 }
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
-  if (options.symbols.length === 0) throw new UserInputError('--symbols needs at least one symbol');
+  const { config, logger } = options;
+  const symbols = config.symbols;
+  if (symbols.length === 0) throw new UserInputError('--symbols needs at least one symbol');
   const started = performance.now();
+  const dataDir = dataDirOf(config);
   const range = { ...(options.fromMs !== undefined ? { from: options.fromMs } : {}), ...(options.toMs !== undefined ? { to: options.toMs } : {}) };
   // Candle files first (validated), then mark/funding, then the exchange rules.
-  const history = options.preloaded ?? (await loadMarketHistory(options.dataDir, options.symbols, range));
-  const rules: Map<string, SymbolRules> = loadExchangeRules(options.dataDir, options.symbols);
+  const history = options.preloaded ?? (await loadMarketHistory(dataDir, symbols, range));
+  const rules: Map<string, SymbolRules> = loadExchangeRules(dataDir, symbols);
   options.transformHistory?.(history);
   const warnings = [...history.values()].flatMap((h) => h.warnings);
-  for (const warning of warnings) options.logger.warn(warning);
+  for (const warning of warnings) logger.warn(warning);
 
   const all = [...history.values()];
   const firstMs = Math.min(...all.map((h) => h.candles[0]?.timestamp ?? Infinity));
@@ -81,46 +84,33 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const total = all.reduce((n, h) => n + h.candles.length, 0);
 
   const clock = new ManualClock(firstMs);
-  const funding = new Map<string, readonly import('../engine/types.js').FundingEvent[]>();
-  for (const h of all) if (h.funding !== null) funding.set(h.symbol, h.funding);
-  const paper = new PaperExchange({
-    rules,
-    clock,
-    logger: options.logger,
-    startingBalanceUsdt: options.equityUsdt,
-    funding,
-    ...(options.paper ?? {}),
-  });
-  const marketData = new ReplayMarketData({ data: all, speed: 0 });
+  const paper = buildPaperVenue(config, { rules, clock, logger, funding: fundingFrom(history) });
   const store = new MemoryStore();
-  const pipeline: PipelineConfig = { ...defaultPipelineConfig, ...(options.pipeline ?? {}) };
   const decisions: BacktestResult['decisions'] = [];
-  const trader = new Trader(
-    { ...defaultTraderConfig(options.symbols, pipeline), ...(options.trader ?? {}) },
-    {
-      exchange: paper,
-      clock,
-      logger: options.logger,
-      rules,
-      persist: async () => undefined,
-      recordTrade: (trade) => store.putTrade(trade),
-      onEvent: (event) => {
-        if (event.kind === 'entry')
-          decisions.push({
-            id: event.position.entryClientOrderId,
-            symbol: event.position.symbol,
-            side: event.position.side,
-            openedAt: event.position.openedAt,
-            size: event.position.size,
-            leverage: event.position.leverage,
-          });
-        options.onEvent?.(event);
-      },
+  const { trader, controller } = buildEngine(config, {
+    exchange: paper,
+    clock,
+    logger,
+    rules,
+    persist: async () => undefined,
+    recordTrade: (trade) => store.putTrade(trade),
+    onEvent: (event) => {
+      if (event.kind === 'entry')
+        decisions.push({
+          id: event.position.entryClientOrderId,
+          symbol: event.position.symbol,
+          side: event.position.side,
+          openedAt: event.position.openedAt,
+          size: event.position.size,
+          leverage: event.position.leverage,
+        });
+      options.onEvent?.(event);
     },
-    options.strategy,
-  );
-  const controller = new PositionController({ trader, exchange: paper, clock, logger: options.logger, intervalMs: CANDLE_MS });
+    controllerIntervalMs: CANDLE_MS,
+  });
   const lastCandleAt: Record<string, number> = {};
+  const startAfter = warmUpOnHistory(trader, symbols, history, lastCandleAt);
+  const marketData = new ReplayMarketData({ data: all, speed: 0, startAfter });
   let done = 0;
   let nextReport = 0;
   const stepDeps = { clock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt };
@@ -139,7 +129,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     const endAt = lastMs + CANDLE_MS;
     clock.set(endAt);
     // No next candle: the closes fill at the last price seen.
-    for (const symbol of options.symbols) {
+    for (const symbol of symbols) {
       const ticker = marketData.lastTicker(symbol);
       if (ticker !== null) paper.onTicker(symbol, ticker.last, ticker.mark ?? ticker.last, endAt);
     }
@@ -147,7 +137,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   }
   options.onProgress?.(total, total);
   const trades = store.allTrades();
-  const metrics = computeMetrics(trades, { fromMs: firstMs, toMs: lastMs + CANDLE_MS, startingEquityUsdt: options.equityUsdt });
+  const metrics = computeMetrics(trades, { fromMs: firstMs, toMs: lastMs + CANDLE_MS, startingEquityUsdt: config.paper.startingBalanceUsdt });
   const exitReasons: Record<string, number> = {};
   for (const t of trades) exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
   const { warnings: sampleWarnings, ...figures } = metrics;
@@ -163,11 +153,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       exitReasons,
       from: new Date(firstMs).toISOString(),
       to: new Date(lastMs + CANDLE_MS).toISOString(),
-      symbols: options.symbols,
-      strategy: options.strategy,
+      symbols,
+      strategy: config.strategyMode,
       candles: total,
       warnings: [...warnings, ...sampleWarnings],
     },
+    settings: options.settings ?? null,
     trades,
     decisions,
     elapsedMs: performance.now() - started,

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledDataDir } from '../../src/adapters/data/index.js';
 import { runBacktest, type BacktestResult } from '../../src/backtest/run-backtest.js';
+import { backtestConfig } from '../../src/backtest/settings.js';
 import { leverageRaw } from '../../src/engine/pipeline.js';
 import { silentLogger } from '../../src/logger.js';
 import type { TradeRecord } from '../../src/engine/types.js';
@@ -33,7 +34,7 @@ function assertPipelineInvariants(t: TradeRecord): void {
 describe('backtest on the bundled data', () => {
   let result: BacktestResult;
   beforeAll(async () => {
-    result = await runBacktest({ dataDir, symbols: ['BTCUSDT'], strategy: 'rules', equityUsdt: 1000, logger: silentLogger });
+    result = await runBacktest({ config: backtestConfig({}, { symbols: ['BTCUSDT'], dataDir }).config, logger: silentLogger });
   });
 
   it('makes at least one trade with the defaults on BTCUSDT', () => {
@@ -66,7 +67,7 @@ describe('backtest on the bundled data', () => {
   });
 
   it('is deterministic: the same run gives the same trades', async () => {
-    const again = await runBacktest({ dataDir, symbols: ['BTCUSDT'], strategy: 'rules', equityUsdt: 1000, logger: silentLogger });
+    const again = await runBacktest({ config: backtestConfig({}, { symbols: ['BTCUSDT'], dataDir }).config, logger: silentLogger });
     expect(again.trades).toEqual(result.trades);
   });
 });
@@ -76,14 +77,12 @@ describe('no look-ahead', () => {
     const fromMs = Date.parse('2025-08-01T00:00:00Z');
     const toMs = Date.parse('2025-09-15T00:00:00Z');
     const cutMs = Date.parse('2025-09-01T00:00:00Z');
-    const base = await runBacktest({ dataDir, symbols: ['BTCUSDT', 'ETHUSDT'], fromMs, toMs, strategy: 'rules', equityUsdt: 1000, logger: silentLogger });
+    const config = backtestConfig({}, { symbols: ['BTCUSDT', 'ETHUSDT'], dataDir }).config;
+    const base = await runBacktest({ config, fromMs, toMs, logger: silentLogger });
     const altered = await runBacktest({
-      dataDir,
-      symbols: ['BTCUSDT', 'ETHUSDT'],
+      config,
       fromMs,
       toMs,
-      strategy: 'rules',
-      equityUsdt: 1000,
       logger: silentLogger,
       transformHistory: (history) => {
         for (const h of history.values()) {

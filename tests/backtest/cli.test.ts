@@ -7,14 +7,14 @@ import { UserInputError } from '../../src/errors.js';
 import { projectRoot, spawnTs } from '../helpers/process.js';
 
 describe('backtest CLI arguments', () => {
-  it('needs only --symbols and defaults the rest', () => {
+  it('needs only --symbols; the rest comes from the environment (src/backtest/settings.ts)', () => {
     const args = parseBacktestArgs(['--symbols', 'btcusdt,ETHUSDT']);
     expect(args.symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
     expect(args.fromMs).toBeUndefined();
     expect(args.toMs).toBeUndefined();
-    expect(args.strategy).toBe('rules');
-    expect(args.equityUsdt).toBe(1000);
-    expect(args.dataDir).toBe(join(projectRoot, 'data'));
+    expect(args.strategy).toBeUndefined();
+    expect(args.equityUsdt).toBeUndefined();
+    expect(args.dataDir).toBeUndefined();
   });
 
   it('reads --to as the end of that UTC day', () => {
