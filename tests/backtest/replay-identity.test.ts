@@ -29,7 +29,7 @@ function sliceData(): string {
   mkdirSync(join(dir, 'mark'));
   mkdirSync(join(dir, 'funding'));
   for (const symbol of symbols) {
-    const lines = gunzipSync(readFileSync(join(source, 'candles', `${symbol}-5m.csv.gz`))).toString('utf8').trim().split('\n');
+    const lines = gunzipSync(Uint8Array.from(readFileSync(join(source, 'candles', `${symbol}-5m.csv.gz`)))).toString('utf8').trim().split('\n');
     const kept = [lines[0]!, ...lines.slice(1).filter((line) => Number(line.slice(0, line.indexOf(','))) < endMs)];
     writeFileSync(join(dir, 'candles', `${symbol}-5m.csv`), `${kept.join('\n')}\n`);
     copyFileSync(join(source, 'mark', `${symbol}-1h-mark.csv.gz`), join(dir, 'mark', `${symbol}-1h-mark.csv.gz`));
