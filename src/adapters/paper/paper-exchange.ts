@@ -424,15 +424,17 @@ export class PaperExchange implements Exchange {
    * and liquidation where the path reaches them; (c) funding events in (previous close,
    * this close]; (d) reduce-only orders of a symbol left without a position expire
    * (Binance expires them when the position closes). Without `openCandle` it does both.
+   * Returns whether an order filled or a position was liquidated during the candle.
    */
-  finishCandle(closed: ClosedCandle): void {
+  finishCandle(closed: ClosedCandle): boolean {
     if (this.isIdle(closed.symbol)) {
       this.advanceIdle(closed, true);
-      return;
+      return false;
     }
     const { symbol, candle, mark } = closed;
     const context = this.candleContext(closed);
-    if (context === null) return;
+    if (context === null) return false;
+    const activityBefore = this.totals.fills + this.totals.liquidations;
     const closeMs = candle.timestamp + this.candleIntervalMs;
     const market = this.markets.get(symbol);
     this.runWalk(context, intrabarPath(candle), candle.timestamp, this.candleIntervalMs);
@@ -451,6 +453,7 @@ export class PaperExchange implements Exchange {
       basisUsdt: mark === null ? (market?.basisUsdt ?? 0) : context.basisUsdt,
       fundingSettledMs: closeMs,
     });
+    return this.totals.fills + this.totals.liquidations !== activityBefore;
   }
 
   /** No position and no open order: nothing on this symbol can fill, liquidate or pay funding. */
