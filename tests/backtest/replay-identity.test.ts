@@ -1,7 +1,7 @@
 /**
  * One engine, one composition: `npm start` on paper + replay (startBot, the composition root,
  * a SQLite store) and `npm run backtest` over the same data and settings produce identical
- * trade records. The data is one month of BTCUSDT + ETHUSDT cut from the bundled files.
+ * trade records. The data is two weeks of BTCUSDT + ETHUSDT cut from the bundled files.
  */
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { silentLogger } from '../../src/logger.js';
 import { startBot } from '../../src/runtime.js';
 
 const symbols = ['BTCUSDT', 'ETHUSDT'];
-const endMs = Date.parse('2025-09-01T00:00:00Z');
+const endMs = Date.parse('2025-08-16T00:00:00Z');
 
 /** A data folder in the bundled layout holding the candles before `endMs`. */
 function sliceData(): string {
@@ -56,8 +56,8 @@ describe('paper replay (npm start) and backtest', () => {
     const backtest = await runBacktest({ config: backtestConfig(settings).config, logger: silentLogger });
     // The backtest also closes what is still open at the end ('shutdown'); the replay leaves it open.
     const closedInBoth = backtest.trades.filter((t) => t.exitReason !== 'shutdown').sort((a, b) => a.closedAt - b.closedAt || (a.id < b.id ? -1 : 1));
-    expect(replayed.length).toBeGreaterThan(10);
+    expect(replayed.length).toBeGreaterThan(5);
     expect(replayed.some((t) => t.exploration)).toBe(true);
     expect(replayed).toEqual(closedInBoth);
-  });
+  }, 180_000);
 });
