@@ -174,6 +174,8 @@ export class AlertDedup {
   }
 }
 
+const SEVERITY_RANK: Readonly<Record<Notice['severity'], number>> = { info: 0, warning: 1, critical: 2 };
+
 /** Fired alerts kept for the reports: a bounded list. */
 const FIRED_LIMIT = 2000;
 
@@ -200,8 +202,7 @@ export class AlertCenter implements AlertSink {
       const identity = alertIdentity(condition);
       if (!this.dedup.admit(identity, utcDay(at))) return false;
       const notice = describeAlert(condition, at);
-      this.fired.push({ at, key: notice.key, severity: notice.severity, title: notice.title });
-      if (this.fired.length > FIRED_LIMIT) this.fired.splice(0, this.fired.length - FIRED_LIMIT);
+      this.remember({ at, key: notice.key, severity: notice.severity, title: notice.title });
       this.log?.warn(`ALERT ${notice.title}`, { key: notice.key, severity: notice.severity });
       this.deps.notifier.notify(notice);
       return true;
@@ -210,6 +211,35 @@ export class AlertCenter implements AlertSink {
       this.log?.error('could not raise an alert', { kind: condition.kind, error: String(error) });
       return false;
     }
+  }
+
+  /**
+   * A Notifier for parts that word their own alerts (the trading state's halted/reducing
+   * notices…): their alerts get the same dedup (per key per day; a higher severity passes)
+   * and are listed in the daily report; other notices pass straight through.
+   */
+  notifier(): Notifier {
+    return {
+      notify: (notice) => {
+        try {
+          if (notice.kind !== 'alert') {
+            this.deps.notifier.notify(notice);
+            return;
+          }
+          const day = utcDay(this.deps.clock.now());
+          if (!this.dedup.admit({ key: notice.key, magnitude: SEVERITY_RANK[notice.severity] }, day)) return;
+          this.remember({ at: this.deps.clock.now(), key: notice.key, severity: notice.severity, title: notice.title });
+          this.deps.notifier.notify(notice);
+        } catch (error) {
+          this.log?.error('could not pass a notice on', { key: notice.key, error: String(error) });
+        }
+      },
+    };
+  }
+
+  private remember(alert: ReportedAlert): void {
+    this.fired.push(alert);
+    if (this.fired.length > FIRED_LIMIT) this.fired.splice(0, this.fired.length - FIRED_LIMIT);
   }
 
   /** Alerts sent in [fromMs, toMs), oldest first. */

@@ -15,7 +15,7 @@
  * exits.ts (the controller's tick), finalise.ts + trade-record.ts (trade records),
  * reconcile.ts (start-up reconciliation and adoption), predictor.ts (the self-learning plugs).
  */
-import type { ClosedCandle, EngineSnapshot, EngineState, ManagedPosition, PendingOrder } from './ports.js';
+import type { ClosedCandle, EngineSnapshot, EngineState, Grade, ManagedPosition, PendingOrder } from './ports.js';
 import { RuleStatistics } from './rule-stats.js';
 import type { Candle, ExchangePosition, ExitReason, StrategyMode } from './types.js';
 import { type TraderConfig, type TraderContext, type TraderDeps, TraderBook, effectiveMode } from './trader/context.js';
@@ -107,6 +107,11 @@ export class Trader {
 
   setStrategyMode(mode: StrategyMode): void {
     this.book.state = { ...this.book.state, strategyMode: mode };
+  }
+
+  /** The model grade from the daily report (BLUEPRINT grades: S sizes up, C trades in pure rules mode). */
+  setGrade(grade: Grade | null): void {
+    this.book.state = { ...this.book.state, grade };
   }
 
   /** Asks the position controller to close a position at its next tick (manual, emergency, shutdown). */

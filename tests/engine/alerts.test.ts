@@ -93,3 +93,18 @@ describe('alerts', () => {
     expect(notice.key).toBe('score_below_70:2026-11-30');
   });
 });
+
+describe('alert pass-through for self-worded notices', () => {
+  it('dedups alerts by key per day, lets a worse severity through, lists them for the report, passes other notices', () => {
+    const { sent, alerts } = center();
+    const pass = alerts.notifier();
+    const alert = (severity: Notice['severity']): Notice => ({ kind: 'alert', key: 'engine_halted', severity, title: 'Trading halted', lines: [], at: 0 });
+    pass.notify(alert('warning'));
+    pass.notify(alert('warning'));
+    pass.notify(alert('critical'));
+    pass.notify({ kind: 'trade', key: 'entry:1', severity: 'info', title: 'ENTRY', lines: [], at: 0 });
+    pass.notify({ kind: 'trade', key: 'entry:1', severity: 'info', title: 'ENTRY', lines: [], at: 0 });
+    expect(sent.map((n) => `${n.kind}:${n.severity}`)).toEqual(['alert:warning', 'alert:critical', 'trade:info', 'trade:info']);
+    expect(alerts.firedBetween(NOV_30, NOV_30 + DAY_MS).map((a) => a.severity)).toEqual(['warning', 'critical']);
+  });
+});

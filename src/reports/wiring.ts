@@ -1,0 +1,144 @@
+/**
+ * The reports side of the composition root, in one call: the alert center, the daily
+ * report service, its midnight trigger and the catch-up.
+ *
+ * Replay (the engine clock is a ManualClock moved by the data): the trigger is a timer on
+ * that clock, and the midnights it sees are generated in `afterBatch()`, which the replay
+ * loop awaits after each batch. A timer fires inside `clock.set`, before the batch's last
+ * trades are recorded; waiting for the batch's end gives the report every trade of its day,
+ * and a replay never runs ahead of its report (deterministic).
+ * Live data (wall clock): node-schedule at 00:00 UTC, and a catch-up at start.
+ */
+import type { Config } from '../config.js';
+import { AlertCenter } from '../engine/alerts.js';
+import type { AuditEntry, Clock, DailyReportArchive, Grade, Logger, Notifier, Store } from '../engine/ports.js';
+import type { ModeChange, ModelInfo } from '../engine/reports.js';
+import type { TradeRecord } from '../engine/types.js';
+import { describeError } from '../errors.js';
+import { chartRenderer } from './charts.js';
+import { ClockMidnightTrigger, NodeScheduleMidnightTrigger, type MidnightTrigger } from './schedule.js';
+import { DailyReports } from './service.js';
+
+export interface ReportsWiringDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Pick<Store, 'tradesByDay' | 'appendAudit'>;
+  readonly archive: DailyReportArchive;
+  /** The engine's clock (market time in a replay). */
+  readonly engineClock: Clock;
+  /** true: the engine clock is moved by replayed data (reports run in `afterBatch`). */
+  readonly replay: boolean;
+  /** Where notices go: the Discord outbox, or a log notifier. */
+  readonly transport: Notifier;
+  /** Does the transport show images (Discord)? Charts are rendered only then. */
+  readonly transportShowsCharts: boolean;
+  /** Wallet balance now (realised equity), or null. */
+  readonly walletBalanceUsdt: () => Promise<number | null>;
+  readonly equitySource: 'exchange' | 'venue';
+  readonly grade: () => Grade | null;
+  /** Sets the engine's grade and persists the state. */
+  readonly setGrade: (grade: Grade) => Promise<void>;
+  /** Recent audit entries (mode changes); absent: none listed. */
+  readonly recentAudit?: (limit: number) => Promise<AuditEntry[]>;
+  readonly model?: () => ModelInfo;
+}
+
+export interface ReportsWiring {
+  /** The ReportCards port for Control. */
+  readonly cards: DailyReports;
+  /** The AlertSink for everyone else. */
+  readonly alerts: AlertCenter;
+  /** The notifier to give components that word their own alerts (dedup + listed in the report). */
+  readonly notifier: Notifier;
+  /** Starts the midnight schedule and catches up missed days (replay: call it after the first batch). */
+  start(): void;
+  /** Replay: generates the reports of the midnights passed in the batch. */
+  afterBatch(): Promise<void>;
+  /** Raises the trade's liquidation / 100 % loss alerts. */
+  onTrade(trade: TradeRecord): void;
+  /** Stops the schedule and waits for a report in progress. */
+  stop(): Promise<void>;
+}
+
+const MODE_ACTIONS = new Set(['mode', 'grade']);
+
+export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
+  const log = deps.logger.child('reports');
+  const alerts = new AlertCenter({ notifier: deps.transport, clock: deps.engineClock, logger: deps.logger });
+  const modeChanges = async (fromMs: number, toMs: number): Promise<ModeChange[]> => {
+    if (deps.recentAudit === undefined) return [];
+    const entries = await deps.recentAudit(500);
+    return entries
+      .filter((e) => MODE_ACTIONS.has(e.action) && e.result === 'ok' && e.at >= fromMs && e.at < toMs)
+      .sort((a, b) => a.at - b.at)
+      .map((e) => ({ at: e.at, actor: e.actor, action: e.action, detail: e.detail }));
+  };
+  const cards = new DailyReports({
+    store: deps.store,
+    archive: deps.archive,
+    clock: deps.engineClock,
+    logger: deps.logger,
+    notifier: deps.transport,
+    alerts,
+    equity: async () => {
+      const usdt = await deps.walletBalanceUsdt();
+      return usdt === null ? null : { usdt, source: deps.equitySource };
+    },
+    fallbackEquityUsdt: deps.config.paper.startingBalanceUsdt,
+    engine: {
+      grade: deps.grade,
+      applyGrade: async (grade, reason) => {
+        const before = deps.grade();
+        await deps.setGrade(grade);
+        log.info(`grade ${before ?? '—'} → ${grade} (${reason})`);
+        await deps.store
+          .appendAudit({ at: deps.engineClock.now(), actor: 'evaluator', action: 'grade', detail: `${before ?? '—'} → ${grade}: ${reason}`, result: 'ok' })
+          .catch((error: unknown) => log.warn(`audit of the grade change failed: ${describeError(error)}`));
+      },
+    },
+    modeChanges,
+    ...(deps.model !== undefined ? { model: deps.model } : {}),
+    charts: chartRenderer({ quickchartUrl: deps.config.reports.quickchartUrl }),
+    attachCharts: deps.transportShowsCharts,
+    dir: deps.config.reports.dir,
+    windowDays: deps.config.reports.scoreWindowDays,
+    minTrades: deps.config.reports.scoreMinTrades,
+    gradeSSizeMultiplier: deps.config.gradeSSizeMultiplier,
+  });
+
+  const trigger: MidnightTrigger = deps.replay ? new ClockMidnightTrigger(deps.engineClock) : new NodeScheduleMidnightTrigger();
+  const due: number[] = [];
+  let started = false;
+  let catchingUp: Promise<unknown> | null = null;
+
+  return {
+    cards,
+    alerts,
+    notifier: alerts.notifier(),
+    start() {
+      if (started) return;
+      started = true;
+      catchingUp = cards.catchUp();
+      trigger.start((midnight) => {
+        if (deps.replay) due.push(midnight);
+        else void cards.onMidnight(midnight);
+      });
+    },
+    async afterBatch() {
+      if (catchingUp !== null) {
+        await catchingUp;
+        catchingUp = null;
+      }
+      if (due.length === 0) return;
+      for (const midnight of due.splice(0)) await cards.onMidnight(midnight);
+    },
+    onTrade(trade) {
+      if (trade.liquidated) alerts.raise({ kind: 'liquidation', symbol: trade.symbol, tradeId: trade.id, pnlUsdt: trade.pnlUsdt, marginUsdt: trade.marginUsdt });
+      if (trade.is100PctLoss) alerts.raise({ kind: 'loss_100pct', symbol: trade.symbol, tradeId: trade.id, pnlUsdt: trade.pnlUsdt, marginUsdt: trade.marginUsdt });
+    },
+    async stop() {
+      trigger.stop();
+      await cards.settled();
+    },
+  };
+}
