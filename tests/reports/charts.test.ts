@@ -104,3 +104,17 @@ describe('report charts', () => {
     }
   });
 });
+
+describe('thinning a long equity curve', () => {
+  it('keeps at most two points per bucket, the lowest and highest, in time order, and the last point', async () => {
+    const { thinCurve } = await import('../../src/reports/charts.js');
+    const curve = Array.from({ length: 1000 }, (_, i) => ({ at: i, equityUsdt: 1000 + (i === 555 ? -300 : i === 123 ? 400 : i % 7) }));
+    const thin = thinCurve(curve, 100);
+    expect(thin.length).toBeLessThanOrEqual(201);
+    expect(thin.some((p) => p.equityUsdt === 700)).toBe(true);
+    expect(thin.some((p) => p.equityUsdt === 1400)).toBe(true);
+    expect(thin.at(-1)).toEqual(curve.at(-1));
+    expect(thin.map((p) => p.at)).toEqual([...thin.map((p) => p.at)].sort((a, b) => a - b));
+    expect(thinCurve(curve.slice(0, 50), 100)).toEqual(curve.slice(0, 50));
+  });
+});
