@@ -26,7 +26,10 @@ export interface Config {
     readonly token: string | null;
     readonly applicationId: string | null;
     readonly guildId: string | null;
-    readonly apiBase: string | null;
+    /** REST API base as discord.js's `rest.api` takes it, path included (default https://discord.com/api). */
+    readonly apiBase: string;
+    /** Replies to control commands are visible to the channel (default: only to the operator). */
+    readonly publicControlReplies: boolean;
     readonly operatorRoleIds: readonly string[];
     readonly operatorUserIds: readonly string[];
     readonly viewerRoleIds: readonly string[];
@@ -103,6 +106,19 @@ const origin = z
   })
   .transform((s) => s.replace(/\/+$/, ''));
 
+/** An http(s) URL with an optional path (no query or fragment), without a trailing slash. */
+const apiBase = z
+  .string()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+    } catch {
+      return false;
+    }
+  })
+  .transform((s) => s.replace(/\/+$/, ''));
+
 /** Every variable the bot reads, with its default (as the env string) and what it expects. */
 const variables = {
   SYMBOLS: {
@@ -128,7 +144,8 @@ const variables = {
   DISCORD_TOKEN: { schema: z.string().min(20), expected: 'a Discord bot token', secret: true },
   DISCORD_APPLICATION_ID: { schema: z.string().regex(/^\d{15,22}$/), expected: 'a Discord application id (digits)' },
   DISCORD_GUILD_ID: { schema: z.string().regex(/^\d{15,22}$/), expected: 'a Discord server id (digits)' },
-  DISCORD_API_BASE: { schema: origin, expected: 'an origin such as http://127.0.0.1:8080' },
+  DISCORD_API_BASE: { schema: apiBase, expected: 'the Discord REST API base with its path, e.g. https://discord.com/api or http://127.0.0.1:8080/api' },
+  DISCORD_PUBLIC_CONTROL_REPLIES: { schema: bool, expected: 'true (control replies visible to the channel) or false (only to the operator)' },
   OPERATOR_ROLE_IDS: { schema: idList, expected: 'comma-separated Discord role ids' },
   OPERATOR_USER_IDS: { schema: idList, expected: 'comma-separated Discord user ids' },
   VIEWER_ROLE_IDS: { schema: idList, expected: 'comma-separated Discord role ids' },
@@ -181,6 +198,8 @@ export const defaults: Partial<Record<VariableName, string>> = {
   MIN_CONFIDENCE: '0.50',
   MIN_RR_RATIO: '1.0',
   STORE_URL: 'sqlite://state/state.sqlite',
+  DISCORD_API_BASE: 'https://discord.com/api',
+  DISCORD_PUBLIC_CONTROL_REPLIES: 'false',
   EXCHANGE_TESTNET: 'false',
   CONFIRM_LIVE_TRADING: 'no',
   RULES_MAX_LEVERAGE: '3',
@@ -272,12 +291,6 @@ export function loadConfig(env: Env): Config {
         expected: 'live or auto (live trading always uses live market data)',
       });
   }
-  if (present.has('DISCORD_TOKEN') && !present.has('DISCORD_APPLICATION_ID') && !issues.some((i) => i.variable === 'DISCORD_APPLICATION_ID'))
-    issues.push({
-      variable: 'DISCORD_APPLICATION_ID',
-      problem: 'missing while DISCORD_TOKEN is set',
-      expected: 'the application id from the Discord developer portal',
-    });
   if (issues.length > 0) throw new ConfigError(issues);
 
   // Variables with a default are always set here; the table `defaults` is the one place they live.
@@ -302,7 +315,8 @@ export function loadConfig(env: Env): Config {
       token: p.DISCORD_TOKEN ?? null,
       applicationId: p.DISCORD_APPLICATION_ID ?? null,
       guildId: p.DISCORD_GUILD_ID ?? null,
-      apiBase: p.DISCORD_API_BASE ?? null,
+      apiBase: d('DISCORD_API_BASE'),
+      publicControlReplies: d('DISCORD_PUBLIC_CONTROL_REPLIES'),
       operatorRoleIds: p.OPERATOR_ROLE_IDS ?? [],
       operatorUserIds: p.OPERATOR_USER_IDS ?? [],
       viewerRoleIds: p.VIEWER_ROLE_IDS ?? [],

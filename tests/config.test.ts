@@ -45,6 +45,21 @@ describe('config', () => {
     expect(error.message).toContain('STRATEGY_MODE: "yolo" is not valid; expected self_learning or rules');
   });
 
+  it('takes DISCORD_API_BASE with its path, as discord.js rest.api wants it, and refuses other shapes', () => {
+    expect(loadConfig({}).discord.apiBase).toBe('https://discord.com/api');
+    expect(loadConfig({ DISCORD_API_BASE: 'http://127.0.0.1:8080/api/' }).discord.apiBase).toBe('http://127.0.0.1:8080/api');
+    expect(loadConfig({ DISCORD_API_BASE: 'https://proxy.example.com/discord/api' }).discord.apiBase).toBe('https://proxy.example.com/discord/api');
+    for (const bad of ['ftp://x/api', 'discord.com/api', 'https://discord.com/api?v=10']) {
+      expect(problems({ DISCORD_API_BASE: bad }).issues.map((i) => i.variable)).toEqual(['DISCORD_API_BASE']);
+    }
+  });
+
+  it('accepts DISCORD_TOKEN without DISCORD_APPLICATION_ID (the id is asked from the API)', () => {
+    const config = loadConfig({ DISCORD_TOKEN: 'x'.repeat(40) });
+    expect(config.discord.applicationId).toBeNull();
+    expect(config.discord.publicControlReplies).toBe(false);
+  });
+
   it('never echoes a secret in an error', () => {
     const error = problems({ DISCORD_TOKEN: 'short', BINANCE_API_KEY: 'k', STORE_URL: 'ftp://user:hunter2@host' });
     expect(error.message).not.toContain('hunter2');
