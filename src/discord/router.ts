@@ -10,7 +10,7 @@ import type { AutocompleteInteraction, ButtonInteraction, ChatInputCommandIntera
 import { errorReply, runCommand } from '../commands/run.js';
 import type { CommandDefinition, CommandReply, Confirmation, OptionValues } from '../commands/types.js';
 import type { Control } from '../engine/control.js';
-import type { Logger } from '../engine/ports.js';
+import type { Clock, Logger } from '../engine/ports.js';
 import { describeError } from '../errors.js';
 import { decideAccess, type AccessRules, type Requester } from './permissions.js';
 import { renderReply } from './render.js';
@@ -25,6 +25,8 @@ export interface RouterOptions {
   readonly access: AccessRules;
   readonly publicControlReplies: boolean;
   readonly logger: Logger;
+  /** Times confirmation expiry (the wall clock in production). */
+  readonly clock: Clock;
 }
 
 interface PendingConfirmation {
@@ -105,7 +107,7 @@ export class InteractionRouter {
     if (!decision.allowed) {
       this.log.warn(`refused /${definition.name} for ${actor}: ${decision.reason}`);
       if (definition.permission === 'operator') await control?.auditDenied(actor, definition.name, `refused: ${decision.reason}`);
-      await interaction.reply({ ...renderReply(refusal(`/${definition.name}`, decision.reason)), ...flagsOf(true) });
+      await interaction.reply({ ...renderReply(refusal(`/${definition.name}: not allowed`, decision.reason)), ...flagsOf(true) });
       return;
     }
     if (control === null) {
@@ -159,8 +161,8 @@ export class InteractionRouter {
 
   private remember(interaction: ChatInputCommandInteraction, definition: CommandDefinition, confirmation: Confirmation, ephemeral: boolean): string {
     const id = randomUUID().slice(0, 18);
-    const timer = setTimeout(() => void this.expire(id), confirmation.expiresInMs);
-    this.pending.set(id, { ownerId: interaction.user.id, commandName: definition.name, confirmation, interaction, ephemeral, cancelTimer: () => clearTimeout(timer) });
+    const cancelTimer = this.options.clock.setTimer(confirmation.expiresInMs, () => void this.expire(id));
+    this.pending.set(id, { ownerId: interaction.user.id, commandName: definition.name, confirmation, interaction, ephemeral, cancelTimer });
     return id;
   }
 
@@ -187,7 +189,7 @@ export class InteractionRouter {
       const reason = `not allowed: only <@${entry.ownerId}>, who asked, can ${action} this`;
       this.log.warn(`refused ${action} of /${entry.commandName} for ${actor}`);
       await control?.auditDenied(actor, `${entry.commandName}_${action}`, 'refused: not the requesting operator');
-      await interaction.reply({ ...renderReply(refusal(`/${entry.commandName}`, reason)), ...flagsOf(true) });
+      await interaction.reply({ ...renderReply(refusal(`/${entry.commandName}: not allowed`, reason)), ...flagsOf(true) });
       return;
     }
     this.pending.delete(id);
