@@ -6,7 +6,9 @@ import 'dotenv/config';
 import { writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { parseBacktestArgs, summaryTable, tradesCsv } from './backtest/cli.js';
-import { runBacktest } from './backtest/run-backtest.js';
+import { modelReportText } from './backtest/model-report.js';
+import { runBacktest, type BacktestOptions, type BacktestResult } from './backtest/run-backtest.js';
+import { runSelfLearningBacktest } from './backtest/self-learning.js';
 import { backtestConfig } from './backtest/settings.js';
 import { ConfigError, DataError, UserInputError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -18,7 +20,7 @@ async function main(): Promise<void> {
   let barStarted = false;
   // The same environment and .env as `npm start`; the flags override it.
   const { config, settings } = backtestConfig(process.env, { symbols: args.symbols, strategy: args.strategy, equityUsdt: args.equityUsdt, dataDir: args.dataDir });
-  const result = await runBacktest({
+  const options: BacktestOptions = {
     config,
     settings,
     ...(args.fromMs !== undefined ? { fromMs: args.fromMs } : {}),
@@ -32,11 +34,16 @@ async function main(): Promise<void> {
       }
       bar.update(done);
     },
-  });
+  };
+  // Self-learning (src/backtest/self-learning.ts): walk-forward model, the engine with it and rules-only; a `model` section.
+  const learning = args.strategy === 'self_learning' ? await runSelfLearningBacktest(options, (m) => process.stderr.write(`${m}\n`)) : null;
+  const result: BacktestResult = learning?.result ?? (await runBacktest(options));
   bar?.stop();
   process.stdout.write(`${summaryTable(result)}\n`);
+  if (learning !== null) process.stdout.write(`${modelReportText(learning.model)}\n`);
   if (args.json !== undefined) {
-    await writeFile(args.json, `${JSON.stringify({ summary: result.summary, trades: result.trades }, null, 2)}\n`);
+    const model = learning === null ? {} : { model: learning.model };
+    await writeFile(args.json, `${JSON.stringify({ summary: result.summary, ...model, trades: result.trades }, null, 2)}\n`);
     process.stdout.write(`wrote ${args.json}\n`);
   }
   if (args.tradesCsv !== undefined) {

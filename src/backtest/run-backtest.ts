@@ -16,7 +16,7 @@ import { MemoryStore } from '../db/memory-store.js';
 import { computeMetrics, type TradeMetrics } from '../engine/metrics.js';
 import type { Logger } from '../engine/ports.js';
 import { replayStep } from '../engine/replay-loop.js';
-import type { TraderEvent } from '../engine/trader.js';
+import type { Predictor, TraderEvent } from '../engine/trader.js';
 import { CANDLE_MS, type StrategyMode, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
 import type { BacktestSettings } from './settings.js';
@@ -32,6 +32,10 @@ export interface BacktestOptions {
   readonly logger: Logger;
   readonly onProgress?: (done: number, total: number) => void;
   readonly onEvent?: (event: TraderEvent) => void;
+  /** Self-learning: the Trader's predictor (src/backtest/self-learning.ts gives the walk-forward one). */
+  readonly predictor?: Predictor;
+  /** Hands out the replay clock (the walk-forward model source reads the decision time from it). */
+  readonly onClock?: (clock: ManualClock) => void;
   /** Already loaded history (benchmarks of the engine alone); loaded from the data directory when absent. */
   readonly preloaded?: Map<string, SymbolHistory>;
   /** Alters the loaded history before the run (the look-ahead test changes future candles). */
@@ -84,6 +88,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const total = all.reduce((n, h) => n + h.candles.length, 0);
 
   const clock = new ManualClock(firstMs);
+  options.onClock?.(clock);
   const paper = buildPaperVenue(config, { rules, clock, logger, funding: fundingFrom(history) });
   const store = new MemoryStore();
   const decisions: BacktestResult['decisions'] = [];
@@ -107,6 +112,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       options.onEvent?.(event);
     },
     controllerIntervalMs: CANDLE_MS,
+    ...(options.predictor !== undefined ? { predictor: options.predictor } : {}),
   });
   const lastCandleAt: Record<string, number> = {};
   const startAfter = warmUpOnHistory(trader, symbols, history, lastCandleAt);

@@ -16,7 +16,11 @@
  */
 import { NotEnoughSamplesError, fitModel, XgbScorer, type FitOptions } from '../adapters/predictor/fit.js';
 import type { SymbolHistory } from '../adapters/data/index.js';
-import type { Sample } from '../engine/learning/labels.js';
+import { proposalId, type Sample } from '../engine/learning/labels.js';
+import type { ModelSource } from '../engine/learning/predictor.js';
+import type { ModelPrediction } from '../engine/learning/service.js';
+import type { Clock } from '../engine/ports.js';
+import type { Signal } from '../engine/signals.js';
 import { SignalLearner } from '../engine/learning/learner.js';
 import { decidePromotion, type ModelArtifact, type ModelMetrics } from '../engine/learning/model.js';
 import { stopDistances } from '../engine/pipeline.js';
@@ -170,4 +174,33 @@ function predict(index: number, sample: Sample, candidate: XgbScorer, promoted: 
         ? null
         : { ...promotedScore, version: promoted.artifact.version, confidenceRanks: promoted.artifact.metrics.confidenceRanks },
   };
+}
+
+/**
+ * The walk-forward predictions as the engine's model source: for each signal, the model that
+ * was PROMOTED at its decision time (trained on labels resolved before it), exactly as live.
+ */
+export class WalkForwardSource implements ModelSource {
+  private readonly byId = new Map<string, WalkPrediction>();
+  private readonly firstPromotedAt: number | null;
+
+  constructor(
+    samples: readonly Sample[],
+    walk: WalkForwardResult,
+    private readonly clock: Pick<Clock, 'now'>,
+  ) {
+    for (const p of walk.predictions) this.byId.set((samples[p.sample] as Sample).id, p);
+    const promoted = walk.models.filter((m) => m.promoted).map((m) => m.trainedAt);
+    this.firstPromotedAt = promoted.length === 0 ? null : Math.min(...promoted);
+  }
+
+  get hasModel(): boolean {
+    return this.firstPromotedAt !== null && this.clock.now() >= this.firstPromotedAt;
+  }
+
+  predict(symbol: string, _signal: Signal, decidedAt: number): ModelPrediction | null {
+    const promoted = this.byId.get(proposalId(symbol, decidedAt))?.promoted ?? null;
+    if (promoted === null) return null;
+    return { winProbability: promoted.winProbability, confidence: promoted.confidence, modelVersion: promoted.version, confidenceRanks: promoted.confidenceRanks };
+  }
 }

@@ -6,7 +6,7 @@
 import type { Config } from '../config.js';
 import type { Clock, Exchange, Logger, Notifier } from '../engine/ports.js';
 import { PositionController } from '../engine/position-controller.js';
-import { Trader, type TraderEvent } from '../engine/trader.js';
+import { Trader, type Predictor, type TraderEvent } from '../engine/trader.js';
 import { TradingState } from '../engine/trading-state.js';
 import type { SymbolRules, TradeRecord } from '../engine/types.js';
 import { traderConfigFrom } from './settings.js';
@@ -30,7 +30,8 @@ export interface EngineDeps {
   readonly wallClock?: Clock;
   /** Where trading-state alerts go (seam: Discord/reports wire theirs here); the log when absent. */
   readonly notifier?: Notifier;
-  // Seam (learning): the predictor plugs into the Trader here once the Trader takes one.
+  /** Self-learning: the model's predictor (src/engine/learning/predictor.ts); the per-rule statistics when absent. */
+  readonly predictor?: Predictor;
 }
 
 export interface Engine {
@@ -52,6 +53,7 @@ export function buildEngine(config: Config, deps: EngineDeps): Engine {
       persist: (reason) => deps.persist(trader, reason),
       recordTrade: deps.recordTrade,
       onEvent: deps.onEvent,
+      ...(deps.predictor !== undefined ? { predictor: deps.predictor } : {}),
     },
     config.strategyMode,
   );

@@ -95,6 +95,11 @@ export interface Prediction {
   readonly modelVersion: string | null;
   /** 'rules' or 'rules (no model yet)' or a model label. */
   readonly source: string;
+  /**
+   * Set by a promoted model only: whether its confidence ranked outcomes on its validation
+   * window (else confidence may not raise leverage). Its presence turns on the expected-value gate.
+   */
+  readonly confidenceRanks?: boolean;
 }
 
 export type Grade = 'S' | 'A' | 'B' | 'C';
@@ -127,6 +132,8 @@ export interface TradeDecision {
   readonly exploration: boolean;
   readonly strategyMode: string;
   readonly modelVersion: string | null;
+  /** Expected R after costs of a promoted model's prediction (the expected-value gate); null or absent otherwise. */
+  readonly expectedR?: number | null;
 }
 
 /** What an entry order carries until it fills and becomes a ManagedPosition. */

@@ -17,7 +17,7 @@
  */
 import type { ClosedCandle, EngineSnapshot, EngineState, Grade, ManagedPosition, PendingOrder } from './ports.js';
 import { RuleStatistics } from './rule-stats.js';
-import type { Candle, ExchangePosition, ExitReason, StrategyMode } from './types.js';
+import { CANDLE_MS, type Candle, type ExchangePosition, type ExitReason, type StrategyMode } from './types.js';
 import { type TraderConfig, type TraderContext, type TraderDeps, TraderBook, effectiveMode } from './trader/context.js';
 import { onCandles } from './trader/entries.js';
 import { controlTick, controlTickFromOwnState } from './trader/exits.js';
@@ -123,14 +123,18 @@ export class Trader {
 
   /** The mode decisions are made in: grade C and "no model yet" mean rules (BLUEPRINT grades). */
   effectiveMode(): { mode: StrategyMode; label: string } {
-    return effectiveMode(this.book.state);
+    return effectiveMode(this.book.state, this.ctx.predictor.modelReady?.() ?? false);
   }
 
   /** Feeds warm-up history to the signal generators (no decisions). */
   warmUp(symbol: string, candles: readonly Candle[]): void {
     const generator = this.book.generators.get(symbol);
     if (generator === undefined) return;
-    for (const candle of candles) generator.update(candle);
+    const observe = this.ctx.predictor.observe;
+    for (const candle of candles) {
+      generator.update(candle);
+      observe?.call(this.ctx.predictor, symbol, candle, null, candle.timestamp + CANDLE_MS);
+    }
   }
 
   // ── work ─────────────────────────────────────────────────────────────────

@@ -170,7 +170,15 @@ export type ExitReason =
 
 /** What lowered the leverage on the way from `leverageRaw` to the applied value, and why. */
 export interface LeverageClamp {
-  readonly step: 'cold_start' | 'rules_mode' | 'max_leverage' | 'bracket' | 'whole_number' | 'liquidation_guard' | 'exploration';
+  readonly step:
+    | 'confidence'
+    | 'cold_start'
+    | 'rules_mode'
+    | 'max_leverage'
+    | 'bracket'
+    | 'whole_number'
+    | 'liquidation_guard'
+    | 'exploration';
   readonly from: number;
   readonly to: number;
   readonly reason: string;
@@ -211,4 +219,6 @@ export interface TradeRecord {
   readonly exploration: boolean;
   readonly strategyMode: string;
   readonly modelVersion: string | null;
+  /** Expected R after costs when a promoted model decided the entry (the expected-value gate), next to p and confidence. */
+  readonly expectedR?: number | null;
 }

@@ -34,6 +34,10 @@ export interface PipelineConfig {
    * meets `max(10, minNotional)` (the trade record's invariant).
    */
   readonly minNotionalHeadroomRate: number;
+  /** `MIN_EXPECTED_R`: the expected-value gate's threshold, in R (applies only to a promoted model's prediction). */
+  readonly minExpectedR: number;
+  /** Slippage of the stop as a fraction of price, counted in the expected-value gate's costs (paper default 0.05 %). */
+  readonly slippageRate: number;
 }
 
 export const defaultPipelineConfig: PipelineConfig = Object.freeze({
@@ -50,6 +54,8 @@ export const defaultPipelineConfig: PipelineConfig = Object.freeze({
   coldStartMaxLeverage: 10,
   minOrderNotionalUsdt: 10,
   minNotionalHeadroomRate: 0.01,
+  minExpectedR: 0,
+  slippageRate: 0.0005,
 });
 
 export interface PlanMode {
@@ -79,6 +85,16 @@ export interface PlanInput {
   readonly rules: SymbolRules;
   readonly mode: PlanMode;
   readonly config: PipelineConfig;
+  /**
+   * Present when a promoted model made the prediction (self-learning mode): the
+   * expected-value gate applies, and a confidence that did not rank outcomes on the model's
+   * validation window may not raise leverage (a `confidence` clamp).
+   */
+  readonly model?: ModelGate;
+}
+
+export interface ModelGate {
+  readonly confidenceRanks: boolean;
 }
 
 export interface EntryPlan {
@@ -111,6 +127,8 @@ export interface EntryPlan {
   readonly exploration: boolean;
   /** The size was raised to a minimum (notional or minQty) and rounded up. */
   readonly sizeForcedByMinimum: boolean;
+  /** Expected R after costs of a promoted model's prediction (the expected-value gate); null otherwise. */
+  readonly expectedR: number | null;
 }
 
 export type RefusalCode =
@@ -121,6 +139,7 @@ export type RefusalCode =
   | 'position_limit'
   | 'balance'
   | 'liquidation_guard'
+  | 'expected_value'
   | 'invalid_input';
 
 export interface Refusal {

@@ -4,6 +4,7 @@
  * `riskGateRefusals` (step 9) next to the blueprint's.
  */
 import { isolatedLiquidationPrice } from '../exchange-rules.js';
+import { expectedRAfterCosts } from '../learning/gate.js';
 import type { LeverageClamp } from '../types.js';
 import type { EntryPlan, PlanInput, PlanResult, Refusal } from './config.js';
 import {
@@ -40,10 +41,29 @@ export function planEntry(input: PlanInput): PlanResult {
   return { ok: true, plan };
 }
 
-/** Steps 2–3: the ceilings, the whole-number floor and exploration's 1x, each recorded as a clamp. */
+/**
+ * Steps 2–3: the ceilings, the whole-number floor and exploration's 1x, each recorded as a clamp.
+ * First ceiling (self-learning): a model whose confidence did not rank outcomes on its validation
+ * window may not raise leverage with it: the formula's confidence factor is held at 1
+ * (`leverageRaw` itself stays the blueprint formula of p and confidence).
+ */
 function startingLeverage(input: PlanInput, raw: number, budgetUsdt: number): { leverage: number; clamps: LeverageClamp[] } {
-  const ceilings = applyLeverageCeilings(raw, budgetUsdt, input.rules.brackets, input.mode, input.config);
-  const clamps: LeverageClamp[] = [...ceilings.clamps];
+  const clamps: LeverageClamp[] = [];
+  let start = raw;
+  if (input.model !== undefined && !input.model.confidenceRanks) {
+    const withoutConfidence = leverageRaw(input.winProbability, 0);
+    if (withoutConfidence < raw) {
+      clamps.push({
+        step: 'confidence',
+        from: raw,
+        to: withoutConfidence,
+        reason: `confidence ${input.confidence.toFixed(2)} did not rank outcomes on the model's validation window; it may not raise leverage`,
+      });
+      start = withoutConfidence;
+    }
+  }
+  const ceilings = applyLeverageCeilings(start, budgetUsdt, input.rules.brackets, input.mode, input.config);
+  clamps.push(...ceilings.clamps);
   let leverage = wholeLeverage(ceilings.leverage);
   if (Math.abs(leverage - ceilings.leverage) > LEVERAGE_EPSILON) {
     clamps.push({
@@ -120,6 +140,12 @@ function riskGateRefusals(input: PlanInput, plan: EntryPlan): Refusal[] {
       reason: `fee-adjusted reward:risk ${plan.feeAdjustedRr.toFixed(3)} is below MIN_RR_RATIO ${config.minRrRatio} (stop ${pct(plan.slDistance / input.referencePrice)})`,
     });
   }
+  if (input.model !== undefined && !input.exploration && plan.expectedR !== null && !(plan.expectedR > config.minExpectedR)) {
+    refusals.push({
+      code: 'expected_value',
+      reason: `expected ${plan.expectedR.toFixed(3)} R after costs at win probability ${input.winProbability.toFixed(3)} is not above MIN_EXPECTED_R ${config.minExpectedR}`,
+    });
+  }
   if (input.openPositions >= config.maxOpenPositions) {
     refusals.push({
       code: 'position_limit',
@@ -138,12 +164,13 @@ function riskGateRefusals(input: PlanInput, plan: EntryPlan): Refusal[] {
 
 /**
  * True when the only refusals are the model thresholds (MIN_WIN_PROBABILITY,
- * MIN_CONFIDENCE): the one case where the Trader may take an exploration trade.
+ * MIN_CONFIDENCE, the expected-value gate): the one case where the Trader may take an
+ * exploration trade (BLUEPRINT "Further optimisations" 2).
  */
 export function refusedOnlyByModelThresholds(refusals: readonly Refusal[]): boolean {
   return (
     refusals.length > 0 &&
-    refusals.every((r) => r.code === 'min_win_probability' || r.code === 'min_confidence')
+    refusals.every((r) => r.code === 'min_win_probability' || r.code === 'min_confidence' || r.code === 'expected_value')
   );
 }
 
@@ -218,6 +245,17 @@ function buildCandidate(
     referencePrice,
     exploration: input.exploration,
     sizeForcedByMinimum: sized.forcedByMinimum,
+    expectedR:
+      input.model === undefined
+        ? null
+        : expectedRAfterCosts({
+            winProbability: input.winProbability,
+            slDistance: distances.slDistance,
+            tpDistance: distances.tpDistance,
+            referencePrice,
+            takerFeeRate: config.takerFeeRate,
+            slippageRate: config.slippageRate,
+          }).expectedR,
   };
   return { plan, guardOk, slPrice, liquidationPrice };
 }

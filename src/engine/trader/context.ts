@@ -136,10 +136,11 @@ export function warn(ctx: TraderContext, message: string): void {
 }
 
 /** The mode decisions are made in: grade C and "no model yet" mean rules (BLUEPRINT grades). */
-export function effectiveMode(state: EngineState): { mode: StrategyMode; label: string } {
+export function effectiveMode(state: EngineState, modelReady = false): { mode: StrategyMode; label: string } {
   if (state.grade === 'C') return { mode: 'rules', label: 'rules (grade C)' };
   if (state.strategyMode === 'rules') return { mode: 'rules', label: 'rules' };
-  // No promoted model yet (the learning issue adds one): trade on rule statistics.
+  if (modelReady) return { mode: 'self_learning', label: 'self_learning' };
+  // No promoted model yet: trade on rule statistics.
   return { mode: 'rules', label: 'rules (no model yet)' };
 }
 

@@ -38,6 +38,7 @@ export function onCandles(ctx: TraderContext, batch: readonly ClosedCandle[]): P
     const generator = book.generators.get(symbol);
     if (generator === undefined) continue;
     const signal = generator.update(candle);
+    ctx.predictor.observe?.(symbol, candle, signal, closeAt);
     if (signal === null) continue;
     const open = book.positions.get(symbol);
     if (open !== undefined) {
@@ -75,14 +76,14 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
     symbol,
     signal,
     decidedAt,
-    modeLabel: effectiveMode(ctx.book.state).label,
+    modeLabel: effectiveMode(ctx.book.state, ctx.predictor.modelReady?.() ?? false).label,
     ruleStatistics: ctx.book.ruleStats,
   });
   // A synchronous predictor adds no await here (the backtest's order of events stays the same).
   const prediction = predicted instanceof Promise ? await predicted : predicted;
   // Screen on the cached balance: a refused signal (paused, limits, thresholds) costs no account read.
   const screened = await balance(ctx, false);
-  const { mode, label } = effectiveMode(ctx.book.state);
+  const { mode, label } = effectiveMode(ctx.book.state, ctx.predictor.modelReady?.() ?? false);
   const inputFor = (account: Balance): PlanInput => planInput(ctx, candidate, prediction, rules, account, mode);
   const result = await planWithExploration(ctx, inputFor, screened);
   if (!result.ok) {
@@ -133,6 +134,8 @@ function planInput(
       closedTradeCount: state.closedTradeCount,
     },
     config: ctx.config.pipeline,
+    // A promoted model's prediction in self-learning mode: the expected-value gate and the confidence check apply.
+    ...(mode === 'self_learning' && prediction.confidenceRanks !== undefined ? { model: { confidenceRanks: prediction.confidenceRanks } } : {}),
   };
 }
 
@@ -181,6 +184,7 @@ function entryDraft(plan: EntryPlan, candidate: Candidate, prediction: Predictio
     exploration: plan.exploration,
     strategyMode: plan.exploration ? `${label} · exploration` : label,
     modelVersion: prediction.modelVersion,
+    ...(plan.expectedR !== null ? { expectedR: plan.expectedR } : {}),
     decidedAt: candidate.decidedAt,
   };
 }

@@ -38,6 +38,7 @@ export async function finalise(ctx: TraderContext, position: ManagedPosition): P
   if (!position.adopted) book.ruleStats.record(position.rule, position.side, pnlUsdt > 0);
   book.balanceCache = null;
   ctx.log.info('position closed', { symbol, side: position.side, exitReason, entryPrice: position.entryPrice, exitPrice, pnlUsdt: round2(pnlUsdt) });
+  ctx.predictor.onTradeClosed?.(trade);
   ctx.deps.onEvent?.({ kind: 'exit', trade });
   await ctx.deps.persist('position closed');
 }

@@ -4,7 +4,7 @@
  * position early ('model' exit). Both are injected through `TraderDeps`; without them the
  * Trader predicts from the per-rule statistics and has no model exits, as before a model exists.
  */
-import type { ExchangePosition } from '../types.js';
+import type { Candle, ExchangePosition, TradeRecord } from '../types.js';
 import type { ManagedPosition, Prediction } from '../ports.js';
 import type { RuleStatistics } from '../rule-stats.js';
 import type { Signal } from '../signals.js';
@@ -24,6 +24,16 @@ export interface PredictionRequest {
 export interface Predictor {
   /** May return a promise; a synchronous answer adds no await to the entry path. */
   predict(request: PredictionRequest): Prediction | Promise<Prediction>;
+  /** True while a promoted model predicts: the effective mode is then self_learning (default: never). */
+  modelReady?(): boolean;
+  /**
+   * Every closed candle of a traded symbol with the signal the rule generator gave on it (null:
+   * none), before any entry is tried: the learner's features and counterfactual labels.
+   * `decidedAt` is the candle's close time. Warm-up candles come with `signal` null.
+   */
+  observe?(symbol: string, candle: Candle, signal: Signal | null, decidedAt: number): void;
+  /** A trade closed (after it was recorded): its realised outcome for the learner. */
+  onTradeClosed?(trade: TradeRecord): void;
 }
 
 export interface ExitAdviceRequest {

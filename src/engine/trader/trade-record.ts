@@ -58,5 +58,6 @@ export function tradeRecordOf(position: ManagedPosition, ending: PositionEnding)
     exploration: position.exploration,
     strategyMode: position.strategyMode,
     modelVersion: position.modelVersion,
+    ...(position.expectedR !== undefined ? { expectedR: position.expectedR } : {}),
   };
 }
