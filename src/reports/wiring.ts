@@ -10,7 +10,9 @@
  * Live data (wall clock): node-schedule at 00:00 UTC, and a catch-up at start.
  */
 import type { Config } from '../config.js';
-import { AlertCenter } from '../engine/alerts.js';
+import { AlertCenter, type AlertCondition } from '../engine/alerts.js';
+import type { BreakerTransition } from '../engine/execution/breaker.js';
+import type { TraderEvent } from '../engine/trader.js';
 import type { AuditEntry, Clock, DailyReportArchive, Grade, Logger, Notifier, Store } from '../engine/ports.js';
 import type { ModeChange, ModelInfo } from '../engine/reports.js';
 import type { TradeRecord } from '../engine/types.js';
@@ -26,6 +28,8 @@ export interface ReportsWiringDeps {
   readonly archive: DailyReportArchive;
   /** The engine's clock (market time in a replay). */
   readonly engineClock: Clock;
+  /** Wall time (the lanes' breaker runs on it). */
+  readonly wallClock: Clock;
   /** true: the engine clock is moved by replayed data (reports run in `afterBatch`). */
   readonly replay: boolean;
   /** Where notices go: the Discord outbox, or a log notifier. */
@@ -56,11 +60,29 @@ export interface ReportsWiring {
   afterBatch(): Promise<void>;
   /** Raises the trade's liquidation / 100 % loss alerts. */
   onTrade(trade: TradeRecord): void;
+  /** The Trader's events: exits (trade alerts) and operator warnings (stop missing, adoption). */
+  onTraderEvent(event: TraderEvent): void;
+  /** The lanes' breaker: an alert when it blocks. */
+  onBreakerTransition(transition: BreakerTransition, blockedUntil: number | null): void;
   /** Stops the schedule and waits for a report in progress. */
   stop(): Promise<void>;
 }
 
 const MODE_ACTIONS = new Set(['mode', 'grade']);
+
+/**
+ * The alert a Trader warning stands for: a stop that is missing or could not be placed is a
+ * position without its stop; an adopted unknown position is a reconciliation surprise.
+ * Other warnings are only logged.
+ */
+export function alertForTraderWarning(message: string): AlertCondition | null {
+  const symbol = /\b([A-Z0-9]{2,20}USDT)\b/.exec(message)?.[1] ?? null;
+  if (/\bstop\b/i.test(message) && /missing|could not be (placed|re-placed)|refused/i.test(message)) {
+    return symbol === null ? { kind: 'reconciliation', symbol, detail: message } : { kind: 'unprotected_position', symbol, detail: message };
+  }
+  if (/adopted|unknown position|reconcil/i.test(message)) return { kind: 'reconciliation', symbol, detail: message };
+  return null;
+}
 
 export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
   const log = deps.logger.child('reports');
@@ -131,6 +153,18 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
       }
       if (due.length === 0) return;
       for (const midnight of due.splice(0)) await cards.onMidnight(midnight);
+    },
+    onTraderEvent(event) {
+      if (event.kind === 'exit') this.onTrade(event.trade);
+      else if (event.kind === 'warning') {
+        const condition = alertForTraderWarning(event.message);
+        if (condition !== null) alerts.raise(condition);
+      }
+    },
+    onBreakerTransition(transition, blockedUntil) {
+      if (transition.to !== 'block') return;
+      const retryAfterMs = blockedUntil === null ? null : Math.max(0, blockedUntil - deps.wallClock.now());
+      alerts.raise({ kind: 'breaker_block', reason: transition.reason, retryAfterMs });
     },
     onTrade(trade) {
       if (trade.liquidated) alerts.raise({ kind: 'liquidation', symbol: trade.symbol, tradeId: trade.id, pnlUsdt: trade.pnlUsdt, marginUsdt: trade.marginUsdt });

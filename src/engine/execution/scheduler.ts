@@ -91,6 +91,9 @@ export class LaneScheduler implements RequestScheduler {
   private tickerCacheHits = 0;
   private tickerStaleServed = 0;
 
+  /** Told of every breaker tier change (the alerts raise one on block); set by the composition root. */
+  onBreakerTransition: ((transition: BreakerTransition, blockedUntil: number | null) => void) | null = null;
+
   constructor(options: LaneSchedulerOptions) {
     this.clock = options.clock;
     this.log = options.logger.child('lanes');
@@ -395,6 +398,11 @@ export class LaneScheduler implements RequestScheduler {
   }
 
   private logTransition(transition: BreakerTransition): void {
+    try {
+      this.onBreakerTransition?.(transition, this.breaker.blockedUntil);
+    } catch {
+      // A listener must never break the lanes.
+    }
     this.log.warn(`breaker ${transition.from} -> ${transition.to}`, {
       tier: transition.to,
       previousTier: transition.from,
