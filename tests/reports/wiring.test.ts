@@ -63,7 +63,7 @@ describe('reports wiring (replay)', () => {
     expect(existsSync(join(dir, 'daily', 'model_report_2025-01-10.json'))).toBe(true);
     expect(notices.filter((n) => n.kind === 'alert').map((n) => n.key)).toEqual(['score_below_70:2025-01-10']);
     expect(report.modeChanges.map((c) => c.action)).toEqual([]); // the grade changed after the day ended
-    expect(store.audit.map((a) => `${a.actor} ${a.action} ${a.detail}`)).toEqual(['evaluator grade — → C: daily report 2025-01-10: score 16'] // 1 % drawdown 15 + frequency 1/7 a day 0.71);
+    expect(store.audit.map((a) => `${a.actor} ${a.action} ${a.detail}`)).toEqual(['evaluator grade — → C: daily report 2025-01-10: score 16']); // 1 % drawdown: 15, 1/7 trade a day: 0.71
     // A replay that jumps two days: one report per midnight.
     clock.set(day1 + 3 * 24 * H + H);
     await wiring.afterBatch();
