@@ -86,10 +86,15 @@ export class ConsoleTwin {
   }
 
   private async readLoop(): Promise<void> {
-    this.write(
-      `Console: the Discord commands typed here (${commands.map((c) => `/${c.name}`).join(' ')}). ` +
-        '/help for options. Ctrl-C stops the bot; end of input leaves it trading.',
-    );
+    if (this.options.terminal) {
+      this.write(
+        `Console: the Discord commands typed here (${commands.map((c) => `/${c.name}`).join(' ')}). ` +
+          '/help for options. Ctrl-C stops the bot; Ctrl-D closes the console and leaves it trading.',
+      );
+    } else {
+      // Piped or empty stdin (Railway): say it once in the log stream, not as stray text.
+      this.log.info('console reading commands from stdin (one per line, e.g. /status)');
+    }
     this.prompt();
     try {
       for await (const line of this.rl) {
@@ -100,8 +105,8 @@ export class ConsoleTwin {
     } finally {
       if (!this.stopped) {
         this.cancelPending('input ended before the confirmation: nothing was done.');
-        this.write('Console input closed: no more commands are read; the bot keeps trading (stop it with SIGINT or SIGTERM).');
-        this.log.info('console input closed; trading continues');
+        if (this.options.terminal) this.write('Console closed: no more commands are read; the bot keeps trading (stop it with SIGINT or SIGTERM).');
+        this.log.info('console input closed: no more commands are read; the bot keeps trading (stop it with SIGINT or SIGTERM)');
         this.stopped = true;
         this.releaseLogs?.();
         this.releaseLogs = null;

@@ -111,8 +111,9 @@ describe('console twin (piped stdin, no terminal)', () => {
     c.end();
     await c.twin.finished;
     expect(c.output()).toContain('input ended before the confirmation: nothing was done.');
-    expect(c.output()).toContain('the bot keeps trading');
-    expect(c.logger.lines.map((l) => l.message)).toContain('console input closed; trading continues');
+    expect(c.logger.lines.map((l) => l.message)).toContain(
+      'console input closed: no more commands are read; the bot keeps trading (stop it with SIGINT or SIGTERM)',
+    );
     // The engine goes on: the controller still manages the untouched position.
     await rig.nextPrice('SOLUSDT', 181);
     expect(rig.trader.managedPositions().map((p) => [p.symbol, p.exitClientOrderId])).toEqual([['SOLUSDT', null]]);
