@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     void shutdown('uncaughtException', 1);
   });
 
-  bot = await startBot(config, logger);
+  // Without DISCORD_TOKEN, the same commands are offered on stdin (the console twin).
+  bot = await startBot(config, logger, { console: true });
   // The replay may end (all data played): stay up, as a worker should, until told to stop.
   // A failure to trade (corrupt store, lease lost, exchange refusing the keys) exits non-zero
   // so the platform restarts it and the operator sees it.

@@ -26,6 +26,11 @@ import { startTrading, type Finished, type RunningTrading } from './compose/trad
 
 export type { Finished } from './compose/trading.js';
 
+export interface StartOptions {
+  /** Offer the console twin on stdin/stdout when DISCORD_TOKEN is unset (`npm start`; tests leave it off). */
+  readonly console?: boolean;
+}
+
 export interface RunningBot {
   /** The Control facade once trading runs (null while standing by for the lease). */
   readonly control: Control | null;
@@ -34,7 +39,7 @@ export interface RunningBot {
 }
 
 /** The start banner: mode, data source, symbols, store, control transport. */
-function banner(config: Config, choice: SourceChoice, history: ReadonlyMap<string, SymbolHistory> | null): string[] {
+function banner(config: Config, choice: SourceChoice, history: ReadonlyMap<string, SymbolHistory> | null, options: StartOptions): string[] {
   let span = 'live Binance USDT-M public data';
   if (history !== null) {
     const all = [...history.values()];
@@ -49,14 +54,13 @@ function banner(config: Config, choice: SourceChoice, history: ReadonlyMap<strin
     ` market data: ${source}${fallback ? ' (FALLBACK: live Binance data unreachable, replaying bundled data)' : ''}${source === 'replay' ? ` · ${dataDirOf(config)}` : ''}`,
     ` ${source === 'replay' ? 'replay span' : 'source'}: ${span}`,
     ` symbols: ${config.symbols.join(', ')} · strategy: ${config.strategyMode} · store: ${redactUrl(config.storeUrl)}`,
-    // Neither transport is built yet (README "Status"): say so rather than pretend.
-    ` control: ${config.discord.token === null ? 'none yet (the console arrives with the Discord issue)' : 'DISCORD_TOKEN is set, but Discord control is not built in this version'}`,
+    ` control: ${config.discord.token === null ? (options.console === true ? 'console (no DISCORD_TOKEN): type /help' : 'none (no DISCORD_TOKEN)') : 'DISCORD_TOKEN is set, but Discord control is not built in this version'}`,
     '════════════════════════════════════════════════════════════',
   ];
 }
 
 /** Starts the bot; resolves once it trades or stands by for the lease. */
-export async function startBot(config: Config, logger: Logger): Promise<RunningBot> {
+export async function startBot(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningBot> {
   const log = logger.child('main');
   const wallClock = new SystemClock();
   // One scheduler owns every Binance request of this process (market data and orders).
@@ -69,7 +73,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   // live trading reads the exchange's own at start (and daily).
   const fileRules = config.tradingMode === 'paper' ? loadExchangeRules(dataDirOf(config), config.symbols) : null;
   const loud = source.fallback || config.tradingMode === 'live';
-  for (const line of banner(config, source, history)) (loud ? log.warn : log.info).call(log, line);
+  for (const line of banner(config, source, history, options)) (loud ? log.warn : log.info).call(log, line);
 
   // ── store and lease: trade once the lease is ours ─────────────────────
   const store = await openStore(config.storeUrl, { logger, clock: wallClock });
@@ -85,7 +89,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
       return;
     }
     try {
-      slot.running = await startTrading({ config, logger, store, history, fileRules, source, lease, wallClock, scheduler, finish });
+      slot.running = await startTrading({ config, logger, store, history, fileRules, source, lease, wallClock, scheduler, finish, console: options.console });
     } catch (error) {
       // Give the lease back at once: a new container (another host) would otherwise wait out the TTL.
       await lease.release();

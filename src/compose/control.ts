@@ -3,6 +3,8 @@
  * transports and the reporting plug in.
  */
 import type { Config } from '../config.js';
+import { startConsole, type ConsoleTwin } from '../console/repl.js';
+import { logOutput } from '../logger.js';
 import { Control } from '../engine/control.js';
 import type { LaneScheduler } from '../engine/execution/scheduler.js';
 import type { Clock, Exchange, Logger, Store } from '../engine/ports.js';
@@ -19,6 +21,8 @@ export interface ControlDeps {
   readonly source: SourceChoice;
   readonly scheduler: LaneScheduler;
   readonly persist: (reason: string) => Promise<void>;
+  /** Offer the console twin on stdin/stdout when Discord is not configured (`npm start`, not tests). */
+  readonly console?: boolean | undefined;
 }
 
 export interface WiredControl {
@@ -48,7 +52,15 @@ export function wireControl(config: Config, deps: ControlDeps): WiredControl {
   });
   // Seam (discord / console): start the Discord client and the console REPL on `control` here,
   // and stop them in `stop` below.
+  // The console twin: the same commands as Discord, typed on stdin, when there is no Discord.
+  const consoleTwin: ConsoleTwin | null =
+    deps.console === true && config.discord.token === null ? startConsole({ control: () => control, logger: deps.logger, logOutput }) : null;
   // Seam (reports): the daily report scheduler and the Notifier (Discord or log) start here,
   // on the engine clock (market time in a replay) so each simulated midnight gets a report.
-  return { control, stop: async () => undefined };
+  return {
+    control,
+    stop: async () => {
+      consoleTwin?.stop();
+    },
+  };
 }

@@ -42,6 +42,8 @@ export interface TradingDeps {
   readonly wallClock: Clock;
   readonly scheduler: LaneScheduler;
   readonly finish: (finished: Finished) => void;
+  /** Offer the console twin (see wireControl). */
+  readonly console?: boolean | undefined;
 }
 
 interface BuiltVenue {
@@ -128,7 +130,7 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   });
   keeper.start();
 
-  const controlWiring = wireControl(config, { engine, exchange: venue.exchange, store, wallClock, logger, source: deps.source, scheduler: deps.scheduler, persist });
+  const controlWiring = wireControl(config, { engine, exchange: venue.exchange, store, wallClock, logger, source: deps.source, scheduler: deps.scheduler, persist, console: deps.console });
 
   // ── the candle loop ────────────────────────────────────────────────────
   let inBatch: Promise<void> = Promise.resolve();

@@ -21,7 +21,7 @@ import { UserInputError, describeError } from '../errors.js';
 import { commands, errorReply, findCommand, runCommand, type CommandDefinition, type CommandReply, type Confirmation } from '../commands/registry.js';
 import type { Control } from '../engine/control.js';
 import type { Logger } from '../engine/ports.js';
-import type { LogOutput } from '../logger.js';
+import { colorWanted, type LogOutput } from '../logger.js';
 import { optionValues, parseLine, usageOf } from './parse.js';
 import { renderReply } from './render.js';
 
@@ -32,6 +32,7 @@ export interface ConsoleOptions {
   readonly output: NodeJS.WritableStream;
   /** Input and output are a terminal: prompt, completion, log take-over. */
   readonly terminal: boolean;
+  /** Colour in replies; default (startConsole): a terminal and NO_COLOR unset. */
   readonly color: boolean;
   readonly logger: Logger;
   /** Taken over on a terminal so log lines do not tear the prompt. */
@@ -81,6 +82,8 @@ export class ConsoleTwin {
     this.stopped = true;
     this.cancelPending(null);
     this.rl.close();
+    // Leave a clean line for the log lines that follow (shutdown), not a dangling prompt.
+    if (this.options.terminal) this.options.output.write('\r\u001b[2K');
     this.releaseLogs?.();
     this.releaseLogs = null;
   }
@@ -261,7 +264,10 @@ export class ConsoleTwin {
 }
 
 /** Starts the console twin on the process's stdin/stdout. */
-export function startConsole(options: Omit<ConsoleOptions, 'input' | 'output' | 'terminal'> & { readonly terminal?: boolean }): ConsoleTwin {
+export function startConsole(
+  options: Omit<ConsoleOptions, 'input' | 'output' | 'terminal' | 'color'> & { readonly terminal?: boolean; readonly color?: boolean },
+): ConsoleTwin {
   const terminal = options.terminal ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
-  return new ConsoleTwin({ ...options, input: process.stdin, output: process.stdout, terminal });
+  const color = options.color ?? colorWanted(process.env, terminal);
+  return new ConsoleTwin({ ...options, input: process.stdin, output: process.stdout, terminal, color });
 }
