@@ -49,6 +49,10 @@ export interface Config {
   readonly gradeSSizeMultiplier: number;
   readonly explorationRate: number;
   readonly memoryLimitMb: number;
+  /** Self-learning (issue 14): the expected-value gate's threshold in R, and when to retrain. */
+  readonly minExpectedR: number;
+  readonly retrainEveryLabels: number;
+  readonly retrainIntervalHours: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly dataDir: string | null;
@@ -161,6 +165,9 @@ const variables = {
   GRADE_S_SIZE_MULTIPLIER: { schema: num(1, 3), expected: 'a number from 1 to 3, e.g. 1.2' },
   EXPLORATION_RATE: { schema: num(0, 0.5), expected: 'a fraction from 0 to 0.5, e.g. 0.05' },
   MEMORY_LIMIT_MB: { schema: int(64, 65536), expected: 'a whole number of MB from 64, e.g. 512' },
+  MIN_EXPECTED_R: { schema: num(-1, 5), expected: 'an expected R after costs from -1 to 5, e.g. 0' },
+  RETRAIN_EVERY_LABELS: { schema: int(50, 100_000), expected: 'a whole number of new labels from 50, e.g. 500' },
+  RETRAIN_INTERVAL_HOURS: { schema: num(1, 24 * 90), expected: 'hours from 1 to 2160, e.g. 168' },
   LOG_LEVEL: { schema: z.enum(['error', 'warn', 'info', 'debug']), expected: 'error, warn, info or debug' },
   LOG_FORMAT: { schema: z.enum(['auto', 'pretty', 'json']), expected: 'auto (pretty on a terminal, JSON otherwise), pretty or json' },
   DATA_DIR: { schema: z.string().min(1), expected: 'a directory in the data/ layout' },
@@ -208,6 +215,9 @@ export const defaults: Partial<Record<VariableName, string>> = {
   GRADE_S_SIZE_MULTIPLIER: '1.2',
   EXPLORATION_RATE: '0.05',
   MEMORY_LIMIT_MB: '512',
+  MIN_EXPECTED_R: '0',
+  RETRAIN_EVERY_LABELS: '500',
+  RETRAIN_INTERVAL_HOURS: '168',
   LOG_LEVEL: 'info',
   LOG_FORMAT: 'auto',
   REPLAY_SPEED: '600',
@@ -335,6 +345,9 @@ export function loadConfig(env: Env): Config {
     gradeSSizeMultiplier: d('GRADE_S_SIZE_MULTIPLIER'),
     explorationRate: d('EXPLORATION_RATE'),
     memoryLimitMb: d('MEMORY_LIMIT_MB'),
+    minExpectedR: d('MIN_EXPECTED_R'),
+    retrainEveryLabels: d('RETRAIN_EVERY_LABELS'),
+    retrainIntervalHours: d('RETRAIN_INTERVAL_HOURS'),
     logLevel: d('LOG_LEVEL'),
     logFormat: d('LOG_FORMAT'),
     dataDir: p.DATA_DIR ?? null,

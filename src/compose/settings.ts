@@ -19,6 +19,8 @@ export function pipelineConfigFrom(config: Config): PipelineConfig {
     minRrRatio: config.minRrRatio,
     takerFeeRate: config.paper.takerFeeRate,
     gradeSSizeMultiplier: config.gradeSSizeMultiplier,
+    minExpectedR: config.minExpectedR,
+    slippageRate: config.paper.slippageRate,
   };
 }
 

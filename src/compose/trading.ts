@@ -15,6 +15,7 @@ import { CANDLE_MS, type SymbolRules } from '../engine/types.js';
 import { describeError } from '../errors.js';
 import { wireControl } from './control.js';
 import { buildEngine, type Engine } from './engine.js';
+import { buildLearning, type Learning } from './learning.js';
 import { describeEvent } from './events.js';
 import { wireMarketData, type SourceChoice } from './market-data.js';
 import { SnapshotWriter } from './snapshots.js';
@@ -73,6 +74,7 @@ async function buildRestoredEngine(
   snapshot: EngineSnapshot | null,
   engineClock: Clock,
   snapshots: SnapshotWriter,
+  learning: Learning,
 ): Promise<Engine> {
   const { config, logger, store, scheduler } = deps;
   const tradeLog = logger.child('trades');
@@ -89,6 +91,7 @@ async function buildRestoredEngine(
     },
     controllerIntervalMs: config.positionCheckIntervalMs,
     wallClock: deps.wallClock,
+    predictor: learning.predictor,
     // Live: while the lanes block (429/418), work from own state so closes still go out on lane 0.
     ...(config.tradingMode === 'live' ? { positionsReadable: () => scheduler.stats().breaker !== 'block' } : {}),
   });
@@ -111,7 +114,8 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
 
   const venue = await buildVenue(deps, snapshot, engineClock);
   const snapshots = new SnapshotWriter({ store, engineClock, wallClock, lastCandleAt, venue: venue.paper });
-  const engine = await buildRestoredEngine(deps, venue, snapshot, engineClock, snapshots);
+  const learning = await buildLearning(config, { store, clock: engineClock, logger, rules: venue.rules });
+  const engine = await buildRestoredEngine(deps, venue, snapshot, engineClock, snapshots, learning);
   const { trader, controller } = engine;
   const persist = (): Promise<void> => snapshots.save(trader);
 
@@ -177,6 +181,7 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
         await controller.tick();
       }
       await controller.stop();
+      await learning.stop();
       // The pause was only for the shutdown: the stored state keeps the operator's choice.
       trader.setPaused(pausedBefore);
       await persist();

@@ -13,6 +13,8 @@ export const KEY = {
   allTrades: 'trades:all',
   model: (version: string) => `model:${version}`,
   modelIndex: 'models:index',
+  /** The self-learning sample ring (one document, src/engine/learning/samples.ts). */
+  learningSamples: 'learning:samples',
   report: (day: string) => `report:${day}`,
   reportDays: 'reports:days',
   subscriptions: 'subscriptions',

@@ -48,6 +48,25 @@ export interface SubscriptionRepository {
   list(kind?: SubscriptionKind): Promise<Subscription[]>;
 }
 
+/** The self-learning samples: one document under `learning:samples` (its shape is checked by the learner). */
+export interface LearningSampleRepository {
+  load(): Promise<unknown>;
+  save(samples: unknown): Promise<void>;
+}
+
+export class KvLearningSamples implements LearningSampleRepository {
+  constructor(private readonly s: StoreAccess) {}
+
+  async load(): Promise<unknown> {
+    this.s.assertOpen();
+    return (await this.s.kv.get(KEY.learningSamples)) ?? null;
+  }
+
+  async save(samples: unknown): Promise<void> {
+    await this.s.exclusive(() => this.s.kv.set(KEY.learningSamples, samples));
+  }
+}
+
 /** Model versions: `model:<version>` records and the `models:index` of summaries. */
 export class KvModelVersions implements ModelVersionRepository {
   constructor(private readonly s: StoreAccess) {}

@@ -39,9 +39,11 @@ import { KEY, readIdList } from './keys.js';
 import { isAuditEntry, isSnapshotV1, isString, isTradeRecord, isUtcDay, utcDayOf } from './records.js';
 import {
   KvDailyReports,
+  KvLearningSamples,
   KvModelVersions,
   KvSubscriptions,
   type DailyReportRepository,
+  type LearningSampleRepository,
   type ModelVersionRepository,
   type StoreAccess,
   type SubscriptionRepository,
@@ -82,6 +84,7 @@ function checkLimit(limit: number): number {
 
 export class KeyvStore implements Store {
   readonly modelVersions: ModelVersionRepository;
+  readonly learningSamples: LearningSampleRepository;
   readonly dailyReports: DailyReportRepository;
   readonly subscriptions: SubscriptionRepository;
   readonly audit: AuditRepository;
@@ -107,6 +110,7 @@ export class KeyvStore implements Store {
       exclusive: (fn) => this.exclusive(fn),
     };
     this.modelVersions = new KvModelVersions(access);
+    this.learningSamples = new KvLearningSamples(access);
     this.dailyReports = new KvDailyReports(access);
     this.subscriptions = new KvSubscriptions(access);
     this.audit = {

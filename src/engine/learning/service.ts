@@ -136,6 +136,16 @@ export class LearningService {
    * for a counterfactual label (taken or not), then may start a training run (not awaited).
    */
   onCandle(symbol: string, candle: Candle, signal: Signal | null, decidedAt: number): void {
+    try {
+      this.observeCandle(symbol, candle, signal, decidedAt);
+    } catch (error) {
+      // Learning must never stop trading: a candle the learner refuses (out of order) is logged and skipped.
+      this.log.warn('learner skipped a candle', { symbol, timestamp: candle.timestamp, error: String(error) });
+    }
+    this.maybeTrain();
+  }
+
+  private observeCandle(symbol: string, candle: Candle, signal: Signal | null, decidedAt: number): void {
     this.deps.learner.onCandle(symbol, candle);
     if (signal !== null) {
       const vector = this.deps.learner.vectorFor(symbol, signal);
@@ -146,7 +156,6 @@ export class LearningService {
         this.deps.learner.propose({ symbol, signal, decidedAt, vector, slDistance: distances.slDistance, tpDistance: distances.tpDistance, taken: false });
       }
     }
-    this.maybeTrain();
   }
 
   /** The promoted model's prediction for a signal at its candle; null without a model or on a bad input (rules stand in). */

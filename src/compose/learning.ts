@@ -1,0 +1,78 @@
+/**
+ * Step "build learning" of the composition root (issue 14): the learner, the XGBoost runtime
+ * (training in a worker thread), the model versions and samples in the store, and the
+ * Trader's predictor. Built in every strategy mode (an operator's /mode may switch to
+ * self_learning at run time); STRATEGY_MODE=rules simply never asks the model.
+ */
+import { WorkerModelRuntime } from '../adapters/predictor/runtime.js';
+import type { Config } from '../config.js';
+import { SignalLearner } from '../engine/learning/learner.js';
+import { LearningPredictor } from '../engine/learning/predictor.js';
+import { LearningService, type ModelVersionEntry, type ModelVersionStore, type SampleArchive } from '../engine/learning/service.js';
+import type { Clock, Logger, Store } from '../engine/ports.js';
+import type { SymbolRules } from '../engine/types.js';
+
+export interface Learning {
+  readonly learner: SignalLearner;
+  readonly service: LearningService;
+  readonly predictor: LearningPredictor;
+  stop(): Promise<void>;
+}
+
+/** In-memory stand-ins for a store without the learning repositories (tests, backtests). */
+class MemoryModelVersions implements ModelVersionStore {
+  private readonly entries = new Map<string, ModelVersionEntry>();
+  async put(record: ModelVersionEntry): Promise<void> {
+    this.entries.set(record.version, record);
+  }
+  async get(version: string): Promise<ModelVersionEntry | null> {
+    return this.entries.get(version) ?? null;
+  }
+  async list(): Promise<Omit<ModelVersionEntry, 'model'>[]> {
+    return [...this.entries.values()].sort((a, b) => b.createdAt - a.createdAt);
+  }
+  async latest(options?: { readonly promotedOnly?: boolean }): Promise<ModelVersionEntry | null> {
+    return [...this.entries.values()].sort((a, b) => b.createdAt - a.createdAt).find((e) => !options?.promotedOnly || e.promoted) ?? null;
+  }
+}
+
+type LearningStore = Store & { readonly modelVersions?: ModelVersionStore; readonly learningSamples?: SampleArchive };
+
+export async function buildLearning(
+  config: Config,
+  deps: { readonly store: Store; readonly clock: Clock; readonly logger: Logger; readonly rules: ReadonlyMap<string, SymbolRules> },
+): Promise<Learning> {
+  const store = deps.store as LearningStore;
+  const log = deps.logger.child('learning');
+  let versions: ModelVersionStore;
+  let samples: SampleArchive;
+  if (store.modelVersions !== undefined && store.learningSamples !== undefined) {
+    versions = store.modelVersions;
+    samples = store.learningSamples;
+  } else {
+    log.warn('this store keeps no model versions: models and samples last until the process ends');
+    versions = new MemoryModelVersions();
+    let kept: unknown = null;
+    samples = { load: async () => kept, save: async (value) => void (kept = value) };
+  }
+  const learner = new SignalLearner({
+    timeStopMs: (config.timeStopHours > 0 ? config.timeStopHours : 24) * 3_600_000,
+    roundTripFeeRate: 2 * config.paper.takerFeeRate,
+  });
+  const service = new LearningService({
+    learner,
+    runtime: new WorkerModelRuntime({ logger: deps.logger, memoryLimitMb: config.memoryLimitMb }),
+    versions,
+    samples,
+    clock: deps.clock,
+    logger: deps.logger,
+    rules: deps.rules,
+    settings: {
+      enableSelfLearning: config.enableSelfLearning,
+      retrainEveryLabels: config.retrainEveryLabels,
+      retrainIntervalMs: config.retrainIntervalHours * 3_600_000,
+    },
+  });
+  await service.start();
+  return { learner, service, predictor: new LearningPredictor(service), stop: () => service.stop() };
+}
