@@ -13,11 +13,8 @@
  * `algoId` / `algoStatus`), so fetching and cancelling them needs `{ trigger: true }`
  * (GET/DELETE /fapi/v1/algoOrder) and open ones are listed by /fapi/v1/openAlgoOrders.
  *
- * Fees: order payloads carry no commission, so a filled order's fee (and its average
- * price when the payload has none) comes from its fills, GET /fapi/v1/userTrades by
- * orderId (weight 5) — for a conditional order, the fills of the order its trigger sent
- * (`actualOrderId`). Fills of final orders are kept, so each order costs one such read.
- * A failed read never fails the order: its fee stays 0 and a warning is logged.
+ * Fees come from the fills of each filled order (fills.ts); requests are validated before
+ * anything is sent (order-request.ts).
  */
 import {
   InvalidOrderError,
@@ -36,11 +33,12 @@ import type {
   OrderState,
   SymbolRules,
 } from '../../engine/types.js';
+import { isTriggerType, validateOrderRequest } from './order-request.js';
+import { FEE_READ_MAX_WAIT_MS, OrderFills, fetched, type FetchedOrder } from './fills.js';
 import { lazyBinanceClient, type BinanceCall, type BinanceClient, type BinanceUsdmClient } from './client.js';
 import { binanceErrorCode } from './errors.js';
 import {
   asRecord,
-  fillsOrderId,
   num,
   parseAccountBalance,
   parseForcedCloses,
@@ -49,13 +47,12 @@ import {
   parseOrder,
   parsePositions,
   parseSymbolFilters,
-  summariseFills,
-  type FillSummary,
   type Raw,
 } from './parse.js';
 
-/** Binance's rule for client order ids (newClientOrderId / clientAlgoId). */
-export const CLIENT_ORDER_ID_PATTERN = /^[.A-Z:/a-z0-9_-]{1,36}$/;
+
+export { CLIENT_ORDER_ID_PATTERN, validateOrderRequest } from './order-request.js';
+export { FEE_READ_MAX_WAIT_MS } from './fills.js';
 
 /** exchangeInfo and leverage brackets are reloaded when older than this. */
 export const RULES_MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -67,16 +64,6 @@ const MARGIN_TYPE_ALREADY_SET = -4046;
 /** GET /fapi/v1/income returns at most 1000 rows a page. */
 const INCOME_PAGE_LIMIT = 1000;
 const INCOME_MAX_PAGES = 10;
-/** GET /fapi/v1/userTrades answers at most 1000 rows; one order of this bot has far fewer fills. */
-const USER_TRADES_LIMIT = 1000;
-/** Fills of this many final orders are kept (oldest dropped first). */
-const FILLS_CACHE_SIZE = 512;
-/**
- * placeOrder waits at most this long for a filled order's fills: the read is on lane 2,
- * which a rate-limit block holds, and the caller (a close, the stop after an entry) must
- * not wait on bookkeeping. The read goes on; a later fetchOrder gets its result.
- */
-export const FEE_READ_MAX_WAIT_MS = 2_000;
 
 export interface BinanceExchangeOptions {
   readonly apiKey: string;
@@ -94,44 +81,6 @@ export interface BinanceExchangeOptions {
   readonly timeoutMs?: number;
   /** Observer of every URL fetched (tests). */
   readonly onRequest?: (method: string, url: string) => void;
-}
-
-function isTriggerType(type: OrderRequest['type']): boolean {
-  return type === 'stop_market' || type === 'take_profit_market';
-}
-
-/** Throws InvalidOrderError before anything is sent when the request cannot be valid. */
-export function validateOrderRequest(request: OrderRequest): void {
-  const id = request.clientOrderId;
-  if (!CLIENT_ORDER_ID_PATTERN.test(id)) {
-    throw new InvalidOrderError(`Client order id "${id}" does not match Binance's ^[.A-Z:/a-z0-9_-]{1,36}$`, 'client_order_id');
-  }
-  if (!(request.quantity > 0) || !Number.isFinite(request.quantity)) {
-    throw new InvalidOrderError(`Order ${id}: quantity must be a positive number, got ${request.quantity}`, 'quantity');
-  }
-  if (request.type === 'limit' && !(request.price !== undefined && request.price > 0)) {
-    throw new InvalidOrderError(`Order ${id}: a limit order needs a positive price`, 'price');
-  }
-  if (isTriggerType(request.type) && !(request.stopPrice !== undefined && request.stopPrice > 0)) {
-    throw new InvalidOrderError(`Order ${id}: a ${request.type} order needs a positive stopPrice`, 'stop_price');
-  }
-}
-
-/** An order as placed or read, with the id its fills are filed under. */
-interface FetchedOrder {
-  readonly order: OrderState;
-  /** orderId of its userTrades rows: its own, or a triggered conditional's actualOrderId; null if none yet. */
-  readonly fillsOrderId: string | null;
-  readonly conditional: boolean;
-}
-
-function fetched(info: unknown, conditional: boolean, nowMs: number): FetchedOrder {
-  const raw = asRecord(info);
-  return { order: parseOrder(raw, nowMs), fillsOrderId: fillsOrderId(raw), conditional };
-}
-
-function isFinal(order: OrderState): boolean {
-  return order.status !== 'new' && order.status !== 'partially_filled';
 }
 
 function describeError(error: unknown): string {
@@ -154,14 +103,13 @@ export class BinanceExchange implements Exchange {
   private readonly leverageBySymbol = new Map<string, number>();
   /** clientOrderId → true for conditional (algo) orders, as placed or seen by this process. */
   private readonly conditionalById = new Map<string, boolean>();
-  /** `symbol:orderId` → fills of a final order (or the read in flight), oldest first. */
-  private readonly fillsByOrder = new Map<string, Promise<FillSummary | null>>();
-  /** Commission assets other than USDT already warned about (once each). */
-  private readonly warnedFeeAssets = new Set<string>();
+  /** Fees and average prices of filled orders, from their fills (fills.ts). */
+  private readonly fills: OrderFills;
   private readonly logger: Logger;
 
   constructor(private readonly options: BinanceExchangeOptions) {
     this.logger = options.logger.child('binance');
+    this.fills = new OrderFills({ clock: options.clock, logger: this.logger, call: (call, run) => this.call(call, run) });
     const { apiKey, secret, testnet, apiBase, scheduler, timeoutMs, onRequest } = options;
     this.client = lazyBinanceClient({
       apiKey,
@@ -286,7 +234,7 @@ export class BinanceExchange implements Exchange {
   async placeOrder(request: OrderRequest, priority: Priority): Promise<OrderState> {
     validateOrderRequest(request);
     const placed = await this.placeOrRecover(request, priority);
-    return this.withFeesWithin(placed, FEE_READ_MAX_WAIT_MS);
+    return this.fills.withFeesWithin(placed, FEE_READ_MAX_WAIT_MS);
   }
 
   private async placeOrRecover(request: OrderRequest, priority: Priority): Promise<FetchedOrder> {
@@ -421,92 +369,10 @@ export class BinanceExchange implements Exchange {
       const found = await this.queryOrder(symbol, clientOrderId, conditional, 2);
       if (found !== null) {
         this.conditionalById.set(clientOrderId, conditional);
-        return this.withFees(found);
+        return this.fills.withFees(found);
       }
     }
     return null;
-  }
-
-  // ---------------------------------------------------------------- fees from fills
-
-  /**
-   * The order with `feeUsdt` = Σ USDT commission of its fills, and `averagePrice` =
-   * Σ price·qty / Σ qty of its fills when the payload had none. Unchanged when nothing
-   * filled, the fills cannot be read, or there are none yet.
-   */
-  private async withFees(found: FetchedOrder): Promise<OrderState> {
-    const { order, fillsOrderId: orderId } = found;
-    if (order.filledQuantity <= 0 || orderId === null) return order;
-    // An algo payload has no executedQty: its filled quantity is assumed, not a check on the fills.
-    const expectedQuantity = found.conditional ? null : order.filledQuantity;
-    const fills = await this.fillsOf(order.symbol, orderId, isFinal(order), expectedQuantity);
-    if (fills === null || fills.fillCount === 0) return order;
-    return { ...order, feeUsdt: fills.feeUsdt, averagePrice: order.averagePrice ?? fills.averagePrice };
-  }
-
-  /** withFees, but never waiting longer than `waitMs` (clock time) for the fills. */
-  private async withFeesWithin(found: FetchedOrder, waitMs: number): Promise<OrderState> {
-    if (found.order.filledQuantity <= 0 || found.fillsOrderId === null) return found.order;
-    let cancel = (): void => {};
-    const deadline = new Promise<OrderState>((resolve) => {
-      cancel = this.options.clock.setTimer(waitMs, () => {
-        this.logger.warn('order fills not read in time; returned with fee 0, the fee follows on the next order read', {
-          clientOrderId: found.order.clientOrderId,
-          waitMs,
-        });
-        resolve(found.order);
-      });
-    });
-    try {
-      return await Promise.race([this.withFees(found), deadline]);
-    } finally {
-      cancel();
-    }
-  }
-
-  /**
-   * Fills of one order, shared by concurrent readers. A final order's fills are kept once
-   * complete (all of `expectedQuantity`, or any fill when that is unknown), so reading it
-   * again costs no request. Never rejects: null when the read failed.
-   */
-  private fillsOf(symbol: string, orderId: string, final: boolean, expectedQuantity: number | null): Promise<FillSummary | null> {
-    const key = `${symbol}:${orderId}`;
-    const known = this.fillsByOrder.get(key);
-    if (known !== undefined) return known;
-    const read = this.readFills(symbol, orderId);
-    if (!final) return read;
-    this.fillsByOrder.set(key, read);
-    if (this.fillsByOrder.size > FILLS_CACHE_SIZE) {
-      const oldest = this.fillsByOrder.keys().next().value;
-      if (oldest !== undefined) this.fillsByOrder.delete(oldest);
-    }
-    void read.then((fills) => {
-      const complete =
-        fills !== null && fills.fillCount > 0 && (expectedQuantity === null || fills.quantity >= expectedQuantity * (1 - 1e-9));
-      // Not complete (failed, or Binance has not listed every fill yet): read again next time.
-      if (!complete && this.fillsByOrder.get(key) === read) this.fillsByOrder.delete(key);
-    });
-    return read;
-  }
-
-  /** GET /fapi/v1/userTrades by orderId (weight 5, lane 2). */
-  private async readFills(symbol: string, orderId: string): Promise<FillSummary | null> {
-    const params = { symbol, orderId, limit: USER_TRADES_LIMIT };
-    try {
-      const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v1/userTrades', params }, (e) =>
-        e.fapiPrivateGetUserTrades(params),
-      );
-      const fills = summariseFills(response, orderId);
-      for (const [asset, commission] of fills.otherFees) {
-        if (this.warnedFeeAssets.has(asset)) continue;
-        this.warnedFeeAssets.add(asset);
-        this.logger.warn('commission paid in a non-USDT asset is left out of trade fees', { asset, symbol, orderId, commission });
-      }
-      return fills;
-    } catch (error) {
-      this.logger.warn('order fills could not be read; the fee is recorded as 0', { symbol, orderId, error: describeError(error) });
-      return null;
-    }
   }
 
   /**
