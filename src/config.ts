@@ -70,6 +70,8 @@ export interface Config {
   readonly balanceRefreshMs: number;
   readonly timeStopHours: number;
   readonly unknownPositions: 'adopt' | 'report';
+  /** Open orders the bot did not place: only reported, or cancelled. */
+  readonly foreignOrders: 'report' | 'cancel';
   readonly closeOnShutdown: boolean;
   readonly leaseTtlMs: number;
   /** The model score and the daily report card (issue 13). */
@@ -181,6 +183,7 @@ const variables = {
   BALANCE_REFRESH_MS: { schema: int(1000, 600_000), expected: 'milliseconds from 1000, e.g. 10000' },
   TIME_STOP_HOURS: { schema: num(0, 24 * 30), expected: 'hours from 0 (off) to 720, e.g. 24' },
   UNKNOWN_POSITIONS: { schema: z.enum(['adopt', 'report']), expected: 'adopt or report' },
+  FOREIGN_ORDERS: { schema: z.enum(['report', 'cancel']), expected: 'report or cancel' },
   CLOSE_ON_SHUTDOWN: { schema: bool, expected: 'true or false' },
   LEASE_TTL_MS: { schema: int(3000, 120_000), expected: 'milliseconds from 3000 to 120000, e.g. 15000' },
   SCORE_WINDOW_DAYS: { schema: int(1, 90), expected: 'a whole number of days from 1 to 90, e.g. 7' },
@@ -230,6 +233,7 @@ export const defaults: Partial<Record<VariableName, string>> = {
   BALANCE_REFRESH_MS: '10000',
   TIME_STOP_HOURS: '24',
   UNKNOWN_POSITIONS: 'adopt',
+  FOREIGN_ORDERS: 'report',
   CLOSE_ON_SHUTDOWN: 'false',
   LEASE_TTL_MS: '15000',
   SCORE_WINDOW_DAYS: '7',
@@ -363,6 +367,7 @@ export function loadConfig(env: Env): Config {
     balanceRefreshMs: d('BALANCE_REFRESH_MS'),
     timeStopHours: d('TIME_STOP_HOURS'),
     unknownPositions: d('UNKNOWN_POSITIONS'),
+    foreignOrders: d('FOREIGN_ORDERS'),
     closeOnShutdown: d('CLOSE_ON_SHUTDOWN'),
     leaseTtlMs: d('LEASE_TTL_MS'),
     reports: {

@@ -108,7 +108,8 @@ export class LeaseKeeper {
     private readonly lease: TraderLease,
     private readonly options: LeaseKeeperOptions,
   ) {
-    this.renewEveryMs = options.renewEveryMs ?? DEFAULT_LEASE_RENEW_MS;
+    // Renew well inside the TTL: every 5 s, or a third of a shorter TTL.
+    this.renewEveryMs = options.renewEveryMs ?? Math.min(DEFAULT_LEASE_RENEW_MS, Math.floor(lease.ttlMs / 3));
   }
 
   /** Starts renewing; call right after the lease was acquired. */

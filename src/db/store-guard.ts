@@ -63,18 +63,22 @@ function refuse(storeUrl: string, found: string, owner: StoreOwner): ConfigError
   ]);
 }
 
+export interface GuardOptions {
+  readonly logger: Logger;
+  readonly now: number;
+  readonly namespace?: string;
+}
+
 /**
- * Checks that the store at `storeUrl` (namespace as the store's) belongs to `owner`, and
- * claims a store that has no owner yet. Throws ConfigError (exit 2) when it belongs to
- * another mode or account.
+ * Checks (reads only) that the store at `storeUrl` (namespace as the store's) belongs to
+ * `owner`. Throws ConfigError (exit 2) when it belongs to another mode or account. Returns the
+ * claim to write once the store has been opened and read without error (a store this build
+ * refuses for another reason is left byte for byte as it was), or null when already recorded.
  */
-export async function guardStoreOwner(
-  storeUrl: string,
-  owner: StoreOwner,
-  options: { readonly logger: Logger; readonly now: number; readonly namespace?: string },
-): Promise<void> {
+export async function checkStoreOwner(storeUrl: string, owner: StoreOwner, options: GuardOptions): Promise<(() => Promise<void>) | null> {
   const log = options.logger.child('store');
   const kv = openKv(parseStoreUrl(storeUrl), options.namespace ?? DEFAULT_NAMESPACE);
+  let claimNote: string | null = null;
   try {
     await kv.prepare();
     const recorded = await kv.get(OWNER_KEY);
@@ -82,23 +86,36 @@ export async function guardStoreOwner(
       const sameMode = recorded.mode === owner.mode;
       const sameAccount = recorded.account === null || owner.account === null || recorded.account === owner.account;
       if (!sameMode || !sameAccount) throw refuse(storeUrl, describeOwner(recorded), owner);
-      if (recorded.account === null && owner.account !== null) {
-        await kv.set(OWNER_KEY, { ...owner, claimedAt: recorded.claimedAt } satisfies OwnerRecord);
+      if (recorded.account !== null || owner.account === null) return null;
+    } else {
+      // No owner record: an older store, or a new one. Its snapshot says paper or not.
+      const snapshot = await kv.get(SNAPSHOT_KEY);
+      if (typeof snapshot === 'object' && snapshot !== null) {
+        const venue = (snapshot as { venue?: unknown }).venue;
+        const wasPaper = venue !== null && venue !== undefined;
+        if (wasPaper !== (owner.mode === 'paper')) {
+          throw refuse(storeUrl, wasPaper ? 'paper trading (its snapshot holds a paper venue)' : 'demo or live trading (its snapshot holds no paper venue)', owner);
+        }
+        claimNote = `the store had no owner record; claimed for ${describeOwner(owner)}`;
       }
-      return;
     }
-    // No owner record: an older store, or a new one. Its snapshot says paper or not.
-    const snapshot = await kv.get(SNAPSHOT_KEY);
-    if (typeof snapshot === 'object' && snapshot !== null) {
-      const venue = (snapshot as { venue?: unknown }).venue;
-      const wasPaper = venue !== null && venue !== undefined;
-      if (wasPaper !== (owner.mode === 'paper')) {
-        throw refuse(storeUrl, wasPaper ? 'paper trading (its snapshot holds a paper venue)' : 'demo or live trading (its snapshot holds no paper venue)', owner);
-      }
-      log.warn(`the store had no owner record; claimed for ${describeOwner(owner)}`);
-    }
-    await kv.set(OWNER_KEY, { ...owner, claimedAt: options.now } satisfies OwnerRecord);
   } finally {
     await kv.close().catch(() => undefined);
   }
+  return async () => {
+    const writer = openKv(parseStoreUrl(storeUrl), options.namespace ?? DEFAULT_NAMESPACE);
+    try {
+      await writer.prepare();
+      await writer.set(OWNER_KEY, { ...owner, claimedAt: options.now } satisfies OwnerRecord);
+      if (claimNote !== null) log.warn(claimNote);
+    } finally {
+      await writer.close().catch(() => undefined);
+    }
+  };
+}
+
+/** Checks and, when needed, claims at once (tests, tools). */
+export async function guardStoreOwner(storeUrl: string, owner: StoreOwner, options: GuardOptions): Promise<void> {
+  const claim = await checkStoreOwner(storeUrl, owner, options);
+  await claim?.();
 }
