@@ -16,6 +16,8 @@ import { loadExchangeRules, type SymbolHistory } from './adapters/data/index.js'
 import { redactUrl, type Config } from './config.js';
 import { acquireLease } from './db/lease.js';
 import { openStore } from './db/store.js';
+import { checkStoreOwner, storeOwnerOf } from './db/store-guard.js';
+import { whatToFix } from './adapters/binance/startup-retry.js';
 import type { Control } from './engine/control.js';
 import { LaneScheduler } from './engine/execution/scheduler.js';
 import type { Logger } from './engine/ports.js';
@@ -76,6 +78,8 @@ export async function startBot(config: Config, logger: Logger, options: StartOpt
   for (const line of banner(config, source, history, options)) (loud ? log.warn : log.info).call(log, line);
 
   // ── store and lease: trade once the lease is ours ─────────────────────
+  // One store, one mode and account: refuse (exit 2) a store another mode or account wrote.
+  const claimStore = await checkStoreOwner(config.storeUrl, storeOwnerOf(config), { logger, now: wallClock.now() });
   const store = await openStore(config.storeUrl, { logger, clock: wallClock });
   const abort = new AbortController();
   let finish: (finished: Finished) => void = () => undefined;
@@ -89,15 +93,16 @@ export async function startBot(config: Config, logger: Logger, options: StartOpt
       return;
     }
     try {
-      slot.running = await startTrading({ config, logger, store, history, fileRules, source, lease, wallClock, scheduler, finish, console: options.console });
+      slot.running = await startTrading({ config, logger, store, history, fileRules, source, lease, wallClock, scheduler, finish, console: options.console, claimStore });
     } catch (error) {
       // Give the lease back at once: a new container (another host) would otherwise wait out the TTL.
       await lease.release();
       throw error;
     }
   })().catch((error: unknown) => {
-    log.error(`trading could not start: ${describeError(error)}`);
-    finish({ reason: `trading could not start: ${describeError(error)}`, exitCode: 1 });
+    const reason = `trading could not start: ${describeError(error)} (${whatToFix(error)})`;
+    log.error(reason);
+    finish({ reason, exitCode: 1 });
   });
 
   return {

@@ -3,6 +3,7 @@
  * files), the signal warm-up, and on paper + live data the venue following the tickers.
  * The replay warm-up is shared with the backtest, so both start trading at the same candle.
  */
+import { retryStartup } from '../adapters/binance/startup-retry.js';
 import { bundledDataDir, loadMarketHistory, type SymbolHistory } from '../adapters/data/index.js';
 import { LiveMarketData } from '../adapters/market-data/live.js';
 import { ReplayMarketData } from '../adapters/market-data/replay.js';
@@ -12,6 +13,7 @@ import type { LaneScheduler } from '../engine/execution/scheduler.js';
 import { FEATURE_WARMUP_CANDLES } from '../engine/features.js';
 import type { Clock, Logger, MarketData } from '../engine/ports.js';
 import type { Trader } from '../engine/trader.js';
+import type { Candle } from '../engine/types.js';
 
 export type Source = 'replay' | 'live';
 
@@ -101,7 +103,10 @@ export async function wireMarketData(
     return { marketData: new ReplayMarketData({ data: [...history.values()], speed: config.replaySpeed, clock: wallClock, startAfter }), stop: () => undefined };
   }
   const live = new LiveMarketData({ symbols: config.symbols, scheduler: deps.scheduler, clock: wallClock, logger: deps.logger, apiBase: config.exchange.apiBase, testnet: config.exchange.testnet });
-  for (const symbol of config.symbols) trader.warmUp(symbol, await live.history(symbol, FEATURE_WARMUP_CANDLES + 10, wallClock.now()));
+  for (const symbol of config.symbols) {
+    const warmUp = (): Promise<Candle[]> => live.history(symbol, FEATURE_WARMUP_CANDLES + 10, wallClock.now());
+    trader.warmUp(symbol, await retryStartup(`warm-up candles of ${symbol}`, warmUp, { clock: wallClock, logger: deps.logger }));
+  }
   deps.logger.child('main').info(`signals warmed up on live candles of ${config.symbols.join(', ')}; trading on each closed 5m candle`);
   const paper = deps.paper;
   if (paper === null) return { marketData: live, stop: () => undefined };

@@ -13,6 +13,9 @@ import type { Clock, EngineSnapshot, Exchange, Logger, Store } from '../engine/p
 import { replayStep } from '../engine/replay-loop.js';
 import { CANDLE_MS, type SymbolRules } from '../engine/types.js';
 import { describeError } from '../errors.js';
+import { retryStartup } from '../adapters/binance/startup-retry.js';
+import { OpenOrderSweeper } from '../engine/open-orders.js';
+import type { Trader } from '../engine/trader.js';
 import { wireControl } from './control.js';
 import { buildEngine, type Engine } from './engine.js';
 import { buildLearning, type Learning } from './learning.js';
@@ -45,6 +48,8 @@ export interface TradingDeps {
   readonly finish: (finished: Finished) => void;
   /** Offer the console twin (see wireControl). */
   readonly console?: boolean | undefined;
+  /** Records the store's owner (mode, account) once it has been read without error. */
+  readonly claimStore?: (() => Promise<void>) | null;
 }
 
 interface BuiltVenue {
@@ -99,7 +104,7 @@ async function buildRestoredEngine(
     engine.trader.restoreState(snapshot);
     logger.child('main').info('state restored', { positions: snapshot.positions.length, pendingOrders: snapshot.pendingOrders.length, paused: snapshot.state.paused });
   }
-  await engine.trader.reconcile();
+  await retryStartup('reconciling with the exchange', () => engine.trader.reconcile(), { clock: deps.wallClock, logger });
   return engine;
 }
 
@@ -107,6 +112,8 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   const { config, logger, store, wallClock } = deps;
   const log = logger.child('main');
   const snapshot = await store.loadSnapshot();
+  // Read without error: now the store is recorded as this mode's and account's.
+  await deps.claimStore?.();
   // Replay runs on market time (set at each candle); live data on the wall clock.
   const manualClock = deps.history !== null ? new ManualClock(snapshot?.savedAt ?? 0) : null;
   const engineClock: Clock = manualClock ?? wallClock;
@@ -118,6 +125,11 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   const engine = await buildRestoredEngine(deps, venue, snapshot, engineClock, snapshots, learning);
   const { trader, controller } = engine;
   const persist = (): Promise<void> => snapshots.save(trader);
+
+  // Live: open orders (regular and algo) listed now and every 5 minutes: leftovers cancelled,
+  // orders the bot did not place reported (or cancelled with FOREIGN_ORDERS=cancel).
+  const sweeper = config.tradingMode === 'live' ? openOrderSweeper(config, venue.exchange, trader, wallClock, logger) : null;
+  sweeper?.start();
 
   const wired = await wireMarketData(config, { history: deps.history, trader, paper: venue.paper, lastCandleAt, scheduler: deps.scheduler, wallClock, logger });
   const { marketData } = wired;
@@ -174,6 +186,7 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
       marketData.stop();
       wired.stop();
       venue.stop();
+      sweeper?.stop();
       await inBatch.catch(() => undefined);
       await loop;
       if (config.closeOnShutdown) {
@@ -189,4 +202,20 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
       await deps.lease.release();
     },
   };
+}
+
+/** The live sweeper of open orders; the engine's own ids are those of its positions and intents. */
+function openOrderSweeper(config: Config, exchange: Exchange, trader: Trader, clock: Clock, logger: Logger): OpenOrderSweeper {
+  return new OpenOrderSweeper({
+    exchange,
+    clock,
+    logger,
+    foreignOrders: config.foreignOrders,
+    ownedIds: () => {
+      const ids = new Set<string>();
+      for (const p of trader.managedPositions()) for (const id of [p.slClientOrderId, p.tpClientOrderId, p.exitClientOrderId]) if (id !== null) ids.add(id);
+      for (const o of trader.pendingOrders()) ids.add(o.request.clientOrderId);
+      return ids;
+    },
+  });
 }

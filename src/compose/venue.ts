@@ -3,6 +3,7 @@
  * check) or Binance (rules loaded, isolated margin set, rules refreshed daily).
  */
 import type { SymbolHistory } from '../adapters/data/index.js';
+import { retryStartup } from '../adapters/binance/startup-retry.js';
 import { BinanceExchange } from '../adapters/binance/exchange.js';
 import { PaperExchange } from '../adapters/paper/paper-exchange.js';
 import { checkPaperState } from '../adapters/paper/state-check.js';
@@ -76,7 +77,8 @@ export async function buildBinanceVenue(
     logger: deps.logger,
     symbols: config.symbols,
   });
-  const rules = await binance.loadRules(config.symbols);
+  // Transient failures at start (5xx, timeouts, 429/418, -1021) are retried with back-off.
+  const rules = await retryStartup('loading exchange rules', () => binance.loadRules(config.symbols), { clock: deps.clock, logger: deps.logger });
   const missing = config.symbols.filter((symbol) => !rules.has(symbol));
   if (missing.length > 0)
     throw new ConfigError([{ variable: 'SYMBOLS', problem: `${missing.join(', ')} is not a tradable USDT-M perpetual on this exchange`, expected: 'symbols listed on Binance USDT-M futures' }]);
