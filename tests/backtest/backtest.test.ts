@@ -29,6 +29,11 @@ function assertPipelineInvariants(t: TradeRecord): void {
   if (t.liquidationPrice > 0) expect(sign * (t.slPrice - t.liquidationPrice)).toBeGreaterThanOrEqual(0.005 * t.entryPrice * 0.999);
   expect(t.is100PctLoss).toBe(t.pnlUsdt <= -0.99 * t.riskAmountUsdt);
   expect(t.closedAt).toBeGreaterThanOrEqual(t.openedAt);
+  // The take-profit is a limit at its price: exactly tpPrice, maker fee (defaults: taker 0.05 %, maker 0.02 %).
+  if (t.exitReason === 'tp') {
+    expect(t.exitPrice).toBe(t.tpPrice);
+    expect(t.feesUsdt).toBeCloseTo(t.notionalUsdt * 0.0005 + t.size * t.tpPrice * 0.0002, 9);
+  }
 }
 
 describe('backtest on the bundled data', () => {
@@ -43,6 +48,7 @@ describe('backtest on the bundled data', () => {
   });
 
   it('writes trade records that satisfy the blueprint formulas and the pipeline', () => {
+    expect(result.trades.some((t) => t.exitReason === 'tp')).toBe(true);
     for (const trade of result.trades) assertPipelineInvariants(trade);
   });
 

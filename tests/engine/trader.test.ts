@@ -396,7 +396,7 @@ describe('Start-up reconciliation', () => {
     const sent = h.exchange.calls('placeOrder').map((c) => c.detail);
     expect(sent).not.toContain(neverSentId);
     expect(sent).not.toContain(filled.request.clientOrderId);
-    expect((await h.paper.fetchOpenOrders('BTCUSDT')).map((o) => o.type).sort()).toEqual(['stop_market', 'take_profit_market']);
+    expect((await h.paper.fetchOpenOrders('BTCUSDT')).map((o) => o.type).sort()).toEqual(['limit', 'stop_market']);
     expect(summary).toContain('1 position(s) resumed');
     expect(summary).toContain('2 pending order(s) settled by client order id, 0 still pending');
   });

@@ -278,8 +278,10 @@ export class BinanceExchange implements Exchange {
         type = 'market';
         break;
       case 'limit':
+        // Good till cancelled: a take-profit rests on the book until it fills or we cancel it.
         type = 'limit';
         price = request.price;
+        params['timeInForce'] = 'GTC';
         break;
       case 'stop_market':
         type = 'STOP_MARKET';

@@ -2,7 +2,7 @@
  * The blueprint pipeline's single steps as pure functions (BLUEPRINT.md "From signal
  * to order", steps 1–8); plan.ts runs them in order.
  */
-import { bracketFor, roundPrice, roundQty } from '../exchange-rules.js';
+import { bracketFor, decimalsOf, roundQty } from '../exchange-rules.js';
 import type { LeverageBracket, LeverageClamp, Side } from '../types.js';
 import { EQUITY_MARGIN_SHARE, MIN_SL_RATE, TP_TO_SL_RATIO, type EntryPlan, type Grade, type PipelineConfig, type PlanMode } from './config.js';
 
@@ -108,9 +108,27 @@ export interface StopDistances {
 }
 
 /**
+ * Prices in whole ticks: a value's tick count with float noise removed (1e-6 of a tick), so
+ * that a count meant to be n + ½ is exactly that and rounds the same way every time.
+ */
+function ticksOf(value: number, tickSize: number): number {
+  return Math.round((value / tickSize) * 1e6) / 1e6;
+}
+
+/** `ticks` whole ticks as a price on the grid (no float tail). */
+function fromTicks(ticks: number, tickSize: number): number {
+  const price = Number((ticks * tickSize).toFixed(decimalsOf(tickSize)));
+  return Object.is(price, -0) ? 0 : price;
+}
+
+/** Half a tick and more rounds up, in tick units (Math.round: n + ½ → n + 1). */
+const nearestTick = (ticks: number): number => Math.round(ticks);
+
+/**
  * Step 5: `slPct = baseSlPct × min(1 + (leverage − 1) × 0.05, 3)`, then the 0.3 %
  * floor; the SL distance is rounded UP to whole ticks (never tighter than planned);
- * the TP distance is 1.5 × the rounded SL distance, to the nearest tick.
+ * the TP distance is 1.5 × the SL's whole ticks, to the nearest tick (an odd SL tick
+ * count gives n + ½ exactly, which rounds up: computed in ticks, not in float prices).
  */
 export function stopDistances(
   referencePrice: number,
@@ -120,15 +138,16 @@ export function stopDistances(
 ): StopDistances {
   const scale = 1 + (leverage - 1) * 0.05;
   const slPct = Math.max(baseSlPct * Math.min(scale, 3), MIN_SL_RATE);
-  const slDistance = Math.max(tickSize, roundPrice(referencePrice * slPct, tickSize, 'up'));
-  const tpDistance = Math.max(tickSize, roundPrice(slDistance * TP_TO_SL_RATIO, tickSize, 'nearest'));
-  return { slPct, slDistance, tpDistance };
+  const slTicks = Math.max(1, Math.ceil(ticksOf(referencePrice * slPct, tickSize)));
+  const tpTicks = Math.max(1, nearestTick(slTicks * TP_TO_SL_RATIO));
+  return { slPct, slDistance: fromTicks(slTicks, tickSize), tpDistance: fromTicks(tpTicks, tickSize) };
 }
 
 /**
- * SL and TP prices at the given distances from `entryPrice`, direction from the side.
- * Off-grid entries (an average fill) are put on the tick grid: the SL away from the
- * entry (the distance never shrinks below the planned one), the TP to the nearest tick.
+ * SL and TP prices at the given distances from `entryPrice`, direction from the side, in
+ * whole ticks. Off-grid entries (an average fill) are put on the tick grid: the SL away from
+ * the entry (the distance never shrinks below the planned one), the TP to the nearest tick
+ * (half a tick rounds up).
  */
 export function stopPrices(
   side: Side,
@@ -137,15 +156,18 @@ export function stopPrices(
   tpDistance: number,
   tickSize: number,
 ): { readonly slPrice: number; readonly tpPrice: number } {
+  const entryTicks = ticksOf(entryPrice, tickSize);
+  const slTicks = ticksOf(slDistance, tickSize);
+  const tpTicks = ticksOf(tpDistance, tickSize);
   if (side === 'long') {
     return {
-      slPrice: roundPrice(entryPrice - slDistance, tickSize, 'down'),
-      tpPrice: roundPrice(entryPrice + tpDistance, tickSize, 'nearest'),
+      slPrice: fromTicks(Math.floor(entryTicks - slTicks), tickSize),
+      tpPrice: fromTicks(nearestTick(entryTicks + tpTicks), tickSize),
     };
   }
   return {
-    slPrice: roundPrice(entryPrice + slDistance, tickSize, 'up'),
-    tpPrice: roundPrice(entryPrice - tpDistance, tickSize, 'nearest'),
+    slPrice: fromTicks(Math.ceil(entryTicks + slTicks), tickSize),
+    tpPrice: fromTicks(nearestTick(entryTicks - tpTicks), tickSize),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Position protection and exits: the managed position from an entry fill with its SL and
- * TP on the exchange (BLUEPRINT pipeline step 8: protection while the bot is down), a
+ * Position protection and exits: the managed position from an entry fill with its SL (a
+ * stop-market) and TP (a reduce-only limit) on the exchange (BLUEPRINT pipeline step 8: protection while the bot is down), a
  * missing stop re-placed, and the reduce-only market close on priority 0.
  */
 import { clientOrderId } from '../client-order-id.js';
@@ -28,8 +28,9 @@ export async function openManaged(ctx: TraderContext, draft: EntryDraft, order: 
     notionalUsdt: tradeMargins(size, position.entryPrice, draft.leverage).notionalUsdt,
   });
   const stop = await send(ctx, { request: stopOrder(symbol, exitSide(draft.side), size, slPrice, slId), purpose: 'sl', priority: 0 });
+  // BLUEPRINT "Paper fills" (Decided): the take-profit is a reduce-only limit at its price (maker fee, no slippage).
   const take = await send(ctx, {
-    request: { symbol, side: exitSide(draft.side), type: 'take_profit_market', quantity: size, stopPrice: tpPrice, reduceOnly: true, clientOrderId: tpId },
+    request: { symbol, side: exitSide(draft.side), type: 'limit', quantity: size, price: tpPrice, reduceOnly: true, clientOrderId: tpId },
     purpose: 'tp',
     priority: 0,
   });

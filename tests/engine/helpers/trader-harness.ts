@@ -41,6 +41,8 @@ export interface HarnessOptions {
   readonly pipeline?: Partial<PipelineConfig>;
   readonly startMs?: number;
   readonly startingBalanceUsdt?: number;
+  /** The venue's slippage (fraction). Default 0. */
+  readonly slippageRate?: number;
   readonly intervalMs?: number;
   /** The controller's "can the positions be read" switch (a rate-limit block says no). */
   readonly positionsReadable?: () => boolean;
@@ -102,7 +104,7 @@ export class TraderHarness {
       clock: this.clock,
       logger: this.log,
       startingBalanceUsdt: options.startingBalanceUsdt ?? 10_000,
-      slippageRate: 0,
+      slippageRate: options.slippageRate ?? 0,
       funding: new Map(),
     });
     this.exchange = new RecordingExchange(this.paper, this.clock, this.journal);
