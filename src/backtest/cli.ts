@@ -119,8 +119,8 @@ export function summaryTable(result: BacktestResult): string {
 const csvColumns: (keyof TradeRecord)[] = [
   'id', 'symbol', 'side', 'openedAt', 'closedAt', 'entryPrice', 'exitPrice', 'size', 'notionalUsdt', 'marginUsdt',
   'winProbability', 'confidence', 'leverageRaw', 'leverage', 'baseSlPct', 'slPrice', 'tpPrice', 'liquidationPrice',
-  'tickSize', 'stepSize', 'minNotionalUsdt', 'riskAmountUsdt', 'plannedRiskUsdt', 'feesUsdt', 'fundingUsdt', 'pnlUsdt',
-  'exitReason', 'is100PctLoss', 'liquidated', 'exploration', 'strategyMode', 'modelVersion', 'leverageClamps',
+  'tickSize', 'stepSize', 'minNotionalUsdt', 'riskAmountUsdt', 'plannedRiskUsdt', 'feesUsdt', 'slippageUsdt', 'fundingUsdt', 'pnlUsdt',
+  'exitReason', 'is100PctLoss', 'liquidated', 'exploration', 'strategyMode', 'modelVersion', 'rule', 'leverageClamps',
 ];
 
 export function tradesCsv(trades: readonly TradeRecord[]): string {

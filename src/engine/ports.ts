@@ -141,6 +141,8 @@ export interface EntryDraft extends TradeDecision {
   readonly slDistance: number;
   readonly tpDistance: number;
   readonly decidedAt: number;
+  /** The price the entry was decided at (the candle's close): the entry's slippage is measured from it. Absent in drafts stored before it existed. */
+  readonly referencePrice?: number;
 }
 
 /** A position the engine manages, with everything its trade record will need. */
@@ -162,6 +164,10 @@ export interface ManagedPosition extends TradeDecision {
   /** The close order in flight and why, once an exit was decided. */
   readonly exitClientOrderId: string | null;
   readonly exitReason: ExitReason | null;
+  /** The entry's decision price (slippage reference); absent for adopted positions and older snapshots. */
+  readonly entryReferencePrice?: number;
+  /** The last price when our market close was sent (slippage reference of the exit). */
+  readonly exitReferencePrice?: number;
 }
 
 export type PendingPurpose = 'entry' | 'sl' | 'tp' | 'close';

@@ -211,6 +211,13 @@ export interface TradeRecord {
   readonly riskAmountUsdt: number;
   readonly plannedRiskUsdt: number;
   readonly feesUsdt: number;
+  /**
+   * What the fills cost against their reference prices, positive when adverse: the entry
+   * against its decision price, a stop against its trigger, a market close against the last
+   * price when it was sent; a take-profit limit and a liquidation have none. Already inside
+   * the prices, hence inside `pnlUsdt` (shown apart, not subtracted again).
+   */
+  readonly slippageUsdt: number;
   readonly fundingUsdt: number;
   readonly pnlUsdt: number;
   readonly exitReason: ExitReason;
@@ -221,4 +228,6 @@ export interface TradeRecord {
   readonly modelVersion: string | null;
   /** Expected R after costs when a promoted model decided the entry (the expected-value gate), next to p and confidence. */
   readonly expectedR?: number | null;
+  /** The signal rule that proposed the trade ('adopted' for a position found on the exchange). */
+  readonly rule: string;
 }

@@ -29,6 +29,9 @@ function assertPipelineInvariants(t: TradeRecord): void {
   if (t.liquidationPrice > 0) expect(sign * (t.slPrice - t.liquidationPrice)).toBeGreaterThanOrEqual(0.005 * t.entryPrice * 0.999);
   expect(t.is100PctLoss).toBe(t.pnlUsdt <= -0.99 * t.riskAmountUsdt);
   expect(t.closedAt).toBeGreaterThanOrEqual(t.openedAt);
+  expect(typeof t.rule).toBe('string');
+  expect(t.rule.length).toBeGreaterThan(0);
+  expect(Number.isFinite(t.slippageUsdt)).toBe(true);
   // The take-profit is a limit at its price: exactly tpPrice, maker fee (defaults: taker 0.05 %, maker 0.02 %).
   if (t.exitReason === 'tp') {
     expect(t.exitPrice).toBe(t.tpPrice);
@@ -57,6 +60,10 @@ describe('backtest on the bundled data', () => {
     const fees = result.trades.reduce((s, t) => s + t.feesUsdt, 0);
     expect(result.summary.pnlUsdt).toBeCloseTo(pnl, 6);
     expect(result.summary.feesUsdt).toBeCloseTo(fees, 6);
+    // Stops and market orders fill 0.05 % worse than their reference by default: a cost, next to the fees.
+    const slippage = result.trades.reduce((s, t) => s + t.slippageUsdt, 0);
+    expect(slippage).toBeGreaterThan(0);
+    expect(result.summary.slippageUsdt).toBeCloseTo(slippage, 6);
     expect(result.summary.winRate).toBeCloseTo(result.trades.filter((t) => t.pnlUsdt > 0).length / result.trades.length, 12);
     expect(result.summary.from).toBe('2025-08-01T00:00:00.000Z');
     expect(result.summary.symbols).toEqual(['BTCUSDT']);

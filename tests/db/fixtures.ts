@@ -76,6 +76,8 @@ export function sampleTrade(index: number, overrides: Partial<TradeRecord> = {})
     plannedRiskUsdt: 9,
     feesUsdt,
     fundingUsdt: -0.031,
+    slippageUsdt: 0,
+    rule: 'breakout',
     pnlUsdt,
     exitReason: long ? 'tp' : 'sl',
     is100PctLoss: false,

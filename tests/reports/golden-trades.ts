@@ -49,6 +49,8 @@ export function tradeRecord(over: Partial<TradeRecord> & Pick<TradeRecord, 'id' 
     plannedRiskUsdt: 10,
     feesUsdt: 0.5,
     fundingUsdt: -0.1,
+    slippageUsdt: 0,
+    rule: 'breakout',
     exitReason: over.pnlUsdt > 0 ? 'tp' : 'sl',
     is100PctLoss: false,
     liquidated: false,

@@ -186,6 +186,7 @@ function entryDraft(plan: EntryPlan, candidate: Candidate, prediction: Predictio
     modelVersion: prediction.modelVersion,
     ...(plan.expectedR !== null ? { expectedR: plan.expectedR } : {}),
     decidedAt: candidate.decidedAt,
+    referencePrice: candidate.price,
   };
 }
 

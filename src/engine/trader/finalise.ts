@@ -28,6 +28,7 @@ export async function finalise(ctx: TraderContext, position: ManagedPosition): P
     exitFeeUsdt: ended.exitFeeUsdt,
     closedAt: ended.closedAt ?? now,
     fundingUsdt,
+    exitReferencePrice: ended.exitReferencePrice,
   });
   const { exitReason, exitPrice, pnlUsdt } = trade;
   // Record first (idempotent by id), then forget the position: a crash in between re-records the same id.
@@ -48,6 +49,8 @@ interface Ended {
   readonly exitPrice: number;
   readonly exitFeeUsdt: number;
   readonly closedAt: number | null;
+  /** What the closing fill's slippage is measured against (null: none). */
+  readonly exitReferencePrice: number | null;
   readonly slState: OrderState | null;
   readonly tpState: OrderState | null;
 }
@@ -68,14 +71,16 @@ async function howItEnded(ctx: TraderContext, position: ManagedPosition): Promis
   if (closing !== null) {
     const exitReason = exitOrder !== null ? (position.exitReason ?? 'manual') : slOrder !== null ? 'sl' : 'tp';
     const exitPrice = closing.averagePrice ?? position.entryPrice;
-    return { exitReason, exitPrice, exitFeeUsdt: closing.feeUsdt, closedAt: closing.updatedAt, slState, tpState };
+    // A stop against its trigger, our market close against the price when it was sent; the TP limit fills at its price.
+    const exitReferencePrice = exitOrder !== null ? (position.exitReferencePrice ?? null) : slOrder !== null ? slOrder.stopPrice : null;
+    return { exitReason, exitPrice, exitFeeUsdt: closing.feeUsdt, closedAt: closing.updatedAt, exitReferencePrice, slState, tpState };
   }
   const last = ctx.book.lastPrice.get(symbol);
   const mark = last?.mark ?? position.entryPrice;
   // None of our orders closed it: the exchange did (liquidation), or someone else did.
   const forced = (await ctx.deps.exchange.fetchForcedCloses(symbol, position.openedAt)).at(-1);
-  if (forced !== undefined) return { exitReason: 'liquidation', exitPrice: forced.price, exitFeeUsdt: 0, closedAt: forced.at, slState, tpState };
-  return { exitReason: 'external', exitPrice: last?.price ?? mark, exitFeeUsdt: 0, closedAt: null, slState, tpState };
+  if (forced !== undefined) return { exitReason: 'liquidation', exitPrice: forced.price, exitFeeUsdt: 0, closedAt: forced.at, exitReferencePrice: null, slState, tpState };
+  return { exitReason: 'external', exitPrice: last?.price ?? mark, exitFeeUsdt: 0, closedAt: null, exitReferencePrice: null, slState, tpState };
 }
 
 /** The order if it filled (with an average price), else null. */

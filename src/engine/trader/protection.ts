@@ -61,9 +61,10 @@ function managedFromFill(
     (rules === undefined
       ? 0
       : isolatedLiquidationPrice({ side: draft.side, size, entryPrice, isolatedMarginUsdt: marginUsdt, brackets: rules.brackets }));
-  const { slDistance: _sl, tpDistance: _tp, decidedAt: _at, ...decision } = draft;
+  const { slDistance: _sl, tpDistance: _tp, decidedAt: _at, referencePrice, ...decision } = draft;
   return {
     ...decision,
+    ...(referencePrice !== undefined ? { entryReferencePrice: referencePrice } : {}),
     symbol: order.symbol,
     size,
     entryPrice,
@@ -86,7 +87,8 @@ function managedFromFill(
 export async function close(ctx: TraderContext, position: ManagedPosition, reason: ExitReason): Promise<void> {
   const { positions, exitRequests } = ctx.book;
   const id = clientOrderId('close', position.symbol, ctx.deps.clock.now());
-  const closing: ManagedPosition = { ...position, exitClientOrderId: id, exitReason: reason };
+  const lastPrice = ctx.book.lastPrice.get(position.symbol)?.price;
+  const closing: ManagedPosition = { ...position, exitClientOrderId: id, exitReason: reason, ...(lastPrice !== undefined ? { exitReferencePrice: lastPrice } : {}) };
   positions.set(position.symbol, closing);
   exitRequests.delete(position.symbol);
   const order = await send(ctx, {

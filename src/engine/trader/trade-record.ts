@@ -13,6 +13,20 @@ export interface PositionEnding {
   readonly closedAt: number;
   /** Funding paid (negative) and received (positive) while it was open. */
   readonly fundingUsdt: number;
+  /** The price the closing fill is measured against (stop trigger, last price at our market close); null: no slippage (a limit, a liquidation, someone else). */
+  readonly exitReferencePrice: number | null;
+}
+
+/**
+ * Slippage of the trade, positive when adverse (BLUEPRINT "Paper fills": stops and market
+ * orders fill worse than their reference by the slippage): the entry against its decision
+ * price, the exit against `exitReferencePrice`.
+ */
+export function slippageOf(position: ManagedPosition, exitPrice: number, exitReferencePrice: number | null): number {
+  const sign = sideSign(position.side);
+  const entry = position.entryReferencePrice === undefined ? 0 : sign * (position.entryPrice - position.entryReferencePrice) * position.size;
+  const exit = exitReferencePrice === null ? 0 : sign * (exitReferencePrice - exitPrice) * position.size;
+  return entry + exit;
 }
 
 export function tradeRecordOf(position: ManagedPosition, ending: PositionEnding): TradeRecord {
@@ -50,6 +64,7 @@ export function tradeRecordOf(position: ManagedPosition, ending: PositionEnding)
     riskAmountUsdt: marginUsdt,
     plannedRiskUsdt: plannedRiskUsdt(position.size, position.entryPrice, position.slPrice),
     feesUsdt,
+    slippageUsdt: liquidated ? slippageOf(position, exitPrice, null) : slippageOf(position, exitPrice, ending.exitReferencePrice),
     fundingUsdt,
     pnlUsdt,
     exitReason,
@@ -59,5 +74,6 @@ export function tradeRecordOf(position: ManagedPosition, ending: PositionEnding)
     strategyMode: position.strategyMode,
     modelVersion: position.modelVersion,
     ...(position.expectedR !== undefined ? { expectedR: position.expectedR } : {}),
+    rule: position.rule,
   };
 }
