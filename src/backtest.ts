@@ -6,6 +6,7 @@ import 'dotenv/config';
 import { writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { parseBacktestArgs, summaryTable, tradesCsv } from './backtest/cli.js';
+import { renderReport } from './backtest/report-render.js';
 import { modelReportText } from './backtest/model-report.js';
 import { runBacktest, type BacktestOptions, type BacktestResult } from './backtest/run-backtest.js';
 import { runSelfLearningBacktest } from './backtest/self-learning.js';
@@ -42,9 +43,16 @@ async function main(): Promise<void> {
   process.stdout.write(`${summaryTable(result)}\n`);
   if (learning !== null) process.stdout.write(`${modelReportText(learning.model)}\n`);
   if (args.json !== undefined) {
+    // The whole report (summary, exploration, all, perPair, perExitReason, perRule, longShort,
+    // leverageDistribution, signals, buyAndHold, settings, warnings), the model section, every trade.
     const model = learning === null ? {} : { model: learning.model };
-    await writeFile(args.json, `${JSON.stringify({ summary: result.summary, ...model, trades: result.trades }, null, 2)}\n`);
+    await writeFile(args.json, `${JSON.stringify({ ...result.report, ...model, trades: result.trades }, null, 2)}\n`);
     process.stdout.write(`wrote ${args.json}\n`);
+  }
+  if (args.reportMd !== undefined) {
+    const model = learning === null ? '' : `\n\n## Model\n\n\`\`\`\n${modelReportText(learning.model)}\n\`\`\`\n`;
+    await writeFile(args.reportMd, `${renderReport(result.report, 'markdown')}${model}\n`);
+    process.stdout.write(`wrote ${args.reportMd}\n`);
   }
   if (args.tradesCsv !== undefined) {
     await writeFile(args.tradesCsv, tradesCsv(result.trades));

@@ -1,16 +1,18 @@
 /**
  * Backtest CLI pieces (argument parsing, summary table, CSV), tested without a process:
  *   npm run backtest -- --symbols BTCUSDT,ETHUSDT [--from 2025-08-01] [--to 2025-10-31]
- *     [--data DIR] [--strategy rules|self_learning] [--equity 1000] [--json out.json] [--trades trades.csv]
+ *     [--data DIR] [--strategy rules|self_learning] [--equity 1000] [--json out.json] [--trades trades.csv] [--report report.md]
  * Bad flags: a clear message and exit code 2. Progress bar on stderr when it is a TTY.
  */
 import { parseArgs } from 'node:util';
+import { renderReport } from './report-render.js';
 import type { BacktestResult } from './run-backtest.js';
 import { UserInputError, describeError } from '../errors.js';
 import type { StrategyMode, TradeRecord } from '../engine/types.js';
 
 const usage = `Usage: npm run backtest -- --symbols BTCUSDT,ETHUSDT [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-       [--data DIR] [--strategy rules|self_learning] [--equity 1000] [--json out.json] [--trades trades.csv]`;
+       [--data DIR] [--strategy rules|self_learning] [--equity 1000] [--json out.json] [--trades trades.csv] [--report report.md]
+Settings (fees, slippage, limits…) come from the environment and .env, as for npm start; flags override.`;
 
 /** The flags; a setting not given (undefined) comes from the environment or its default (src/backtest/settings.ts). */
 export interface BacktestArgs {
@@ -22,6 +24,8 @@ export interface BacktestArgs {
   readonly equityUsdt: number | undefined;
   readonly json: string | undefined;
   readonly tradesCsv: string | undefined;
+  /** Markdown report file (`--report FILE.md`). */
+  readonly reportMd: string | undefined;
 }
 
 function parseDay(flag: string, value: string, endOfDay: boolean): number {
@@ -45,6 +49,7 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
         equity: { type: 'string' },
         json: { type: 'string' },
         trades: { type: 'string' },
+        report: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -87,33 +92,13 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
     equityUsdt: equity,
     json: typeof values.json === 'string' ? values.json : undefined,
     tradesCsv: typeof values.trades === 'string' ? values.trades : undefined,
+    reportMd: typeof values.report === 'string' ? values.report : undefined,
   };
 }
 
-const fmt = (n: number | null, digits = 2): string => (n === null ? 'n/a' : Number.isFinite(n) ? n.toFixed(digits) : String(n));
-
+/** The whole report as terminal tables (src/backtest/report-render.ts). */
 export function summaryTable(result: BacktestResult): string {
-  const s = result.summary;
-  const rows: [string, string][] = [
-    ['period', `${s.from} → ${s.to}`],
-    ['symbols', s.symbols.join(', ')],
-    ['strategy', s.strategy],
-    ['candles', String(s.candles)],
-    ['trades', `${s.trades} (${s.explorationTrades} exploration)`],
-    ['win rate', s.winRate === null ? 'n/a' : `${fmt(s.winRate * 100, 1)} %`],
-    ['P&L (net)', `${fmt(s.pnlUsdt)} USDT (${fmt((s.pnlUsdt / s.startingEquityUsdt) * 100)} %)`],
-    ['fees', `${fmt(s.feesUsdt)} USDT`],
-    ['funding', `${fmt(s.fundingUsdt)} USDT (+ received)`],
-    ['max drawdown', `${fmt(s.maxDrawdownPct)} %`],
-    ['Sharpe (daily, ×√365)', fmt(s.sharpe)],
-    ['100 % losses', String(s.losses100Pct)],
-    ['liquidations', String(s.liquidations)],
-    ['exposure', `${fmt(s.exposurePct, 1)} % of the time`],
-    ['average leverage', `${fmt(s.averageLeverage)}x`],
-    ['exits', Object.entries(s.exitReasons).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+  return renderReport(result.report, 'text');
 }
 
 const csvColumns: (keyof TradeRecord)[] = [

@@ -13,12 +13,13 @@ import { dataDirOf, warmUpOnHistory } from '../compose/market-data.js';
 import { buildPaperVenue, fundingFrom } from '../compose/venue.js';
 import type { Config } from '../config.js';
 import { MemoryStore } from '../db/memory-store.js';
-import { computeMetrics, type TradeMetrics } from '../engine/metrics.js';
+import { periodDayCount } from '../engine/metrics.js';
 import type { Logger } from '../engine/ports.js';
 import { replayStep } from '../engine/replay-loop.js';
 import type { Predictor, TraderEvent } from '../engine/trader.js';
 import { CANDLE_MS, type StrategyMode, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
+import { buildReport, type BacktestReport, type SignalCounts } from './report.js';
 import type { BacktestSettings } from './settings.js';
 
 export interface BacktestOptions {
@@ -42,25 +43,13 @@ export interface BacktestOptions {
   readonly transformHistory?: (history: Map<string, SymbolHistory>) => void;
 }
 
-/** The backtest's headline figures (percents for the reader; the metrics themselves are in src/engine/metrics.ts). */
-export interface BacktestSummary extends Omit<TradeMetrics, 'warnings'> {
-  readonly explorationTrades: number;
-  readonly pnlUsdt: number;
-  readonly maxDrawdownPct: number;
-  readonly exposurePct: number;
-  readonly cagrPct: number | null;
-  readonly averageLeverage: number;
-  readonly exitReasons: Readonly<Record<string, number>>;
-  readonly from: string;
-  readonly to: string;
-  readonly symbols: readonly string[];
-  readonly strategy: StrategyMode;
-  readonly candles: number;
-  readonly warnings: readonly string[];
-}
+/** The headline (non-exploration trades) with the period: what `--json` stores as `summary`. */
+export type BacktestSummary = BacktestReport['summary'];
 
 export interface BacktestResult {
   readonly summary: BacktestSummary;
+  /** The whole report (src/backtest/report.ts): summary, exploration, tables, buy-and-hold, signals, warnings. */
+  readonly report: BacktestReport;
   readonly settings: BacktestSettings | null;
   readonly trades: TradeRecord[];
   /** Every entry decision in order: symbol, side, decision time (for the look-ahead test). */
@@ -92,6 +81,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const paper = buildPaperVenue(config, { rules, clock, logger, funding: fundingFrom(history) });
   const store = new MemoryStore();
   const decisions: BacktestResult['decisions'] = [];
+  const signals = { proposed: 0, taken: 0, explored: 0, refused: 0, refusedBy: {} as Record<string, number> };
   const { trader, controller } = buildEngine(config, {
     exchange: paper,
     clock,
@@ -100,6 +90,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     persist: async () => undefined,
     recordTrade: (trade) => store.putTrade(trade),
     onEvent: (event) => {
+      if (event.kind === 'refused') {
+        signals.proposed++;
+        signals.refused++;
+        for (const code of new Set(event.codes)) signals.refusedBy[code] = (signals.refusedBy[code] ?? 0) + 1;
+      }
+      if (event.kind === 'entry') {
+        signals.proposed++;
+        signals.taken++;
+        if (event.position.exploration) signals.explored++;
+      }
       if (event.kind === 'entry')
         decisions.push({
           id: event.position.entryClientOrderId,
@@ -143,27 +143,28 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   }
   options.onProgress?.(total, total);
   const trades = store.allTrades();
-  const metrics = computeMetrics(trades, { fromMs: firstMs, toMs: lastMs + CANDLE_MS, startingEquityUsdt: config.paper.startingBalanceUsdt });
-  const exitReasons: Record<string, number> = {};
-  for (const t of trades) exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
-  const { warnings: sampleWarnings, ...figures } = metrics;
-  return {
-    summary: {
-      ...figures,
-      explorationTrades: trades.filter((t) => t.exploration).length,
-      pnlUsdt: metrics.netPnlUsdt,
-      maxDrawdownPct: metrics.maxDrawdownRate * 100,
-      exposurePct: metrics.exposureRate * 100,
-      cagrPct: metrics.cagrRate === null ? null : metrics.cagrRate * 100,
-      averageLeverage: trades.length === 0 ? 0 : trades.reduce((s, t) => s + t.leverage, 0) / trades.length,
-      exitReasons,
+  const toMs = lastMs + CANDLE_MS;
+  const report = buildReport({
+    trades,
+    period: {
+      fromMs: firstMs,
+      toMs,
       from: new Date(firstMs).toISOString(),
-      to: new Date(lastMs + CANDLE_MS).toISOString(),
+      to: new Date(toMs).toISOString(),
+      days: periodDayCount(firstMs, toMs),
       symbols,
       strategy: config.strategyMode,
       candles: total,
-      warnings: [...warnings, ...sampleWarnings],
+      startingEquityUsdt: config.paper.startingBalanceUsdt,
     },
+    settings: options.settings ?? null,
+    signals: signals satisfies SignalCounts,
+    candles: new Map(all.map((h) => [h.symbol, h.candles])),
+    dataWarnings: warnings,
+  });
+  return {
+    summary: report.summary,
+    report,
     settings: options.settings ?? null,
     trades,
     decisions,

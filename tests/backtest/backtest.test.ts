@@ -47,7 +47,7 @@ describe('backtest on the bundled data', () => {
 
   it('makes at least one trade with the defaults on BTCUSDT', () => {
     expect(result.trades.length).toBeGreaterThan(0);
-    expect(result.summary.trades).toBe(result.trades.length);
+    expect(result.summary.trades + result.report.exploration.trades).toBe(result.trades.length);
   });
 
   it('writes trade records that satisfy the blueprint formulas and the pipeline', () => {
@@ -55,16 +55,19 @@ describe('backtest on the bundled data', () => {
     for (const trade of result.trades) assertPipelineInvariants(trade);
   });
 
-  it('adds up the summary from the trades', () => {
-    const pnl = result.trades.reduce((s, t) => s + t.pnlUsdt, 0);
-    const fees = result.trades.reduce((s, t) => s + t.feesUsdt, 0);
+  it('adds up the summary (non-exploration trades) from the trades', () => {
+    const strategy = result.trades.filter((t) => !t.exploration);
+    expect(result.report.exploration.trades).toBe(result.trades.length - strategy.length);
+    expect(result.report.all.pnlUsdt).toBeCloseTo(result.trades.reduce((s, t) => s + t.pnlUsdt, 0), 6);
+    const pnl = strategy.reduce((s, t) => s + t.pnlUsdt, 0);
+    const fees = strategy.reduce((s, t) => s + t.feesUsdt, 0);
     expect(result.summary.pnlUsdt).toBeCloseTo(pnl, 6);
     expect(result.summary.feesUsdt).toBeCloseTo(fees, 6);
     // Stops and market orders fill 0.05 % worse than their reference by default: a cost, next to the fees.
-    const slippage = result.trades.reduce((s, t) => s + t.slippageUsdt, 0);
+    const slippage = strategy.reduce((s, t) => s + t.slippageUsdt, 0);
     expect(slippage).toBeGreaterThan(0);
     expect(result.summary.slippageUsdt).toBeCloseTo(slippage, 6);
-    expect(result.summary.winRate).toBeCloseTo(result.trades.filter((t) => t.pnlUsdt > 0).length / result.trades.length, 12);
+    expect(result.summary.winRate).toBeCloseTo(strategy.filter((t) => t.pnlUsdt > 0).length / strategy.length, 12);
     expect(result.summary.from).toBe('2025-08-01T00:00:00.000Z');
     expect(result.summary.symbols).toEqual(['BTCUSDT']);
     expect(result.summary.strategy).toBe('rules');

@@ -78,7 +78,7 @@ describe('reports wiring (replay)', () => {
     wiring.onTraderEvent({ kind: 'exit', trade: liquidated });
     wiring.onTraderEvent({ kind: 'warning', message: 'stop of BTCUSDT is missing and could not be re-placed at 95000; closing the position' });
     wiring.onTraderEvent({ kind: 'warning', message: 'adopted an unknown long position on ETHUSDT (size 0.1 at 3000) with a protective stop at 2900' });
-    wiring.onTraderEvent({ kind: 'refused', symbol: 'BTCUSDT', side: 'long', reasons: ['paused'] });
+    wiring.onTraderEvent({ kind: 'refused', symbol: 'BTCUSDT', side: 'long', reasons: ['paused'], codes: [] });
     wiring.onBreakerTransition({ from: 'throttle', to: 'block', usedWeight: 2400, reason: 'HTTP 429' }, Date.UTC(2030, 0, 1) + 30_000);
     wiring.onBreakerTransition({ from: 'block', to: 'ok', usedWeight: 0, reason: 'recovered' }, null);
     expect(notices.map((n) => n.key)).toEqual(['liquidation:liq', 'loss_100pct:liq', 'unprotected:BTCUSDT', 'reconciliation:ETHUSDT', 'breaker_block']);

@@ -17,7 +17,7 @@ export interface SymbolHistory {
   readonly zeroVolume: number;
   /** null when there is no mark file: mark = trade price. */
   readonly mark: MarkCandle[] | null;
-  /** null when there is no funding file: no funding applied. */
+  /** null when there is no funding file (the paper venue then charges the fallback rate). */
   readonly funding: FundingEvent[] | null;
   /** Human-readable notes for the operator (missing mark/funding, gaps, zero volume). */
   readonly warnings: string[];
@@ -82,7 +82,7 @@ function warningsFor(
     const span = mark.length === 0 ? 'none in range' : `${iso(mark[0]!.timestamp)} → ${iso(mark[mark.length - 1]!.timestamp)}`;
     warnings.push(`mark data for ${symbol} does not cover all candles (${span}): mark = trade price outside it`);
   }
-  if (funding === null) warnings.push(`no funding data for ${symbol}: no funding applied`);
+  if (funding === null) warnings.push(`no funding data for ${symbol}: the paper venue charges the fallback rate (FUNDING_RATE_FALLBACK_PCT) at every 8-hourly funding time`);
   if (cf.gaps.length > 0) {
     const missing = cf.gaps.reduce((sum, g) => sum + g.missing, 0);
     warnings.push(`${symbol}: ${cf.gaps.length} gap(s) in the candles, ${missing} candle(s) missing (first after ${iso(cf.gaps[0]!.afterTimestamp)})`);

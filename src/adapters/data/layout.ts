@@ -13,7 +13,7 @@ export interface SymbolFiles {
   readonly candles: string;
   /** null when the folder has no mark file for the symbol (mark = trade price then). */
   readonly mark: string | null;
-  /** null when the folder has no funding file for the symbol (no funding applied then). */
+  /** null when the folder has no funding file for the symbol (the paper venue charges the fallback rate then). */
   readonly funding: string | null;
 }
 

@@ -87,7 +87,7 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
   const inputFor = (account: Balance): PlanInput => planInput(ctx, candidate, prediction, rules, account, mode);
   const result = await planWithExploration(ctx, inputFor, screened);
   if (!result.ok) {
-    ctx.deps.onEvent?.({ kind: 'refused', symbol, side: signal.side, reasons: result.refusals.map((r) => r.reason) });
+    ctx.deps.onEvent?.({ kind: 'refused', symbol, side: signal.side, reasons: result.refusals.map((r) => r.reason), codes: result.refusals.map((r) => r.code) });
     return;
   }
   const plan = result.plan;

@@ -40,7 +40,7 @@ describe('loadMarketHistory', () => {
     expect(abc.mark).toBeNull();
     expect(abc.funding).toBeNull();
     expect(abc.warnings).toContain('no mark data for ABCUSDT: mark = trade price');
-    expect(abc.warnings).toContain('no funding data for ABCUSDT: no funding applied');
+    expect(abc.warnings).toContain('no funding data for ABCUSDT: the paper venue charges the fallback rate (FUNDING_RATE_FALLBACK_PCT) at every 8-hourly funding time');
   });
 
   it('warns about gaps and mark data that does not cover the candles', async () => {
