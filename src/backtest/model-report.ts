@@ -49,6 +49,11 @@ export interface ModelReport {
   readonly rulesOnly: StrategyFigures | null;
   /** Applied leverage → trades (self-learning run, non-exploration). */
   readonly leverageDistribution: Readonly<Record<string, number>>;
+  /** Exploration trades taken on a model prediction (1x, minimum size): mean p vs their realised win rate. */
+  readonly explorationOnModel: { readonly trades: number; readonly meanPredicted: number | null; readonly realisedWinRate: number | null };
+  /** Share of the out-of-sample predictions at or above MIN_WIN_PROBABILITY (0.55), and the highest p. */
+  readonly shareAtMinWinProbability: number | null;
+  readonly maxPredicted: number | null;
 }
 
 const round = (x: number | null, digits = 4): number | null => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
@@ -93,6 +98,7 @@ export function buildModelReport(input: ModelReportInput): ModelReport {
   if (input.selfLearningTrades === null) notes.push('the self-learning engine run is not available');
   else if (taken.length === 0) notes.push('no trade was taken on a model prediction (the gates refused them all, or no model was promoted)');
 
+  const explored = (input.selfLearningTrades ?? []).filter((tr) => tr.exploration && tr.modelVersion !== null);
   const proxy = samples.filter((s) => s.proxyLabel !== null);
   const leverage: Record<string, number> = {};
   for (const tr of input.selfLearningTrades ?? []) if (!tr.exploration) leverage[`${tr.leverage}x`] = (leverage[`${tr.leverage}x`] ?? 0) + 1;
@@ -132,6 +138,13 @@ export function buildModelReport(input: ModelReportInput): ModelReport {
     selfLearning: input.selfLearningTrades === null ? null : strategyFigures(input.selfLearningTrades),
     rulesOnly: input.rulesTrades === null ? null : strategyFigures(input.rulesTrades),
     leverageDistribution: leverage,
+    explorationOnModel: {
+      trades: explored.length,
+      meanPredicted: explored.length === 0 ? null : round(explored.reduce((a, tr) => a + tr.winProbability, 0) / explored.length),
+      realisedWinRate: explored.length === 0 ? null : round(explored.filter((tr) => tr.pnlUsdt > 0).length / explored.length),
+    },
+    shareAtMinWinProbability: predictions.length === 0 ? null : round(p.filter((x) => x >= 0.55).length / p.length),
+    maxPredicted: predictions.length === 0 ? null : round(Math.max(...p)),
   };
 }
 
@@ -152,6 +165,8 @@ export function modelReportText(report: ModelReport): string {
       'net R/trade: model vs rules',
       `${f(report.selfLearning?.netRPerTrade ?? null)} (${report.selfLearning?.trades ?? '—'} trades) vs ${f(report.rulesOnly?.netRPerTrade ?? null)} (${report.rulesOnly?.trades ?? '—'} trades)`,
     ],
+    ['p ≥ 0.55 (max p)', `${f(report.shareAtMinWinProbability)} (${f(report.maxPredicted)})`],
+    ['exploration on model p', `${report.explorationOnModel.trades} trades: mean p ${f(report.explorationOnModel.meanPredicted)} vs realised ${f(report.explorationOnModel.realisedWinRate)}`],
     ['leverage', Object.entries(report.leverageDistribution).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
     [
       'win rate by confidence',
