@@ -105,8 +105,14 @@ export class Trader {
     this.book.state = { ...this.book.state, paused };
   }
 
+  /**
+   * The operator's mode. Choosing self_learning while grade C holds the engine in pure rules
+   * mode lifts that hold (issue 14: self-learning resumes by an operator's /mode self_learning);
+   * the next daily report grades again.
+   */
   setStrategyMode(mode: StrategyMode): void {
-    this.book.state = { ...this.book.state, strategyMode: mode };
+    const grade = mode === 'self_learning' && this.book.state.grade === 'C' ? null : this.book.state.grade;
+    this.book.state = { ...this.book.state, strategyMode: mode, grade };
   }
 
   /** The model grade from the daily report (BLUEPRINT grades: S sizes up, C trades in pure rules mode). */

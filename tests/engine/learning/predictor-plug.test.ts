@@ -81,6 +81,14 @@ describe('the learning predictor in the Trader', () => {
     if (draft !== undefined && draft !== null) expect(draft.modelVersion).toBeNull();
   });
 
+  it('resumes self-learning when the operator chooses self_learning at grade C', () => {
+    const { h } = atSignal(new FakeSource(model), 'self_learning', 'C');
+    expect(h.trader.effectiveMode().label).toBe('rules (grade C)');
+    h.trader.setStrategyMode('self_learning');
+    expect(h.trader.engineState().grade).toBeNull();
+    expect(h.trader.effectiveMode().label).toBe('self_learning');
+  });
+
   it('refuses a model trade when the model cannot score the signal yet', async () => {
     const { h } = atSignal(new FakeSource(null), 'self_learning');
     await h.trader.onCandles([closed(candles[signalIndex]!)]);
