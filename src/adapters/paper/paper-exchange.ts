@@ -15,8 +15,11 @@
  * Simplifications, each on purpose: fills are whole (no partial fills, no order-book
  * depth beyond the slippage rate); fees come out of the wallet, funding out of the
  * position's isolated margin (as Binance books it); a liquidation loses the whole
- * isolated margin; a take-profit-market fills like a stop (trigger worsened by slippage);
- * only the 00/08/16 UTC funding schedule is modelled.
+ * isolated margin, and a closing fill beyond the liquidation price (a gap through the stop
+ * and the liquidation price) is a liquidation, so a position never loses more than its
+ * margin; the take-profit is a resting reduce-only limit (its price, maker fee, no
+ * slippage); a take-profit-market fills like a stop; only the 00/08/16 UTC funding
+ * schedule is modelled.
  *
  * It rejects what Binance rejects (filters via `validateOrder`, reduce-only, duplicate
  * client ids, leverage, margin), with Binance's codes, so paper results carry over to live.
@@ -678,7 +681,9 @@ export class PaperExchange implements Exchange {
     const tickSize = this.rulesOf(symbol).filters.tickSize;
     for (const record of open) {
       if (record.state.type !== 'market') continue;
-      this.fill(record, slippedPrice(record.state.side, price, this.slippageRate, tickSize), this.takerFeeRate, atMs);
+      const fillPrice = slippedPrice(record.state.side, price, this.slippageRate, tickSize);
+      if (this.liquidatesInstead(context, record, fillPrice, atMs)) continue;
+      this.fill(record, fillPrice, this.takerFeeRate, atMs);
     }
     for (const record of this.openOrdersOf(symbol)) {
       if (record.state.type !== 'limit' || record.resting) continue;
@@ -762,7 +767,24 @@ export class PaperExchange implements Exchange {
     const price = gapped
       ? context.price
       : triggeredFillPrice(side, record.state.stopPrice!, this.slippageRate, tickSize, context.low, context.high);
+    if (this.liquidatesInstead(context, record, price, atMs)) return;
     this.fill(record, price, this.takerFeeRate, atMs);
+  }
+
+  /**
+   * BLUEPRINT "Paper fills" (Decided): an isolated position never loses more than its margin.
+   * A closing fill whose mark would be at or beyond the liquidation price (a gap through both
+   * the stop and the liquidation price) is a liquidation instead: the margin is lost, flagged.
+   */
+  private liquidatesInstead(context: WalkContext, record: PaperOrderRecord, fillPrice: number, atMs: number): boolean {
+    const position = this.positions.get(context.symbol);
+    if (position === undefined || positionSign(position) === sideSign(record.state.side)) return false;
+    const lp = this.liquidationPriceOf(position);
+    const markUsdt = clampToRange(fillPrice + context.basisUsdt, context.markRange);
+    const beyond = position.side === 'long' ? lp > 0 && markUsdt <= lp : lp > 0 && markUsdt >= lp;
+    if (!beyond) return false;
+    this.liquidate(position, lp, markUsdt, atMs);
+    return true;
   }
 
   // ─── Account mechanics ───────────────────────────────────────────────────────
