@@ -100,6 +100,18 @@ describe('/status', () => {
     expect(field(await run(rig, 'status'), 'Paused')).toBe('yes');
   });
 
+  it('shows a reducing or halted engine and a position without its stop, in the danger colour', async () => {
+    const rig = commandRig({
+      tradingState: () => ({ state: 'halted', reason: 'order state uncertain on BTCUSDT', since: START_MS }),
+      protection: () => [{ symbol: 'BTCUSDT', stopProtected: false, detail: 'stop refused: -2021' }],
+    });
+    await rig.openAdopted('BTCUSDT', 'long', 0.01, 115_000);
+    const reply = await run(rig, 'status');
+    expect(field(reply, 'Engine')).toBe('halted (order state uncertain on BTCUSDT)');
+    expect(field(reply, 'Open positions (1)')).toBe('BTCUSDT long · ⚠ NO STOP (stop refused: -2021)');
+    expect(reply.tone).toBe('danger');
+  });
+
   it('answers while the exchange is down, with equity unknown', async () => {
     const rig = commandRig({ withReports: false });
     vi.spyOn(rig.paper, 'fetchBalance').mockRejectedValue(new RetryableExchangeError('timeout'));

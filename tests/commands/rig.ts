@@ -14,6 +14,7 @@ import { defaultPipelineConfig } from '../../src/engine/pipeline.js';
 import { PositionController } from '../../src/engine/position-controller.js';
 import { Trader, defaultTraderConfig } from '../../src/engine/trader.js';
 import type { Side } from '../../src/engine/types.js';
+import type { PositionProtection, TradingStatus } from '../../src/engine/trading-state.js';
 import { silentLogger } from '../../src/logger.js';
 
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'] as const;
@@ -128,6 +129,8 @@ export interface RigOptions {
   readonly clock?: Clock & { advance?(ms: number): void };
   readonly withReports?: boolean;
   readonly closeWaitMs?: number;
+  readonly tradingState?: () => TradingStatus;
+  readonly protection?: () => PositionProtection[];
 }
 
 export function commandRig(options: RigOptions = {}) {
@@ -158,6 +161,8 @@ export function commandRig(options: RigOptions = {}) {
     subscriptions,
     ...(options.withReports === false ? {} : { reports }),
     closeWaitMs: options.closeWaitMs ?? 0,
+    ...(options.tradingState === undefined ? {} : { tradingState: options.tradingState }),
+    ...(options.protection === undefined ? {} : { protection: options.protection }),
   });
 
   const advance = (ms: number): void => {
