@@ -18,6 +18,7 @@ export const KEY = {
   report: (day: string) => `report:${day}`,
   reportDays: 'reports:days',
   subscriptions: 'subscriptions',
+  outbox: 'discord:outbox',
   audit: 'audit',
 } as const;
 

@@ -14,6 +14,7 @@
  *   model:<version>, models:index ModelVersionRecord, ModelVersionSummary[]
  *   report:<day>, reports:days    DailyReportRecord, string[] (sorted)
  *   subscriptions                 Subscription[]
+ *   discord:outbox                the Discord notifier's undelivered notices (src/discord/outbox.ts)
  *   audit[:<n>]                   chunked list of AuditEntry
  *
  * Crash safety of putTrade (the store offers no multi-key transactions on all backends):
@@ -48,6 +49,7 @@ import {
   type StoreAccess,
   type SubscriptionRepository,
 } from './repositories.js';
+import { KvOutboxDocument, type OutboxDocumentRepository } from './outbox.js';
 import { parseStoreUrl } from './url.js';
 import type { StoreBackend } from './url.js';
 
@@ -87,6 +89,7 @@ export class KeyvStore implements Store {
   readonly learningSamples: LearningSampleRepository;
   readonly dailyReports: DailyReportRepository;
   readonly subscriptions: SubscriptionRepository;
+  readonly outbox: OutboxDocumentRepository;
   readonly audit: AuditRepository;
 
   private readonly allTrades: ChunkedList<string>;
@@ -113,6 +116,7 @@ export class KeyvStore implements Store {
     this.learningSamples = new KvLearningSamples(access);
     this.dailyReports = new KvDailyReports(access);
     this.subscriptions = new KvSubscriptions(access);
+    this.outbox = new KvOutboxDocument(access);
     this.audit = {
       append: (entry) => this.appendAudit(entry),
       recent: (limit) => this.recentAudit(limit),
