@@ -8,6 +8,7 @@ import { logOutput } from '../logger.js';
 import { Control } from '../engine/control.js';
 import type { LaneScheduler } from '../engine/execution/scheduler.js';
 import type { Clock, Exchange, Logger, Store } from '../engine/ports.js';
+import type { DiscordWiring } from './discord.js';
 import type { Engine } from './engine.js';
 import type { SourceChoice } from './market-data.js';
 
@@ -23,6 +24,8 @@ export interface ControlDeps {
   readonly persist: (reason: string) => Promise<void>;
   /** Offer the console twin on stdin/stdout when Discord is not configured (`npm start`, not tests). */
   readonly console?: boolean | undefined;
+  /** The Discord transport (null without DISCORD_TOKEN): started here on the Control. */
+  readonly discord?: DiscordWiring | null;
 }
 
 export interface WiredControl {
@@ -49,7 +52,9 @@ export function wireControl(config: Config, deps: ControlDeps): WiredControl {
     tickNow: () => controller.tick(),
     startedAt: deps.wallClock.now(),
     tradingState: () => tradingState.status(),
+    ...(deps.discord ? { subscriptions: deps.discord.subscriptions } : {}),
   });
+  deps.discord?.start(control);
   // Seam (discord / console): start the Discord client and the console REPL on `control` here,
   // and stop them in `stop` below.
   // The console twin: the same commands as Discord, typed on stdin, when there is no Discord.
@@ -57,10 +62,12 @@ export function wireControl(config: Config, deps: ControlDeps): WiredControl {
     deps.console === true && config.discord.token === null ? startConsole({ control: () => control, logger: deps.logger, logOutput }) : null;
   // Seam (reports): the daily report scheduler and the Notifier (Discord or log) start here,
   // on the engine clock (market time in a replay) so each simulated midnight gets a report.
+  // (The Discord notifier for reports and alerts: `deps.discord?.notifier`, charts shown.)
   return {
     control,
     stop: async () => {
       consoleTwin?.stop();
+      await deps.discord?.stop();
     },
   };
 }

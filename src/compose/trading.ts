@@ -15,8 +15,9 @@ import { CANDLE_MS, type SymbolRules } from '../engine/types.js';
 import { describeError } from '../errors.js';
 import { retryStartup } from '../adapters/binance/startup-retry.js';
 import { OpenOrderSweeper } from '../engine/open-orders.js';
-import type { Trader } from '../engine/trader.js';
+import type { Trader, TraderEvent } from '../engine/trader.js';
 import { wireControl } from './control.js';
+import { wireDiscord } from './discord.js';
 import { buildEngine, type Engine } from './engine.js';
 import { buildLearning, type Learning } from './learning.js';
 import { describeEvent } from './events.js';
@@ -80,6 +81,7 @@ async function buildRestoredEngine(
   engineClock: Clock,
   snapshots: SnapshotWriter,
   learning: Learning,
+  onTradeEvent: ((event: TraderEvent) => void) | null,
 ): Promise<Engine> {
   const { config, logger, store, scheduler } = deps;
   const tradeLog = logger.child('trades');
@@ -93,6 +95,7 @@ async function buildRestoredEngine(
     onEvent: (event) => {
       const line = describeEvent(event);
       if (line !== null) tradeLog.info(line);
+      onTradeEvent?.(event);
     },
     controllerIntervalMs: config.positionCheckIntervalMs,
     wallClock: deps.wallClock,
@@ -122,7 +125,9 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   const venue = await buildVenue(deps, snapshot, engineClock);
   const snapshots = new SnapshotWriter({ store, engineClock, wallClock, lastCandleAt, venue: venue.paper });
   const learning = await buildLearning(config, { store, clock: engineClock, logger, rules: venue.rules });
-  const engine = await buildRestoredEngine(deps, venue, snapshot, engineClock, snapshots, learning);
+  // Discord (when configured) before the engine: its outbox takes the trade notices.
+  const discord = wireDiscord(config, { store, logger, wallClock });
+  const engine = await buildRestoredEngine(deps, venue, snapshot, engineClock, snapshots, learning, discord === null ? null : (event) => discord.onTradeEvent(event));
   const { trader, controller } = engine;
   const persist = (): Promise<void> => snapshots.save(trader);
 
@@ -146,7 +151,7 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   });
   keeper.start();
 
-  const controlWiring = wireControl(config, { engine, exchange: venue.exchange, store, wallClock, logger, source: deps.source, scheduler: deps.scheduler, persist, console: deps.console });
+  const controlWiring = wireControl(config, { engine, exchange: venue.exchange, store, wallClock, logger, source: deps.source, scheduler: deps.scheduler, persist, console: deps.console, discord });
 
   // ── the candle loop ────────────────────────────────────────────────────
   let inBatch: Promise<void> = Promise.resolve();
