@@ -56,7 +56,7 @@ function banner(config: Config, choice: SourceChoice, history: ReadonlyMap<strin
     ` market data: ${source}${fallback ? ' (FALLBACK: live Binance data unreachable, replaying bundled data)' : ''}${source === 'replay' ? ` · ${dataDirOf(config)}` : ''}`,
     ` ${source === 'replay' ? 'replay span' : 'source'}: ${span}`,
     ` symbols: ${config.symbols.join(', ')} · strategy: ${config.strategyMode} · store: ${redactUrl(config.storeUrl)}`,
-    ` control: ${config.discord.token === null ? (options.console === true ? 'console (no DISCORD_TOKEN): type /help' : 'none (no DISCORD_TOKEN)') : 'DISCORD_TOKEN is set, but Discord control is not built in this version'}`,
+    ` control: ${config.discord.token === null ? (options.console === true ? 'console (no DISCORD_TOKEN): type /help' : 'none (no DISCORD_TOKEN)') : 'Discord (slash commands in your server; npm run deploy-commands registers them)'}`,
     '════════════════════════════════════════════════════════════',
   ];
 }
