@@ -131,18 +131,22 @@ export interface RigOptions {
   readonly closeWaitMs?: number;
   readonly tradingState?: () => TradingStatus;
   readonly protection?: () => PositionProtection[];
+  /** More symbols than the bundled three (benchmarks): each trades with BTCUSDT's rules. */
+  readonly symbols?: readonly string[];
 }
 
 export function commandRig(options: RigOptions = {}) {
   const manual = new ManualClock(START_MS);
   const clock: Clock = options.clock ?? manual;
-  const paper = new PaperExchange({ rules, clock, logger: silentLogger, startingBalanceUsdt: 10_000 });
+  const symbols = options.symbols ?? SYMBOLS;
+  const symbolRules = options.symbols === undefined ? rules : new Map(symbols.map((symbol) => [symbol, { ...rules.get('BTCUSDT')!, symbol }]));
+  const paper = new PaperExchange({ rules: symbolRules, clock, logger: silentLogger, startingBalanceUsdt: options.symbols === undefined ? 10_000 : 1_000_000 });
   const store = new MemoryStore();
   const subscriptions = new MemorySubscriptions(clock);
   const reports = new ScriptedReports(clock);
   const trader = new Trader(
-    { ...defaultTraderConfig(SYMBOLS, defaultPipelineConfig), unknownPositions: 'adopt', timeStopMs: 0 },
-    { exchange: paper, clock, logger: silentLogger, rules, persist: async () => undefined, recordTrade: (trade) => store.putTrade(trade), onEvent: () => undefined },
+    { ...defaultTraderConfig(symbols, defaultPipelineConfig), unknownPositions: 'adopt', timeStopMs: 0 },
+    { exchange: paper, clock, logger: silentLogger, rules: symbolRules, persist: async () => undefined, recordTrade: (trade) => store.putTrade(trade), onEvent: () => undefined },
     'self_learning',
   );
   const controller = new PositionController({ trader, exchange: paper, clock, logger: silentLogger, intervalMs: 2_000 });
@@ -153,7 +157,7 @@ export function commandRig(options: RigOptions = {}) {
     clock,
     tradingMode: 'paper',
     marketData: 'replay',
-    symbols: SYMBOLS,
+    symbols,
     controllerStats: () => controller.stats(),
     persist: async () => undefined,
     tickNow: () => controller.tick(),
