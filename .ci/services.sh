@@ -6,8 +6,12 @@
 # Runs as root on Debian 12 (CI). Installs `postgresql` and `redis-server` with apt when
 # missing, starts both listening on 127.0.0.1 only, waits (bounded) until they accept
 # connections, then prints `export TEST_POSTGRES_URL=…` / `export TEST_REDIS_URL=…` on
-# stdout. Progress goes to stderr. Anything that fails prints a warning and exports
-# nothing for that service, so the corresponding suites skip instead of failing.
+# stdout. Progress goes to stderr. When a service does not start, the script says which
+# and exits 1 (after printing the export of the one that did start): CI must not pass
+# without the PostgreSQL and Redis suites.
+#
+# Overrides (also to simulate a failure): CI_PG_PORT (default: the cluster's port),
+# CI_PG_USER, CI_PG_PASSWORD, CI_PG_DB, CI_REDIS_PORT, CI_SERVICES_WAIT_SECONDS.
 set -u
 
 PG_USER="${CI_PG_USER:-trader}"
@@ -56,7 +60,7 @@ start_postgres() {
     return 1
   fi
   port="$(pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main" { print $3 }')"
-  port="${port:-5432}"
+  port="${CI_PG_PORT:-${port:-5432}}"
   # Loopback only, whatever the packaged default says (conf.d is included last, so it wins).
   local listen_conf="/etc/postgresql/$version/main/conf.d/zz-ci-listen.conf" changed=0
   if ! grep -qx "listen_addresses = '127.0.0.1'" "$listen_conf" 2>/dev/null; then
@@ -119,6 +123,7 @@ start_redis() {
   printf 'export TEST_REDIS_URL=%s\n' "redis://127.0.0.1:${REDIS_PORT}"
 }
 
-start_postgres || warn "PostgreSQL unavailable: the PostgreSQL store/lease suites will skip"
-start_redis || warn "Redis unavailable: the Redis store/lease suites will skip"
-exit 0
+failed=0
+start_postgres || { warn "PostgreSQL did not start: the PostgreSQL store/lease suites cannot run"; failed=1; }
+start_redis || { warn "Redis did not start: the Redis store/lease suites cannot run"; failed=1; }
+exit "$failed"

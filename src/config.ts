@@ -311,7 +311,7 @@ export function loadConfig(env: Env): Config {
   const d = <K extends VariableName>(name: K): NonNullable<Parsed[K]> => {
     const value = p[name];
     if (value === undefined || value === null) throw new Error(`internal: ${name} has no default`);
-    return value as NonNullable<Parsed[K]>;
+    return value;
   };
   const config: Config = {
     symbols: d('SYMBOLS'),

@@ -80,7 +80,7 @@ describe('live trading against a fake Binance', () => {
 
     // The price falls through the stop: the exchange closes the position and the bot records it.
     fake.setPrice('BTCUSDT', 50_000);
-    await second.waitFor(/EXIT  LONG BTCUSDT .*\(sl\)/, 20_000);
+    await second.waitFor(/EXIT {2}LONG BTCUSDT .*\(sl\)/, 20_000);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 

@@ -110,7 +110,8 @@ const csvColumns: (keyof TradeRecord)[] = [
 
 export function tradesCsv(trades: readonly TradeRecord[]): string {
   const cell = (v: unknown): string => {
-    const text = typeof v === 'string' ? v : v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const text =
+      typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || v === undefined ? String(v) : v === null ? '' : JSON.stringify(v);
     return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return [csvColumns.join(','), ...trades.map((t) => csvColumns.map((c) => cell(t[c])).join(','))].join('\n') + '\n';

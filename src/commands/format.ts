@@ -81,7 +81,8 @@ export function actionReply(title: string, lines: readonly string[], ephemeral: 
 
 export function stringOption(options: Readonly<Record<string, unknown>>, name: string): string | undefined {
   const value = options[name];
-  if (value === undefined || value === null) return undefined;
+  // Discord option values are strings, numbers or booleans; anything else is no value.
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return undefined;
   const text = String(value).trim();
   return text === '' ? undefined : text;
 }

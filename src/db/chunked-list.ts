@@ -75,7 +75,7 @@ export class ChunkedList<T> {
     ) {
       throw new StoreError(`${this.kv.where}: list head "${this.baseKey}" has an unexpected shape; the store looks corrupt`);
     }
-    return { sealedChunks: value.sealedChunks, items: value.items as T[] };
+    return { sealedChunks: value.sealedChunks, items: value.items };
   }
 
   private async readChunk(chunk: number): Promise<readonly T[]> {
@@ -86,6 +86,6 @@ export class ChunkedList<T> {
     if (!Array.isArray(value) || !value.every(this.isItem)) {
       throw new StoreError(`${this.kv.where}: list chunk "${key}" has an unexpected shape; the store looks corrupt`);
     }
-    return value as T[];
+    return value;
   }
 }

@@ -89,7 +89,7 @@ class OwnPoolKeyvPostgres extends KeyvPostgres {
     });
     pool.on('error', (error) => this.emit('error', error));
     this.ownPool = pool;
-    return async (sql, values) => (await pool.query(sql, values as unknown[] | undefined)).rows;
+    return async (sql, values) => (await pool.query<Record<string, unknown>>(sql, values as unknown[] | undefined)).rows;
   }
 
   override async disconnect(): Promise<void> {
@@ -189,7 +189,7 @@ export function openKv(location: StoreLocation, namespace: string): Kv {
       if (keys.length === 0) return [];
       let raws: unknown[];
       try {
-        raws = (await keyv.get([...keys])) as unknown[];
+        raws = await keyv.get<unknown>([...keys]);
       } catch (error) {
         throw fail(`reading ${keys.length} keys`, error);
       }

@@ -274,7 +274,7 @@ export class Control {
     const { result, requested } = await this.sendCloses(target, actor, emergency);
     const waitMs = this.deps.closeWaitMs ?? 8_000;
     const stepMs = 250;
-    let fills: TradeRecord[] = [];
+    let fills: TradeRecord[];
     for (let waited = 0; ; waited += stepMs) {
       fills = await this.fillsSince(requested, since);
       const filled = new Set(fills.map((t) => t.symbol));

@@ -39,7 +39,7 @@ const HOUR_MS = 3_600_000;
 
 /** A closed BTC-like trade with a leverage clamp, fees and funding; `overrides` win. */
 export function sampleTrade(index: number, overrides: Partial<TradeRecord> = {}): TradeRecord {
-  const symbol = overrides.symbol ?? (['BTCUSDT', 'ETHUSDT', 'SOLUSDT'][index % 3] as string);
+  const symbol = overrides.symbol ?? ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'][index % 3] ?? 'BTCUSDT';
   const openedAt = Date.UTC(2024, 4, 1) + index * HOUR_MS;
   const entryPrice = 60_000 + (index % 50) * 12.5;
   const long = index % 2 === 0;

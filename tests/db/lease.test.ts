@@ -9,6 +9,7 @@ import { LeaseKeeper, createLease, waitForLease } from '../../src/db/lease.js';
 import type { LeaseHolder, TraderLease } from '../../src/db/lease.js';
 import type { Clock } from '../../src/engine/ports.js';
 import { StoreError } from '../../src/errors.js';
+import { testService, type TestService } from '../helpers/services.js';
 import { RecordingLogger } from './fixtures.js';
 
 const tempDirs: string[] = [];
@@ -93,13 +94,13 @@ async function eventually(check: () => Promise<boolean>, maxMs = 3_000): Promise
   return false;
 }
 
-function describeServerLease(label: string, url: string | undefined, expiry: (holder: TraderLease, url: string) => Promise<void>): void {
-  describe.skipIf(url === undefined)(`${label} lease`, () => {
+function describeServerLease(label: string, service: TestService, expiry: (holder: TraderLease, url: string) => Promise<void>): void {
+  describe.skipIf(service.skip)(`${label} lease`, () => {
     const clock = new SystemClock();
     const leases: TraderLease[] = [];
     let name = '';
     const make = (ttlMs = 300): TraderLease => {
-      const lease = createLease(url ?? '', { logger: new RecordingLogger(), clock, ttlMs, name, namespace: 'lease-test' });
+      const lease = createLease(service.require(), { logger: new RecordingLogger(), clock, ttlMs, name, namespace: 'lease-test' });
       leases.push(lease);
       return lease;
     };
@@ -130,7 +131,7 @@ function describeServerLease(label: string, url: string | undefined, expiry: (ho
       const second = make();
       expect(await first.tryAcquire()).toBe(true);
       expect(await second.tryAcquire()).toBe(false);
-      await expiry(first, url ?? '');
+      await expiry(first, service.require());
       expect(await eventually(() => second.tryAcquire())).toBe(true);
       expect(await first.renew()).toBe(false);
     });
@@ -148,10 +149,10 @@ function describeServerLease(label: string, url: string | undefined, expiry: (ho
 }
 
 // Redis: the holder simply stops renewing; the key expires after its 300 ms TTL.
-describeServerLease('redis', process.env['TEST_REDIS_URL'], async () => undefined);
+describeServerLease('redis', testService('TEST_REDIS_URL'), async () => undefined);
 
 // PostgreSQL: a row with an expiry in the server's time; the holder simply stops renewing.
-describeServerLease('postgres', process.env['TEST_POSTGRES_URL'], async () => undefined);
+describeServerLease('postgres', testService('TEST_POSTGRES_URL'), async () => undefined);
 
 /** A lease whose answers the test scripts. */
 class ScriptedLease implements TraderLease {

@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/adapters/clock.js';
 import { KV_TABLE } from '../../src/db/kv.js';
 import { openStore } from '../../src/db/store.js';
 import { StoreError } from '../../src/errors.js';
+import { testService } from '../helpers/services.js';
 import { RecordingLogger, sampleSnapshot } from './fixtures.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -25,11 +26,11 @@ const freshNamespace = () => `t${randomUUID().replaceAll('-', '').slice(0, 12)}`
 
 describeStoreContract('sqlite', () => ({ url: `sqlite://${join(tempDir(), 'state', 'state.sqlite')}`, namespace: 'trader' }));
 
-const postgresUrl = process.env['TEST_POSTGRES_URL'];
-describeStoreContract('postgres', () => ({ url: postgresUrl ?? '', namespace: freshNamespace() }), { skip: postgresUrl === undefined });
+const postgres = testService('TEST_POSTGRES_URL');
+describeStoreContract('postgres', () => ({ url: postgres.require(), namespace: freshNamespace() }), { skip: postgres.skip });
 
-const redisUrl = process.env['TEST_REDIS_URL'];
-describeStoreContract('redis', () => ({ url: redisUrl ?? '', namespace: freshNamespace() }), { skip: redisUrl === undefined });
+const redis = testService('TEST_REDIS_URL');
+describeStoreContract('redis', () => ({ url: redis.require(), namespace: freshNamespace() }), { skip: redis.skip });
 
 function runSql(file: string, sql: string, params: unknown[]): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -147,7 +147,7 @@ describe('daily report', () => {
     expect(alerts[0]!.lines.join(' ')).toContain('Switched to pure rules mode');
     expect(report.alerts.map((a) => a.key)).toEqual(['score_below_70:2026-11-29']);
     // A re-run of the day: same figures, the decision kept, no second alert, no second switch.
-    const again = (await reports.generate(REPORT_DAY, { apply: true, alert: true }))!;
+    const again = await reports.generate(REPORT_DAY, { apply: true, alert: true });
     expect({ ...again, generatedAt: 0 }).toEqual({ ...report, generatedAt: 0 });
     expect(notices.filter((n) => n.kind === 'alert')).toHaveLength(1);
     expect(applied).toEqual(['C']);

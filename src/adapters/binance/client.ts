@@ -88,7 +88,7 @@ export function normaliseApiBase(apiBase: string): string {
 function headerValue(headers: Record<string, unknown>, name: string): string | undefined {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === wanted && value !== undefined && value !== null) return String(value);
+    if (key.toLowerCase() === wanted && (typeof value === 'string' || typeof value === 'number')) return String(value);
   }
   return undefined;
 }

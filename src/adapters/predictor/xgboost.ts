@@ -190,7 +190,7 @@ export class Booster {
   static async load(model: Uint8Array, cols: number): Promise<Booster> {
     const m = await loadXgboost();
     const pointer = m._malloc(model.byteLength);
-    let handle = 0;
+    let handle: number;
     try {
       m.HEAPU8.set(model, pointer);
       handle = m._load_model(pointer, model.byteLength);

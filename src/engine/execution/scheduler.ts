@@ -266,7 +266,7 @@ export class LaneScheduler implements RequestScheduler {
     const lane = this.lanes[spec.priority];
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = {
-        spec: spec as RequestSpec<unknown>,
+        spec,
         enqueuedAt: now,
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -432,6 +432,7 @@ function invoke<T>(run: () => Promise<T>): Promise<T> {
   try {
     return Promise.resolve(run());
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on whatever `run` threw, unchanged
     return Promise.reject(error);
   }
 }

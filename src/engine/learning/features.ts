@@ -190,7 +190,7 @@ export function writeModelVector(input: VectorInput, target: Float32Array | numb
     clamp(f.channelPosition, -5, 6),
     f.channelWidthRate,
     f.bodyRate,
-    fundingKnown ? (funding as number) : 0,
+    fundingKnown ? funding : 0,
     fundingKnown ? 1 : 0,
     input.signal.side === 'long' ? 1 : 0,
     input.signal.rule === SIGNAL_RULES[0] ? 1 : 0,

@@ -5,7 +5,7 @@
  */
 import { StoreError } from '../../errors.js';
 import { MODEL_FEATURE_COUNT, MODEL_FEATURE_NAMES } from './features.js';
-import type { LabelSource, Sample } from './labels.js';
+import type { Sample } from './labels.js';
 
 export const DEFAULT_SAMPLE_CAPACITY = 20_000;
 
@@ -132,20 +132,20 @@ export class SampleRing {
     const vectors = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     const ring = new SampleRing(capacity);
     for (let i = 0; i < n; i++) {
-      const proxy = (j.proxyLabels as string)[i];
+      const proxy = j.proxyLabels[i];
       ring.add({
         id: String(ids[i]),
         symbol: String(ids[i]).split(':')[0] ?? '',
-        side: (j.sides as string)[i] === 'l' ? 'long' : 'short',
+        side: j.sides[i] === 'l' ? 'long' : 'short',
         rule: String((j.rules as string[])[i]),
         decidedAt: Number((j.decidedAt as number[])[i]),
         resolvedAt: Number((j.resolvedAt as number[])[i]),
         vector: vectors.slice(i * MODEL_FEATURE_COUNT, (i + 1) * MODEL_FEATURE_COUNT),
-        label: (j.labels as string)[i] === '1' ? 1 : 0,
+        label: j.labels[i] === '1' ? 1 : 0,
         outcomeR: Number((j.outcomeR as number[])[i]),
         proxyLabel: proxy === '1' ? 1 : proxy === '0' ? 0 : null,
-        source: ((j.sources as string)[i] === 'r' ? 'realised' : 'counterfactual') as LabelSource,
-        taken: (j.taken as string)[i] === '1',
+        source: j.sources[i] === 'r' ? 'realised' : 'counterfactual',
+        taken: j.taken[i] === '1',
       });
     }
     ring.newSinceTraining = 0;

@@ -2,7 +2,6 @@
 import { ManualClock } from '../../../src/adapters/clock.js';
 import { BinanceExchange } from '../../../src/adapters/binance/exchange.js';
 import { LaneScheduler } from '../../../src/engine/execution/scheduler.js';
-import type { Clock } from '../../../src/engine/ports.js';
 import { MemoryLogger } from '../../../src/logger.js';
 import type { OrderRequest } from '../../../src/engine/types.js';
 import { startFakeBinance, type FakeBinance } from '../../fakes/fake-binance.js';
@@ -36,7 +35,7 @@ export async function startRig(options: { clock?: ManualClock } = {}): Promise<R
   const clock = options.clock ?? new ManualClock(START_MS);
   const fake = await startFakeBinance({ now: () => clock.now() });
   const logger = recordingLogger();
-  const scheduler = new LaneScheduler({ clock: clock as Clock, logger });
+  const scheduler = new LaneScheduler({ clock: clock, logger });
   const fetched: string[] = [];
   const exchange = new BinanceExchange({
     apiKey: 'test-api-key',

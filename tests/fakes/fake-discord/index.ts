@@ -112,7 +112,7 @@ export function isEphemeral(message: StoredMessage): boolean {
 
 /** The text a phone would show for a message: content, then each embed's title, description and fields. */
 export function messageText(message: StoredMessage | JsonObject): string {
-  const payload: JsonObject = 'history' in message ? (message as StoredMessage).payload : (message as JsonObject);
+  const payload: JsonObject = 'history' in message ? (message as StoredMessage).payload : message;
   const parts: string[] = [];
   if (typeof payload['content'] === 'string' && payload['content'] !== '') parts.push(payload['content']);
   for (const embed of arrayOr(payload['embeds'])) {

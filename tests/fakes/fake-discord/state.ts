@@ -93,7 +93,7 @@ export class DiscordState {
           value = probe();
         } catch (error) {
           finish();
-          reject(error as Error);
+          reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
         if (value === undefined) return;
@@ -225,7 +225,7 @@ export class DiscordState {
   editMessage(message: StoredMessage, body: JsonObject, files: readonly ReceivedFile[], clearFlags = 0): void {
     const payload = message.payload;
     for (const key of ['content', 'embeds', 'components'] as const) {
-      if (body[key] !== undefined) payload[key] = body[key] === null ? (key === 'content' ? '' : []) : (body[key] as Json);
+      if (body[key] !== undefined) payload[key] = body[key] === null ? (key === 'content' ? '' : []) : body[key];
     }
     // Ephemerality is fixed at creation; an edit may change the other flags.
     const oldFlags = numberOr(payload['flags'], 0);
