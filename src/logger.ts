@@ -89,6 +89,7 @@ function fieldText(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- last resort when JSON.stringify throws (a cycle, a BigInt)
     return String(value);
   }
 }
@@ -127,7 +128,7 @@ export function createLogger(options: LoggerOptions): Logger {
       format === 'pretty'
         ? winston.format.combine(
             winston.format.timestamp(),
-            winston.format.printf((info) => prettyLine(info as Record<string, unknown>, color)),
+            winston.format.printf((info) => prettyLine(info, color)),
           )
         : winston.format.combine(winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.Stream({ stream })],

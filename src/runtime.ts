@@ -75,7 +75,10 @@ export async function startBot(config: Config, logger: Logger, options: StartOpt
   // live trading reads the exchange's own at start (and daily).
   const fileRules = config.tradingMode === 'paper' ? loadExchangeRules(dataDirOf(config), config.symbols) : null;
   const loud = source.fallback || config.tradingMode === 'live';
-  for (const line of banner(config, source, history, options)) (loud ? log.warn : log.info).call(log, line);
+  for (const line of banner(config, source, history, options)) {
+    if (loud) log.warn(line);
+    else log.info(line);
+  }
 
   // ── store and lease: trade once the lease is ours ─────────────────────
   // One store, one mode and account: refuse (exit 2) a store another mode or account wrote.

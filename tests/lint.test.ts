@@ -22,7 +22,7 @@ async function lint(file: string, code: string): Promise<{ ruleId: string | null
   return (result?.messages ?? []).map((m) => ({ ruleId: m.ruleId, message: m.message }));
 }
 
-describe('import boundaries', () => {
+describe('import boundaries', { timeout: 120_000 }, () => {
   it('refuses an import of src/adapters inside src/engine', async () => {
     const messages = await lint(
       'src/engine/lint-probe.ts',
@@ -61,7 +61,7 @@ describe('import boundaries', () => {
   });
 });
 
-describe('size limits', () => {
+describe('size limits', { timeout: 120_000 }, () => {
   const longFunction = (lines: number): string =>
     `export function long(): number {\n  let n = 0;\n${'  n += 1;\n'.repeat(lines - 4)}  return n;\n}\n`;
 
@@ -77,7 +77,7 @@ describe('size limits', () => {
   });
 });
 
-describe('type-aware rules', () => {
+describe('type-aware rules', { timeout: 120_000 }, () => {
   it('are on for src/ (floating and misused promises)', async () => {
     const config = (await new ESLint({ cwd: root }).calculateConfigForFile(path.join(root, 'src/engine/trader.ts'))) as {
       rules: Record<string, unknown>;

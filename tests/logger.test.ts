@@ -24,9 +24,9 @@ describe('human log lines (LOG_FORMAT=pretty)', () => {
     logger.debug('hidden detail');
     await flush();
     const [first, second, third] = out.lines();
-    expect(first).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} INFO  trader   opened BTCUSDT long size=0.01 reason="breakout up" at=null$/);
-    expect(second).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} WARN  lanes    breaker open$/);
-    expect(third).toMatch(/ DEBUG -        hidden detail$/);
+    expect(first).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} INFO {2}trader {3}opened BTCUSDT long size=0.01 reason="breakout up" at=null$/);
+    expect(second).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} WARN {2}lanes {4}breaker open$/);
+    expect(third).toMatch(/ DEBUG - {8}hidden detail$/);
   });
 
   it('colours the level (and warnings) on a terminal, and not at all when told not to', async () => {

@@ -136,10 +136,10 @@ export class Trader {
   warmUp(symbol: string, candles: readonly Candle[]): void {
     const generator = this.book.generators.get(symbol);
     if (generator === undefined) return;
-    const observe = this.ctx.predictor.observe;
+    const { predictor } = this.ctx;
     for (const candle of candles) {
       generator.update(candle);
-      observe?.call(this.ctx.predictor, symbol, candle, null, candle.timestamp + CANDLE_MS);
+      predictor.observe?.(symbol, candle, null, candle.timestamp + CANDLE_MS);
     }
   }
 

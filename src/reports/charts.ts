@@ -18,7 +18,7 @@ Chart.register(...registerables);
 // The package's types describe a CommonJS default export; at run time the ESM build's default is the class itself.
 type QuickChartClass = (typeof QuickChartImport)['default'];
 const QuickChart: QuickChartClass =
-  ((QuickChartImport as unknown as { default?: QuickChartClass }).default ?? (QuickChartImport as unknown as QuickChartClass));
+  QuickChartImport.default ?? (QuickChartImport as unknown as QuickChartClass);
 
 export const CHART_WIDTH = 1200;
 export const CHART_HEIGHT = 675;
@@ -240,10 +240,19 @@ export function reportCharts(report: DailyReport, history: readonly ScorePoint[]
   return [equityChart(report), dailyPnlChart(report, history), scoreHistoryChart(report, history), leverageChart(report)];
 }
 
+/** The part of a 2D canvas context the background plugin uses. */
+interface CanvasPainter {
+  save(): void;
+  restore(): void;
+  fillStyle: string;
+  fillRect(x: number, y: number, width: number, height: number): void;
+}
+
 const darkBackground: Plugin = {
   id: 'darkBackground',
   beforeDraw(chart) {
-    const { ctx, width, height } = chart;
+    // chart.js types its context as the DOM's CanvasRenderingContext2D, which this (non-DOM) build does not declare.
+    const { ctx, width, height } = chart as unknown as { ctx: CanvasPainter; width: number; height: number };
     ctx.save();
     ctx.fillStyle = THEME.background;
     ctx.fillRect(0, 0, width, height);
@@ -255,7 +264,7 @@ const darkBackground: Plugin = {
 export async function renderLocal(spec: ChartSpec, width = CHART_WIDTH, height = CHART_HEIGHT): Promise<Uint8Array> {
   const canvas = createCanvas(width, height);
   const config = structuredClone(spec.config);
-  const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], {
+  const chart = new Chart(canvas, {
     ...config,
     options: { ...config.options, responsive: false, animation: false, devicePixelRatio: 1 },
     plugins: [darkBackground],
