@@ -131,7 +131,7 @@ export class PostgresLease implements TraderLease {
   }
 
   /** One query; a failure (timeout included) drops the connection, which may be half-open. */
-  private async query(sql: string, values: readonly unknown[]): Promise<QueryResult> {
+  private async query(sql: string, values: readonly unknown[]): Promise<QueryResult<Record<string, unknown>>> {
     const client = await this.connect();
     try {
       if (!this.tableReady) {
@@ -142,7 +142,7 @@ export class PostgresLease implements TraderLease {
         });
         this.tableReady = true;
       }
-      return await client.query(sql, values as unknown[]);
+      return await client.query<Record<string, unknown>>(sql, values as unknown[]);
     } catch (error) {
       await this.dropConnection();
       throw new StoreError(`lease: query on ${this.where} failed: ${describeError(error)}`, { cause: error });

@@ -83,10 +83,6 @@ export interface BinanceExchangeOptions {
   readonly onRequest?: (method: string, url: string) => void;
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function isNoSuchOrder(error: unknown): boolean {
   const code = binanceErrorCode(error);
   return code !== null && NO_SUCH_ORDER.has(code);
