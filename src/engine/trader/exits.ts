@@ -6,7 +6,9 @@ import type { ManagedPosition } from '../ports.js';
 import type { ExchangePosition, ExitReason } from '../types.js';
 import { type TraderContext, sideSign } from './context.js';
 import { finalise } from './finalise.js';
+import { protectStop } from './guard.js';
 import { close } from './protection.js';
+import { describeError } from '../../errors.js';
 import { retryEndedClose, settleEntries } from './settlement.js';
 
 /**
@@ -27,18 +29,59 @@ export async function controlTick(ctx: TraderContext, exchangePositions: readonl
   const reversals = new Set(book.reversals);
   book.reversals.clear();
   if (book.pending.size > 0) await settleEntries(ctx, bySymbol);
-  for (const position of [...book.positions.values()]) {
-    const onExchange = bySymbol.get(position.symbol);
-    if (onExchange === undefined) {
-      await finalise(ctx, position);
-      continue;
-    }
-    if (position.exitClientOrderId !== null) {
-      await retryEndedClose(ctx, position);
-      continue;
-    }
-    const reason = exitReasonFor(ctx, position, onExchange, reversals);
-    if (reason !== null) await close(ctx, position, reason);
+  // Symbol by symbol, side by side: an error on one is logged and backed off for that symbol
+  // only, and never delays another symbol's exit.
+  await Promise.all(
+    [...book.positions.values()].map((position) =>
+      isolated(ctx, position.symbol, async () => {
+        const onExchange = bySymbol.get(position.symbol);
+        if (onExchange === undefined) {
+          await finalise(ctx, position);
+          return;
+        }
+        if (position.exitClientOrderId !== null) {
+          await retryEndedClose(ctx, position);
+          return;
+        }
+        const reason = exitReasonFor(ctx, position, onExchange, reversals);
+        if (reason !== null) {
+          await close(ctx, position, reason);
+          return;
+        }
+        // Protection checked every tick: exactly one reduce-only stop on the exchange.
+        const check = await protectStop(ctx, position, onExchange.markPrice);
+        if (check === 'closing') {
+          const current = book.positions.get(position.symbol);
+          const requested = book.exitRequests.get(position.symbol);
+          if (current !== undefined && current.exitClientOrderId === null && requested !== undefined) await close(ctx, current, requested);
+        }
+      }),
+    ),
+  );
+}
+
+/** Per-symbol back-off after a failure: 2 ticks' worth, doubling to at most a minute. */
+const backoffByCtx = new WeakMap<TraderContext, Map<string, { until: number; delayMs: number }>>();
+const BACKOFF_FIRST_MS = 4_000;
+const BACKOFF_MAX_MS = 60_000;
+
+async function isolated(ctx: TraderContext, symbol: string, run: () => Promise<void>): Promise<void> {
+  let backoff = backoffByCtx.get(ctx);
+  if (backoff === undefined) {
+    backoff = new Map();
+    backoffByCtx.set(ctx, backoff);
+  }
+  const now = ctx.deps.clock.now();
+  const current = backoff.get(symbol);
+  // Exits requested (manual, emergency) are never held back.
+  if (current !== undefined && now < current.until && !ctx.book.exitRequests.has(symbol)) return;
+  try {
+    await run();
+    backoff.delete(symbol);
+  } catch (error) {
+    const delayMs = Math.min(BACKOFF_MAX_MS, current === undefined ? BACKOFF_FIRST_MS : current.delayMs * 2);
+    backoff.set(symbol, { until: now + delayMs, delayMs });
+    ctx.log.error(`${symbol}: tick failed; this symbol backs off ${delayMs} ms, the others go on`, { symbol, error: describeError(error) });
   }
 }
 

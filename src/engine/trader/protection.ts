@@ -9,6 +9,7 @@ import { slTpFromFill, tradeMargins } from '../pipeline.js';
 import type { EntryDraft, ManagedPosition } from '../ports.js';
 import type { ExchangePosition, ExitReason, OrderState } from '../types.js';
 import { type TraderContext, exitSide, warn } from './context.js';
+import { protectStopQuietly } from './guard.js';
 import { send, stopOrder } from './journal.js';
 
 /** BLUEPRINT pipeline step 8: SL/TP from the average fill; the stop is on the exchange (protection while down). */
@@ -110,25 +111,8 @@ export async function close(ctx: TraderContext, position: ManagedPosition, reaso
   }
 }
 
-/** Re-places the stop of an open position when it is missing on the exchange; closes the position when that fails. */
+/** Makes sure an open position has exactly one stop on the exchange (attach before place, guard.ts). */
 export async function ensureStop(ctx: TraderContext, position: ManagedPosition): Promise<void> {
-  if (position.exitClientOrderId !== null) return;
-  const stop = position.slClientOrderId === null ? null : await ctx.deps.exchange.fetchOrder(position.symbol, position.slClientOrderId);
-  if (stop !== null && (stop.status === 'new' || stop.status === 'partially_filled')) return;
-  if (stop !== null && stop.status === 'filled') return; // finalised at the next tick
-  const id = clientOrderId('sl', position.symbol, ctx.deps.clock.now());
-  const placed = await send(ctx, {
-    request: stopOrder(position.symbol, exitSide(position.side), position.size, position.slPrice, id),
-    purpose: 'sl',
-    priority: 0,
-  });
-  ctx.book.positions.set(position.symbol, { ...position, slClientOrderId: placed === null ? null : id });
-  if (placed !== null) {
-    warn(ctx, `stop of ${position.symbol} was missing; re-placed at ${position.slPrice}`);
-    return;
-  }
-  // The exchange refuses the stop (typically: the price is already through it): an
-  // unprotected position is not kept, it is closed at the next tick.
-  warn(ctx, `stop of ${position.symbol} is missing and could not be re-placed at ${position.slPrice}; closing the position`);
-  ctx.book.exitRequests.set(position.symbol, 'sl');
+  const mark = ctx.book.lastPrice.get(position.symbol)?.mark ?? null;
+  await protectStopQuietly(ctx, position, mark);
 }

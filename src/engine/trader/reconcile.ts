@@ -9,6 +9,7 @@ import type { ExchangePosition, SymbolRules } from '../types.js';
 import { type TraderContext, exitSide, sideSign, warn } from './context.js';
 import { finalise } from './finalise.js';
 import { send, stopOrder } from './journal.js';
+import { protectStopQuietly } from './guard.js';
 import { ensureStop } from './protection.js';
 import { settleEntries } from './settlement.js';
 
@@ -36,6 +37,7 @@ export async function reconcile(ctx: TraderContext): Promise<string> {
     await ensureStop(ctx, position);
   }
   const adopted: string[] = [];
+  const adoptedUnprotected: string[] = [];
   const reported: string[] = [];
   for (const p of open.values()) {
     if (book.positions.has(p.symbol) || !config.symbols.includes(p.symbol)) {
@@ -43,8 +45,8 @@ export async function reconcile(ctx: TraderContext): Promise<string> {
       continue;
     }
     if (config.unknownPositions === 'adopt') {
-      await adopt(ctx, p);
-      adopted.push(p.symbol);
+      if (await adopt(ctx, p)) adopted.push(p.symbol);
+      else adoptedUnprotected.push(p.symbol);
     } else reported.push(p.symbol);
   }
   await ctx.deps.persist('reconciled');
@@ -53,25 +55,30 @@ export async function reconcile(ctx: TraderContext): Promise<string> {
     `Reconciled with the exchange: ${resumed.length} position(s) resumed with their SL/TP (${list(resumed)}); ` +
     `${closedWhileDown.length} closed while the bot was down and recorded (${list(closedWhileDown)}); ` +
     `${adopted.length} unknown position(s) adopted with a protective stop (${list(adopted)}); ` +
+    (adoptedUnprotected.length > 0 ? `${adoptedUnprotected.length} adopted WITHOUT a stop (refused; retried every tick) (${list(adoptedUnprotected)}); ` : '') +
     `${reported.length} left alone and reported (${list(reported)}); ` +
     `${pendingBefore} pending order(s) settled by client order id, ${book.pending.size} still pending.`;
   ctx.log.info(summary);
   return summary;
 }
 
-/** Takes over an unknown position on a configured symbol with a protective stop. */
-async function adopt(ctx: TraderContext, p: ExchangePosition): Promise<void> {
+/**
+ * Takes over an unknown position on a configured symbol with a protective stop: a stop
+ * already on the exchange (e.g. placed by a run that crashed before its reply) is attached,
+ * never doubled. True when the position has its stop.
+ */
+async function adopt(ctx: TraderContext, p: ExchangePosition): Promise<boolean> {
   const now = ctx.deps.clock.now();
   const position = adoptedPosition(p, ctx.deps.rules.get(p.symbol), ctx.config.adoptedBaseSlRate, now);
-  const { slPrice } = position;
-  ctx.book.positions.set(p.symbol, position);
-  const stop = await send(ctx, { request: stopOrder(p.symbol, exitSide(p.side), p.size, slPrice, position.slClientOrderId), purpose: 'sl', priority: 0 });
-  if (stop === null) {
-    ctx.book.positions.set(p.symbol, { ...position, slClientOrderId: null });
-    warn(ctx, `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) but its protective stop at ${slPrice} was refused`);
-  } else {
-    warn(ctx, `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) with a protective stop at ${slPrice}`);
+  ctx.book.positions.set(p.symbol, { ...position, slClientOrderId: null });
+  const check = await protectStopQuietly(ctx, { ...position, slClientOrderId: null }, p.markPrice);
+  const stop = ctx.book.positions.get(p.symbol)?.slClientOrderId ?? null;
+  if (stop === null || check === null || check === 'unprotected' || check === 'closing') {
+    warn(ctx, `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) but its protective stop at ${position.slPrice} was refused`);
+    return false;
   }
+  warn(ctx, `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) with a protective stop at ${ctx.book.positions.get(p.symbol)?.slPrice ?? position.slPrice}`);
+  return true;
 }
 
 function adoptedPosition(

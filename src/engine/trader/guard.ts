@@ -1,0 +1,95 @@
+/**
+ * Stop protection of open positions (issue 9, "A stop that disappears while the bot runs is
+ * never put back" and "Two stops after a crash during stop placement").
+ *
+ * Attach before you place: before a stop is placed, the symbol's open orders (regular and
+ * algo, one read on lane 2) are searched for the position's own stop (by its client id), then
+ * for any reduce-only stop on the exit side; what is found is attached, extras of this bot
+ * are cancelled, and a second stop is never placed. A missing stop is re-placed on lane 0; if
+ * the mark is already through the stop level the position is closed on lane 0 instead. A stop
+ * that cannot be placed leaves the position "unprotected" (status, log, alert) and is tried
+ * again at the next check.
+ */
+import { clientOrderId, isOurClientOrderId } from '../client-order-id.js';
+import type { ManagedPosition } from '../ports.js';
+import type { OrderState } from '../types.js';
+import { describeError } from '../../errors.js';
+import { type TraderContext, exitSide, sideSign, warn } from './context.js';
+import { cancelQuietly, send, stopOrder } from './journal.js';
+
+/** Positions known to be without their stop, and why (per Trader). */
+const unprotectedByCtx = new WeakMap<TraderContext, Map<string, string>>();
+
+export function unprotected(ctx: TraderContext): Map<string, string> {
+  let map = unprotectedByCtx.get(ctx);
+  if (map === undefined) {
+    map = new Map();
+    unprotectedByCtx.set(ctx, map);
+  }
+  return map;
+}
+
+function isOpen(order: OrderState): boolean {
+  return order.status === 'new' || order.status === 'partially_filled';
+}
+
+function isStopFor(order: OrderState, position: ManagedPosition): boolean {
+  return isOpen(order) && order.symbol === position.symbol && order.reduceOnly && order.type === 'stop_market' && order.side === exitSide(position.side);
+}
+
+export type StopCheck = 'protected' | 'attached' | 'replaced' | 'closing' | 'unprotected';
+
+/**
+ * Makes sure the position has exactly one reduce-only stop on the exchange. `mark` is the
+ * latest mark price (null when unknown). Never throws for a refused order; a failed read
+ * throws (the caller backs off for this symbol).
+ */
+export async function protectStop(ctx: TraderContext, position: ManagedPosition, mark: number | null): Promise<StopCheck> {
+  if (position.exitClientOrderId !== null) return 'closing';
+  const { symbol } = position;
+  const orders = await ctx.deps.exchange.fetchOpenOrders(symbol);
+  const stops = orders.filter((o) => isStopFor(o, position));
+  const own = stops.find((o) => o.clientOrderId === position.slClientOrderId);
+  const keep = own ?? stops[0];
+  // Extras of this bot (a crash while a stop was in flight): cancelled, one stop stays.
+  for (const extra of stops) if (extra !== keep && isOurClientOrderId(extra.clientOrderId)) await cancelQuietly(ctx, symbol, extra.clientOrderId);
+  const current = ctx.book.positions.get(symbol) ?? position;
+  if (keep !== undefined) {
+    unprotected(ctx).delete(symbol);
+    if (keep.clientOrderId === current.slClientOrderId) return 'protected';
+    ctx.book.positions.set(symbol, { ...current, slClientOrderId: keep.clientOrderId, slPrice: keep.stopPrice ?? current.slPrice });
+    ctx.log.warn('attached the stop found on the exchange (none placed)', { symbol, clientOrderId: keep.clientOrderId, stopPrice: keep.stopPrice });
+    await ctx.deps.persist(`stop attached ${symbol}`);
+    return 'attached';
+  }
+  // No stop on the exchange. Already through its level: get out now, on lane 0.
+  if (mark !== null && sideSign(current.side) * (mark - current.slPrice) <= 0) {
+    warn(ctx, `stop of ${symbol} is missing and the mark ${mark} is through its level ${current.slPrice}; closing the position`);
+    ctx.book.exitRequests.set(symbol, 'sl');
+    return 'closing';
+  }
+  const id = clientOrderId('sl', symbol, ctx.deps.clock.now());
+  const placed = await send(ctx, { request: stopOrder(symbol, exitSide(current.side), current.size, current.slPrice, id), purpose: 'sl', priority: 0 });
+  const after = ctx.book.positions.get(symbol) ?? current;
+  if (placed !== null) {
+    ctx.book.positions.set(symbol, { ...after, slClientOrderId: id });
+    unprotected(ctx).delete(symbol);
+    warn(ctx, `stop of ${symbol} was missing; re-placed at ${current.slPrice}`);
+    await ctx.deps.persist(`stop re-placed ${symbol}`);
+    return 'replaced';
+  }
+  ctx.book.positions.set(symbol, { ...after, slClientOrderId: null });
+  unprotected(ctx).set(symbol, `stop at ${current.slPrice} refused; tried again at the next check`);
+  warn(ctx, `position ${symbol} is UNPROTECTED: its stop at ${current.slPrice} could not be placed; trying again at the next check`);
+  return 'unprotected';
+}
+
+/** protectStop, with a failed read logged instead of thrown (reconciliation, settlement). */
+export async function protectStopQuietly(ctx: TraderContext, position: ManagedPosition, mark: number | null): Promise<StopCheck | null> {
+  try {
+    return await protectStop(ctx, position, mark);
+  } catch (error) {
+    ctx.log.warn('stop check failed; tried again at the next tick', { symbol: position.symbol, error: describeError(error) });
+    return null;
+  }
+}
