@@ -80,7 +80,7 @@ export async function protectStop(ctx: TraderContext, position: ManagedPosition,
   }
   ctx.book.positions.set(symbol, { ...after, slClientOrderId: null });
   unprotected(ctx).set(symbol, `stop at ${current.slPrice} refused; tried again at the next check`);
-  warn(ctx, `position ${symbol} is UNPROTECTED: its stop at ${current.slPrice} could not be placed; trying again at the next check`);
+  warn(ctx, `position ${symbol} is UNPROTECTED: its stop at ${current.slPrice} could not be re-placed; trying again at the next check (closed if the mark is through it)`);
   return 'unprotected';
 }
 
