@@ -181,7 +181,7 @@ export function buyAndHold(candles: ReadonlyMap<string, readonly Candle[]>, peri
     for (const c of p.list) {
       const day = Math.floor(c.timestamp / DAY_MS);
       let row = lastCloseByDay.get(day);
-      if (row === undefined) lastCloseByDay.set(day, (row = new Map()));
+      if (row === undefined) lastCloseByDay.set(day, (row = new Map<string, number>()));
       row.set(p.symbol, c.close);
     }
   const lastSeen = new Map<string, number>(pairs.map((p) => [p.symbol, p.first.open]));

@@ -17,7 +17,7 @@ import { periodDayCount } from '../engine/metrics.js';
 import type { Logger } from '../engine/ports.js';
 import { replayStep } from '../engine/replay-loop.js';
 import type { Predictor, TraderEvent } from '../engine/trader.js';
-import { CANDLE_MS, type StrategyMode, type SymbolRules, type TradeRecord } from '../engine/types.js';
+import { CANDLE_MS, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
 import { buildReport, type BacktestReport, type SignalCounts } from './report.js';
 import type { BacktestSettings } from './settings.js';
