@@ -80,7 +80,7 @@ export function describeAlert(condition: AlertCondition, atMs: number): Notice {
         lines: [
           `Report of ${condition.day}: grade C.`,
           condition.switchedToRules ? 'Switched to pure rules mode (leverage capped by RULES_MAX_LEVERAGE).' : 'Already in pure rules mode.',
-          'Back to self-learning: /mode self_learning once the score recovers.',
+          'Self-learning resumes by itself when a daily report grades B or better.',
         ],
       };
     case 'grade_change':
