@@ -96,7 +96,22 @@ export async function startBot(config: Config, logger: Logger, options: StartOpt
       return;
     }
     try {
-      slot.running = await startTrading({ config, logger, store, history, fileRules, source, lease, wallClock, scheduler, finish, console: options.console, claimStore });
+      slot.running = await startTrading({
+        config,
+        logger,
+        store,
+        history,
+        fileRules,
+        source,
+        lease,
+        wallClock,
+        scheduler,
+        finish,
+        console: options.console,
+        claimStore,
+        reportArchive: store.dailyReports,
+        recentAudit: (limit) => store.audit.recent(limit),
+      });
     } catch (error) {
       // Give the lease back at once: a new container (another host) would otherwise wait out the TTL.
       await lease.release();

@@ -9,6 +9,7 @@ import { Control } from '../engine/control.js';
 import type { LaneScheduler } from '../engine/execution/scheduler.js';
 import type { Clock, Exchange, Logger, Store } from '../engine/ports.js';
 import type { DiscordWiring } from './discord.js';
+import type { ReportCards } from '../engine/reports.js';
 import type { Engine } from './engine.js';
 import type { SourceChoice } from './market-data.js';
 
@@ -26,6 +27,8 @@ export interface ControlDeps {
   readonly console?: boolean | undefined;
   /** The Discord transport (null without DISCORD_TOKEN): started here on the Control. */
   readonly discord?: DiscordWiring | null;
+  /** The daily report cards (/score, /report); absent: not available. */
+  readonly reports?: ReportCards;
 }
 
 export interface WiredControl {
@@ -53,6 +56,7 @@ export function wireControl(config: Config, deps: ControlDeps): WiredControl {
     startedAt: deps.wallClock.now(),
     tradingState: () => tradingState.status(),
     ...(deps.discord ? { subscriptions: deps.discord.subscriptions } : {}),
+    ...(deps.reports !== undefined ? { reports: deps.reports } : {}),
   });
   deps.discord?.start(control);
   // Seam (discord / console): start the Discord client and the console REPL on `control` here,
@@ -60,9 +64,7 @@ export function wireControl(config: Config, deps: ControlDeps): WiredControl {
   // The console twin: the same commands as Discord, typed on stdin, when there is no Discord.
   const consoleTwin: ConsoleTwin | null =
     deps.console === true && config.discord.token === null ? startConsole({ control: () => control, logger: deps.logger, logOutput }) : null;
-  // Seam (reports): the daily report scheduler and the Notifier (Discord or log) start here,
-  // on the engine clock (market time in a replay) so each simulated midnight gets a report.
-  // (The Discord notifier for reports and alerts: `deps.discord?.notifier`, charts shown.)
+  // Reports: wired in compose/reports.ts (their schedule runs on the engine clock); `reports` above.
   return {
     control,
     stop: async () => {

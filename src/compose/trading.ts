@@ -9,7 +9,9 @@ import type { Config } from '../config.js';
 import { LeaseKeeper, type TraderLease } from '../db/lease.js';
 import type { Control } from '../engine/control.js';
 import type { LaneScheduler } from '../engine/execution/scheduler.js';
-import type { Clock, EngineSnapshot, Exchange, Logger, Store } from '../engine/ports.js';
+import type { AuditEntry, Clock, DailyReportArchive, EngineSnapshot, Exchange, Logger, Store } from '../engine/ports.js';
+import { modelInfoOf } from '../reports/model-info.js';
+import type { ReportsWiring } from '../reports/wiring.js';
 import { replayStep } from '../engine/replay-loop.js';
 import { CANDLE_MS, type SymbolRules } from '../engine/types.js';
 import { describeError } from '../errors.js';
@@ -20,6 +22,7 @@ import { wireControl } from './control.js';
 import { wireDiscord } from './discord.js';
 import { buildEngine, type Engine } from './engine.js';
 import { buildLearning, type Learning } from './learning.js';
+import { wireReportsStep, type NoticeTransport } from './reports.js';
 import { describeEvent } from './events.js';
 import { wireMarketData, type SourceChoice } from './market-data.js';
 import { SnapshotWriter } from './snapshots.js';
@@ -51,6 +54,12 @@ export interface TradingDeps {
   readonly console?: boolean | undefined;
   /** Records the store's owner (mode, account) once it has been read without error. */
   readonly claimStore?: (() => Promise<void>) | null;
+  /** Daily reports are stored here (the store's `dailyReports`); absent: no reports. */
+  readonly reportArchive?: DailyReportArchive;
+  /** The store's audit log (mode changes in the report). */
+  readonly recentAudit?: (limit: number) => Promise<AuditEntry[]>;
+  /** Where notices go (seam: the Discord outbox); the log when absent. */
+  readonly notices?: NoticeTransport;
 }
 
 interface BuiltVenue {
@@ -82,6 +91,7 @@ async function buildRestoredEngine(
   snapshots: SnapshotWriter,
   learning: Learning,
   onTradeEvent: ((event: TraderEvent) => void) | null,
+  reports: ReportsWiring | null,
 ): Promise<Engine> {
   const { config, logger, store, scheduler } = deps;
   const tradeLog = logger.child('trades');
@@ -96,9 +106,12 @@ async function buildRestoredEngine(
       const line = describeEvent(event);
       if (line !== null) tradeLog.info(line);
       onTradeEvent?.(event);
+      reports?.onTraderEvent(event);
     },
     controllerIntervalMs: config.positionCheckIntervalMs,
     wallClock: deps.wallClock,
+    // Trading-state alerts (halted, reducing) get the reports' dedup and are listed in the day's report.
+    ...(reports !== null ? { notifier: reports.notifier } : {}),
     predictor: learning.predictor,
     // Live: while the lanes block (429/418), work from own state so closes still go out on lane 0.
     ...(config.tradingMode === 'live' ? { positionsReadable: () => scheduler.stats().breaker !== 'block' } : {}),
@@ -127,8 +140,36 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   const learning = await buildLearning(config, { store, clock: engineClock, logger, rules: venue.rules });
   // Discord (when configured) before the engine: its outbox takes the trade notices.
   const discord = wireDiscord(config, { store, logger, wallClock });
-  const engine = await buildRestoredEngine(deps, venue, snapshot, engineClock, snapshots, learning, discord === null ? null : (event) => discord.onTradeEvent(event));
+  // The reports need the Trader's grade; the Trader needs the reports' notifier: bound late.
+  let traderRef: Trader | null = null;
+  const replay = manualClock !== null;
+  const reports: ReportsWiring | null =
+    deps.reportArchive === undefined
+      ? null
+      : wireReportsStep(config, {
+          logger,
+          store,
+          archive: deps.reportArchive,
+          ...(deps.recentAudit !== undefined ? { recentAudit: deps.recentAudit } : {}),
+          exchange: venue.exchange,
+          paper: venue.paper !== null,
+          engineClock,
+          wallClock,
+          replay,
+          scheduler: config.tradingMode === 'live' || deps.source.source === 'live' ? deps.scheduler : null,
+          // Reports and alerts go to Discord when it is configured (charts shown), else the log.
+          ...(discord !== null ? { transport: { notifier: discord.notifier, showsCharts: true } } : deps.notices !== undefined ? { transport: deps.notices } : {}),
+          grade: () => traderRef?.engineState().grade ?? null,
+          setGrade: async (grade) => {
+            if (traderRef === null) return;
+            traderRef.setGrade(grade);
+            await snapshots.save(traderRef);
+          },
+          model: () => modelInfoOf(learning.service.current),
+        });
+  const engine = await buildRestoredEngine(deps, venue, snapshot, engineClock, snapshots, learning, discord === null ? null : (event) => discord.onTradeEvent(event), reports);
   const { trader, controller } = engine;
+  traderRef = trader;
   const persist = (): Promise<void> => snapshots.save(trader);
 
   // Live: open orders (regular and algo) listed now and every 5 minutes: leftovers cancelled,
@@ -151,7 +192,22 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   });
   keeper.start();
 
-  const controlWiring = wireControl(config, { engine, exchange: venue.exchange, store, wallClock, logger, source: deps.source, scheduler: deps.scheduler, persist, console: deps.console, discord });
+  const controlWiring = wireControl(config, {
+    engine,
+    exchange: venue.exchange,
+    store,
+    wallClock,
+    logger,
+    source: deps.source,
+    scheduler: deps.scheduler,
+    persist,
+    console: deps.console,
+    discord,
+    ...(reports !== null ? { reports: reports.cards } : {}),
+  });
+  // Live data: the midnight schedule and the catch-up start now. Replay: after the first
+  // batch, once the engine clock holds market time.
+  if (!replay) reports?.start();
 
   // ── the candle loop ────────────────────────────────────────────────────
   let inBatch: Promise<void> = Promise.resolve();
@@ -165,7 +221,14 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   if (deps.source.source === 'live') controller.start();
   const loop = marketData
     .run(async (batch) => {
-      inBatch = step(batch).then(() => snapshots.saveIfDue(trader));
+      inBatch = step(batch)
+        .then(() => snapshots.saveIfDue(trader))
+        .then(() => {
+          if (reports === null || !replay) return;
+          reports.start();
+          // The replay waits for the reports of the midnights this batch crossed.
+          return reports.afterBatch();
+        });
       await inBatch;
     })
     .then(
@@ -194,6 +257,7 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
       sweeper?.stop();
       await inBatch.catch(() => undefined);
       await loop;
+      await reports?.stop();
       if (config.closeOnShutdown) {
         for (const p of trader.managedPositions()) trader.requestExit(p.symbol, 'shutdown');
         await controller.tick();
