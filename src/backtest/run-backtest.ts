@@ -16,6 +16,7 @@ import { MemoryStore } from '../db/memory-store.js';
 import { periodDayCount } from '../engine/metrics.js';
 import type { Logger } from '../engine/ports.js';
 import { replayStep } from '../engine/replay-loop.js';
+import { wireReports } from '../reports/wiring.js';
 import type { Predictor, TraderEvent } from '../engine/trader.js';
 import { CANDLE_MS, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
@@ -114,6 +115,24 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     controllerIntervalMs: CANDLE_MS,
     ...(options.predictor !== undefined ? { predictor: options.predictor } : {}),
   });
+  // The daily report at each simulated midnight, grade applied, as `npm start` on replay does
+  // (same trades, same grades; no files, no notices).
+  const reports = wireReports({
+    config,
+    logger,
+    store,
+    archive: store.dailyReports,
+    engineClock: clock,
+    wallClock: clock,
+    replay: true,
+    transport: { notify: () => undefined },
+    transportShowsCharts: false,
+    walletBalanceUsdt: async () => (await paper.fetchBalance()).walletBalanceUsdt,
+    equitySource: 'venue',
+    grade: () => trader.engineState().grade,
+    setGrade: async (grade) => trader.setGrade(grade),
+    dir: null,
+  });
   const lastCandleAt: Record<string, number> = {};
   const startAfter = warmUpOnHistory(trader, symbols, history, lastCandleAt);
   const marketData = new ReplayMarketData({ data: all, speed: 0, startAfter });
@@ -122,6 +141,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const stepDeps = { clock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt };
   await marketData.run(async (batch) => {
     await replayStep(stepDeps, batch);
+    reports.start();
+    await reports.afterBatch();
     done += batch.length;
     if (options.onProgress !== undefined && done >= nextReport) {
       options.onProgress(done, total);

@@ -8,6 +8,7 @@ import type { TradeRecord } from '../engine/types.js';
 export class MemoryStore implements Store {
   private snapshot: EngineSnapshot | null = null;
   private readonly trades = new Map<string, TradeRecord>();
+  private readonly byDay = new Map<string, TradeRecord[]>();
   readonly audit: AuditEntry[] = [];
   private readonly reports = new Map<string, StoredDailyReport>();
   /** Daily reports, same contract as `KeyvStore.dailyReports`. */
@@ -32,14 +33,20 @@ export class MemoryStore implements Store {
     this.snapshot = snapshot;
   }
   async putTrade(trade: TradeRecord): Promise<void> {
-    if (!this.trades.has(trade.id)) this.trades.set(trade.id, trade);
+    if (this.trades.has(trade.id)) return;
+    this.trades.set(trade.id, trade);
+    // Indexed by UTC day: a backtest's daily reports read a week of days at every midnight.
+    const day = new Date(trade.closedAt).toISOString().slice(0, 10);
+    const list = this.byDay.get(day);
+    if (list === undefined) this.byDay.set(day, [trade]);
+    else list.push(trade);
   }
   /** All trades in insertion (close) order. */
   allTrades(): TradeRecord[] {
     return [...this.trades.values()];
   }
   async tradesByDay(dayUtc: string): Promise<TradeRecord[]> {
-    return this.allTrades().filter((t) => new Date(t.closedAt).toISOString().slice(0, 10) === dayUtc);
+    return [...(this.byDay.get(dayUtc) ?? [])];
   }
   async tradesBySymbol(symbol: string, limit: number): Promise<TradeRecord[]> {
     return this.allTrades().filter((t) => t.symbol === symbol).reverse().slice(0, limit);

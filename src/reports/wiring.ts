@@ -45,6 +45,8 @@ export interface ReportsWiringDeps {
   /** Recent audit entries (mode changes); absent: none listed. */
   readonly recentAudit?: (limit: number) => Promise<AuditEntry[]>;
   readonly model?: () => ModelInfo;
+  /** Where the files go; default `REPORTS_DIR`; null: database only (the backtest). */
+  readonly dir?: string | null;
 }
 
 export interface ReportsWiring {
@@ -122,7 +124,7 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
     ...(deps.model !== undefined ? { model: deps.model } : {}),
     charts: chartRenderer({ quickchartUrl: deps.config.reports.quickchartUrl }),
     attachCharts: deps.transportShowsCharts,
-    dir: deps.config.reports.dir,
+    dir: deps.dir === undefined ? deps.config.reports.dir : deps.dir,
     windowDays: deps.config.reports.scoreWindowDays,
     minTrades: deps.config.reports.scoreMinTrades,
     gradeSSizeMultiplier: deps.config.gradeSSizeMultiplier,
