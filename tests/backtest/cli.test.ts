@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBacktestArgs, tradesCsv } from '../../src/backtest/cli.js';
 import { UserInputError } from '../../src/errors.js';
+import { sampleTrade } from '../db/fixtures.js';
 import { projectRoot, spawnTs } from '../helpers/process.js';
 
 describe('backtest CLI arguments', () => {
@@ -41,9 +42,20 @@ describe('backtest CLI arguments', () => {
     expect(() => parseBacktestArgs(['--symbols', 'BTCUSDT', '--bogus'])).toThrow(/Usage/);
   });
 
-  it('quotes CSV cells that need it', () => {
+  it('writes the header row for an empty trade list', () => {
     const csv = tradesCsv([]);
     expect(csv.split('\n')[0]).toContain('id,symbol,side');
+  });
+
+  it('quotes CSV cells that hold a comma, a quote or a line break, and leaves plain cells alone', () => {
+    const trade = sampleTrade(1, { rule: 'breakout, "fast"\nv2', symbol: 'BTCUSDT' });
+    const csv = tradesCsv([trade]);
+    const headerEnd = csv.indexOf('\n');
+    const columns = csv.slice(0, headerEnd).split(',');
+    const row = csv.slice(headerEnd + 1).trimEnd();
+    expect(row).toContain(',"breakout, ""fast""\nv2"');
+    // The plain symbol cell is not quoted, and sits in the symbol column.
+    expect(row.split(',')[columns.indexOf('symbol')]).toBe('BTCUSDT');
   });
 });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_FEATURE_CONFIG,
   FEATURE_WARMUP_CANDLES,
@@ -203,5 +203,34 @@ describe('WilderSmoothing (the O(1) WSMA handed to the library RSI and ATR)', ()
       expect(ours.atr.add(candle)).toBe(lib.atr.add(candle));
     }
     expect(ours.rsi.getResult()).not.toBeNull();
+  });
+});
+
+describe('the WilderSmoothing workaround is pinned to the trading-signals it was verified against', () => {
+  it('runs on the verified library version (re-verify WilderSmoothing against WSMA before changing this pin)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    // The package's exports do not include package.json: read the installed manifest directly.
+    const manifest = JSON.parse(readFileSync(join(process.cwd(), 'node_modules', 'trading-signals', 'package.json'), 'utf8')) as { version: string };
+    expect(manifest.version).toBe('8.3.0');
+  });
+
+  it('is the smoothing the library RSI and ATR actually call', async () => {
+    const { RSI, ATR, WSMA } = await import('trading-signals');
+    const { WilderSmoothing } = await import('../../src/engine/features.js');
+    const update = vi.spyOn(WilderSmoothing.prototype, 'update');
+    try {
+      const asWsma = WilderSmoothing as unknown as typeof WSMA;
+      const rsi = new RSI(3, asWsma);
+      const atr = new ATR(3, asWsma);
+      for (let i = 0; i < 6; i++) {
+        rsi.add(100 + i * (i % 2 === 0 ? 1 : -0.5));
+        atr.add({ high: 101 + i, low: 99 + i, close: 100 + i });
+      }
+      // RSI feeds two smoothers (gains, losses), ATR one: 6 inputs each (RSI's first is its seed price).
+      expect(update.mock.calls.length).toBeGreaterThanOrEqual(15);
+    } finally {
+      update.mockRestore();
+    }
   });
 });
