@@ -21,16 +21,23 @@ async function main(): Promise<number> {
   }
   const { token, applicationId, guildId, apiBase } = config.discord;
   if (token === null) {
-    process.stderr.write('DISCORD_TOKEN is not set: the bot token from the Discord developer portal (Bot → Reset Token) is needed to register commands.\n');
+    process.stderr.write(
+      'DISCORD_TOKEN is not set: the bot token from the Discord developer portal (Bot → Reset Token) is needed to register commands.\n',
+    );
     return 2;
   }
   try {
     const result = await deployCommands({ token, apiBase, applicationId, guildId, commands });
-    const where = result.scope === 'guild' ? `server ${guildId ?? ''} (available now)` : 'every server (global; may take up to an hour to appear)';
-    process.stdout.write(`Registered ${result.names.length} commands for application ${result.applicationId} in ${where}:\n  /${result.names.join('  /')}\n`);
+    const where =
+      result.scope === 'guild' ? `server ${guildId ?? ''} (available now)` : 'every server (global; may take up to an hour to appear)';
+    process.stdout.write(
+      `Registered ${result.names.length} commands for application ${result.applicationId} in ${where}:\n  /${result.names.join('  /')}\n`,
+    );
     return 0;
   } catch (error) {
-    process.stderr.write(`Could not register the commands: ${describeError(error)}\n(Check DISCORD_TOKEN, DISCORD_APPLICATION_ID and DISCORD_GUILD_ID; the bot must be in that server.)\n`);
+    process.stderr.write(
+      `Could not register the commands: ${describeError(error)}\n(Check DISCORD_TOKEN, DISCORD_APPLICATION_ID and DISCORD_GUILD_ID; the bot must be in that server.)\n`,
+    );
     return 1;
   }
 }

@@ -25,7 +25,14 @@ const elements = [
 ];
 
 /** Node's globals, for the few plain JavaScript files. */
-const NODE_GLOBALS = { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' };
+const NODE_GLOBALS = {
+  process: 'readonly',
+  console: 'readonly',
+  Buffer: 'readonly',
+  URL: 'readonly',
+  setTimeout: 'readonly',
+  clearTimeout: 'readonly',
+};
 
 const ENGINE_FORBIDDEN_PACKAGES = ['ccxt', 'discord.js', 'keyv', '@keyv/*', 'winston', 'pg', 'sqlite3'];
 
@@ -41,11 +48,17 @@ export default tseslint.config(
       // The two that matter most in a bot that must never drop an order.
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // `x ?? fallback` on a value typed non-nullable still guards data read from outside.
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       // `never` shows up after a failed type guard, in exactly the message that reports the bad value.
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true, allowNever: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowNullish: true, allowNever: true },
+      ],
       // Port implementations are `async` without an `await` on purpose: a throw becomes a
       // rejection, as callers of a Promise-returning port expect.
       '@typescript-eslint/require-await': 'off',
@@ -94,9 +107,12 @@ export default tseslint.config(
             {
               from: { element: { type: 'engine' } },
               disallow: {
-                to: { element: { types: { anyOf: ['adapters', 'db', 'commands', 'discord', 'reports', 'console', 'backtest', 'app', 'root'] } } },
+                to: {
+                  element: { types: { anyOf: ['adapters', 'db', 'commands', 'discord', 'reports', 'console', 'backtest', 'app', 'root'] } },
+                },
               },
-              message: 'src/engine imports no adapters, db, commands, discord, reports or composition code: it talks to the outside through src/engine/ports.ts (ARCHITECTURE.md)',
+              message:
+                'src/engine imports no adapters, db, commands, discord, reports or composition code: it talks to the outside through src/engine/ports.ts (ARCHITECTURE.md)',
             },
             {
               // The error classes (src/errors.ts) are shared by every layer, the engine included.
@@ -106,7 +122,8 @@ export default tseslint.config(
             {
               from: { element: { type: 'engine' } },
               disallow: { to: { module: { origin: 'external', source: ENGINE_FORBIDDEN_PACKAGES } } },
-              message: 'src/engine imports no ccxt, discord.js, keyv or winston (or database drivers): use a port in src/engine/ports.ts (ARCHITECTURE.md)',
+              message:
+                'src/engine imports no ccxt, discord.js, keyv or winston (or database drivers): use a port in src/engine/ports.ts (ARCHITECTURE.md)',
             },
             {
               from: { element: { type: 'commands' } },

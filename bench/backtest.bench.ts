@@ -38,7 +38,11 @@ async function decodeMs(dataDir: string, symbols: readonly string[], runs: numbe
   return median(times);
 }
 
-async function backtestMs(dataDir: string, symbols: readonly string[], runs: number): Promise<{ ms: number; candles: number; trades: number }> {
+async function backtestMs(
+  dataDir: string,
+  symbols: readonly string[],
+  runs: number,
+): Promise<{ ms: number; candles: number; trades: number }> {
   const times: number[] = [];
   let candles = 0;
   let trades = 0;

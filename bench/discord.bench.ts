@@ -34,7 +34,12 @@ export async function run(emit: Emit): Promise<void> {
     const note = `interaction → visible reply, real discord.js against the fake Discord on loopback, ${POSITIONS} open positions`;
     emit({ name: 'discord_status_p50_ms', value: round(percentile(status, 50)), unit: 'ms', note: `${note}, ${STATUS_RUNS} runs` });
     emit({ name: 'discord_status_p99_ms', value: round(percentile(status, 99)), unit: 'ms', note: `${note}, ${STATUS_RUNS} runs` });
-    emit({ name: 'discord_positions_p99_ms', value: round(percentile(positions, 99)), unit: 'ms', note: `${note}, ${POSITIONS_RUNS} runs` });
+    emit({
+      name: 'discord_positions_p99_ms',
+      value: round(percentile(positions, 99)),
+      unit: 'ms',
+      note: `${note}, ${POSITIONS_RUNS} runs`,
+    });
   } finally {
     await h.stop();
   }

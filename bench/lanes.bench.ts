@@ -95,7 +95,11 @@ async function measureOverhead(): Promise<number> {
   const scheduler = new LaneScheduler({
     clock,
     logger: silentLogger,
-    limits: { weightPerMinute: Number.POSITIVE_INFINITY, ordersPer10s: Number.POSITIVE_INFINITY, ordersPerMinute: Number.POSITIVE_INFINITY },
+    limits: {
+      weightPerMinute: Number.POSITIVE_INFINITY,
+      ordersPer10s: Number.POSITIVE_INFINITY,
+      ordersPerMinute: Number.POSITIVE_INFINITY,
+    },
     maxInFlight: { 1: Number.POSITIVE_INFINITY, 2: Number.POSITIVE_INFINITY, 3: Number.POSITIVE_INFINITY },
   });
   const resolved = Promise.resolve(0);
@@ -104,7 +108,13 @@ async function measureOverhead(): Promise<number> {
     invokedAt = performance.now();
     return resolved;
   };
-  const specs = ([1, 2, 3] as const).map((priority) => ({ priority, endpoint: 'GET /fapi/v1/ticker/price', weight: 1, orders: 0 as const, run }));
+  const specs = ([1, 2, 3] as const).map((priority) => ({
+    priority,
+    endpoint: 'GET /fapi/v1/ticker/price',
+    weight: 1,
+    orders: 0 as const,
+    run,
+  }));
   let totalMs = 0;
   let measured = 0;
   for (let i = 0; i < OVERHEAD_REQUESTS; i++) {

@@ -23,8 +23,18 @@ function samples(count: number): Sample[] {
     for (let j = 0; j < MODEL_FEATURE_COUNT; j++) vector[j] = random() * 2 - 0.5;
     const decidedAt = Date.UTC(2025, 0, 1) + i * 60_000;
     return {
-      id: `BTCUSDT:${decidedAt}`, symbol: 'BTCUSDT', side: 'long', rule: 'breakout', decidedAt, resolvedAt: decidedAt + 60_000,
-      vector, label: random() < 0.4 + 0.2 * (vector[0]! - 0.5) ? 1 : 0, outcomeR: 0, proxyLabel: null, source: 'counterfactual', taken: false,
+      id: `BTCUSDT:${decidedAt}`,
+      symbol: 'BTCUSDT',
+      side: 'long',
+      rule: 'breakout',
+      decidedAt,
+      resolvedAt: decidedAt + 60_000,
+      vector,
+      label: random() < 0.4 + 0.2 * (vector[0]! - 0.5) ? 1 : 0,
+      outcomeR: 0,
+      proxyLabel: null,
+      source: 'counterfactual',
+      taken: false,
     } satisfies Sample;
   });
 }
@@ -37,10 +47,21 @@ export async function run(emit: Emit): Promise<void> {
   const outcome = await runtime.train({ samples: data, current: null, nowMs: Date.now(), version: 'bench' });
   lag.disable();
   if (outcome.kind !== 'trained') throw new Error(`training did not run: ${outcome.reason}`);
-  emit({ name: 'train_100k_ms', value: Math.round(outcome.elapsedMs), unit: 'ms', note: `${outcome.artifact.metrics.trainSamples} rows to the trees, ${outcome.artifact.rounds} rounds of depth 3, hist; worker start included` });
+  emit({
+    name: 'train_100k_ms',
+    value: Math.round(outcome.elapsedMs),
+    unit: 'ms',
+    note: `${outcome.artifact.metrics.trainSamples} rows to the trees, ${outcome.artifact.rounds} rounds of depth 3, hist; worker start included`,
+  });
   emit({ name: 'train_loop_lag_p99_ms', value: Math.round((lag.percentile(99) / 1e6) * 10) / 10, unit: 'ms', baseline: 50 });
   emit({ name: 'peak_rss_training_mb', value: Math.round(outcome.peakRssMb), unit: 'MB' });
-  emit({ name: 'model_size_bytes', value: Buffer.byteLength(JSON.stringify(outcome.artifact)), unit: 'count', baseline: 100 * 1024, note: 'stored JSON artifact, base64 booster' });
+  emit({
+    name: 'model_size_bytes',
+    value: Buffer.byteLength(JSON.stringify(outcome.artifact)),
+    unit: 'count',
+    baseline: 100 * 1024,
+    note: 'stored JSON artifact, base64 booster',
+  });
   const scorer = await runtime.load(outcome.artifact);
   try {
     const n = 20_000;

@@ -51,8 +51,24 @@ export async function run(emit: Emit): Promise<void> {
       const tpPrice = roundPrice(position.entryPrice * (long ? 1.015 : 0.985), tick, 'nearest');
       const side = long ? 'sell' : 'buy';
       try {
-        exchange.placeOrderNow({ symbol: position.symbol, side, type: 'stop_market', quantity: position.size, stopPrice: slPrice, reduceOnly: true, clientOrderId: `sl-${++orderSeq}` });
-        exchange.placeOrderNow({ symbol: position.symbol, side, type: 'limit', quantity: position.size, price: tpPrice, reduceOnly: true, clientOrderId: `tp-${++orderSeq}` });
+        exchange.placeOrderNow({
+          symbol: position.symbol,
+          side,
+          type: 'stop_market',
+          quantity: position.size,
+          stopPrice: slPrice,
+          reduceOnly: true,
+          clientOrderId: `sl-${++orderSeq}`,
+        });
+        exchange.placeOrderNow({
+          symbol: position.symbol,
+          side,
+          type: 'limit',
+          quantity: position.size,
+          price: tpPrice,
+          reduceOnly: true,
+          clientOrderId: `tp-${++orderSeq}`,
+        });
       } catch {
         // -2021 after a gap: leave it to the next candle.
       }
@@ -65,7 +81,14 @@ export async function run(emit: Emit): Promise<void> {
       if (open.has(closed.symbol) || (await exchange.fetchOpenOrders(closed.symbol)).length > 0) continue;
       const step = rules.get(closed.symbol)!.filters.stepSize;
       const quantity = roundQty(2000 / closed.candle.close, step, 'down');
-      exchange.placeOrderNow({ symbol: closed.symbol, side: i % 2 === 0 ? 'buy' : 'sell', type: 'market', quantity, reduceOnly: false, clientOrderId: `e-${++orderSeq}` });
+      exchange.placeOrderNow({
+        symbol: closed.symbol,
+        side: i % 2 === 0 ? 'buy' : 'sell',
+        type: 'market',
+        quantity,
+        reduceOnly: false,
+        clientOrderId: `e-${++orderSeq}`,
+      });
     }
     exchange.drainEvents();
     batchMs.push(performance.now() - t0);
@@ -73,14 +96,29 @@ export async function run(emit: Emit): Promise<void> {
   const elapsedMs = performance.now() - started;
   const candles = length * SYMBOLS.length;
   batchMs.sort((a, b) => a - b);
-  emit({ name: 'paper_replay_candles_per_s', value: Math.round(candles / (elapsedMs / 1000)), unit: 'candles/s', note: `${candles} candles, ${SYMBOLS.length} symbols, SL/TP always on the book` });
-  emit({ name: 'paper_batch_p99_ms', value: Number(percentile(batchMs, 99).toFixed(3)), unit: 'ms', note: 'one close time: open, protect, walk, decide' });
+  emit({
+    name: 'paper_replay_candles_per_s',
+    value: Math.round(candles / (elapsedMs / 1000)),
+    unit: 'candles/s',
+    note: `${candles} candles, ${SYMBOLS.length} symbols, SL/TP always on the book`,
+  });
+  emit({
+    name: 'paper_batch_p99_ms',
+    value: Number(percentile(batchMs, 99).toFixed(3)),
+    unit: 'ms',
+    note: 'one close time: open, protect, walk, decide',
+  });
   const totals = exchange.totalsSoFar();
   emit({ name: 'paper_fills', value: totals.fills, unit: 'count' });
   emit({ name: 'paper_liquidations', value: totals.liquidations, unit: 'count' });
 
   const serialiseStart = performance.now();
   const text = JSON.stringify(exchange.toJSON());
-  emit({ name: 'paper_to_json_ms', value: Number((performance.now() - serialiseStart).toFixed(3)), unit: 'ms', note: `${(text.length / 1024).toFixed(0)} KiB with order history` });
+  emit({
+    name: 'paper_to_json_ms',
+    value: Number((performance.now() - serialiseStart).toFixed(3)),
+    unit: 'ms',
+    note: `${(text.length / 1024).toFixed(0)} KiB with order history`,
+  });
   emit({ name: 'paper_rss_mb', value: rssMb(), unit: 'MB' });
 }

@@ -15,7 +15,9 @@ import type { Emit } from './figure.js';
 const projectRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 function procKb(pid: number, field: string): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
   return Number((line ?? '').replace(/\D+/g, ''));
 }
 
@@ -35,7 +37,12 @@ export async function run(emit: Emit): Promise<void> {
     if (!output.includes('Reconciled')) throw new Error(`the bot did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 8000));
     const pid = child.pid!;
-    emit({ name: 'bot_rss_paper_replay_mb', value: Math.round(procKb(pid, 'VmRSS') / 102.4) / 10, unit: 'MB', note: 'after ~8 s of paper trading at 3000× replay' });
+    emit({
+      name: 'bot_rss_paper_replay_mb',
+      value: Math.round(procKb(pid, 'VmRSS') / 102.4) / 10,
+      unit: 'MB',
+      note: 'after ~8 s of paper trading at 3000× replay',
+    });
     emit({ name: 'bot_peak_rss_paper_replay_mb', value: Math.round(procKb(pid, 'VmHWM') / 102.4) / 10, unit: 'MB' });
   } finally {
     child.kill('SIGTERM');

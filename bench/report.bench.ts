@@ -56,7 +56,12 @@ export async function run(emit: Emit): Promise<void> {
       times.push(performance.now() - start);
     }
     times.sort((a, b) => a - b);
-    emit({ name: 'report_1000_trades_ms', value: Math.round(percentile(times, 50) * 10) / 10, unit: 'ms', note: `${report.dayFigures.trades + report.exploration.trades} trades that day, ${report.windowFigures.trades} scored in the window; median of 5` });
+    emit({
+      name: 'report_1000_trades_ms',
+      value: Math.round(percentile(times, 50) * 10) / 10,
+      unit: 'ms',
+      note: `${report.dayFigures.trades + report.exploration.trades} trades that day, ${report.windowFigures.trades} scored in the window; median of 5`,
+    });
 
     const render = chartRenderer({ quickchartUrl: null });
     await render(report, []); // warm-up (fonts, Chart.js registration)
@@ -67,7 +72,12 @@ export async function run(emit: Emit): Promise<void> {
       chartTimes.push(performance.now() - start);
     }
     chartTimes.sort((a, b) => a - b);
-    emit({ name: 'chart_render_ms', value: Math.round(percentile(chartTimes, 50)), unit: 'ms', note: '4 charts, 1200 × 675 PNG, offline; median of 3' });
+    emit({
+      name: 'chart_render_ms',
+      value: Math.round(percentile(chartTimes, 50)),
+      unit: 'ms',
+      note: '4 charts, 1200 × 675 PNG, offline; median of 3',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

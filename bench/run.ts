@@ -21,7 +21,7 @@ for (const file of files) {
     await mod.run((figure: Figure) => process.stdout.write(`${JSON.stringify(figure)}\n`));
   } catch (error) {
     failed++;
-    process.stderr.write(`bench ${file} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`bench ${file} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }
 }
 process.exitCode = failed > 0 ? 1 : 0;

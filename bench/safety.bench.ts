@@ -31,7 +31,12 @@ export async function run(emit: Emit): Promise<void> {
     const perPositionTick = checks / (TICKS * 2);
     const protection = perPositionTick * POSITIONS * TICKS_PER_MIN;
     emit({ name: 'protection_check_weight_per_min', value: protection, unit: 'weight', note: 'per minute, 5 positions, 2 s tick' });
-    emit({ name: 'controller_weight_per_min', value: protection + POSITIONS_READ_WEIGHT * TICKS_PER_MIN, unit: 'weight', note: 'per minute of the 2400 allowed, positions read included, 5 positions, 2 s tick' });
+    emit({
+      name: 'controller_weight_per_min',
+      value: protection + POSITIONS_READ_WEIGHT * TICKS_PER_MIN,
+      unit: 'weight',
+      note: 'per minute of the 2400 allowed, positions read included, 5 positions, 2 s tick',
+    });
   } finally {
     await rig.close();
   }

@@ -16,7 +16,11 @@ const WARMUP_PASSES = 3;
 
 function loadCandles(): { candles: Candle[]; source: string } {
   if (existsSync(BTC_FILE)) {
-    const lines = gunzipSync(new Uint8Array(readFileSync(BTC_FILE))).toString('utf8').trim().split('\n').slice(1);
+    const lines = gunzipSync(new Uint8Array(readFileSync(BTC_FILE)))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
     const candles = lines.map((line): Candle => {
       const [timestamp, open, high, low, close, volume] = line.split(',').map(Number) as [number, number, number, number, number, number];
       return { timestamp, open, high, low, close, volume };

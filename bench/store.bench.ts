@@ -32,16 +32,27 @@ export async function run(emit: Emit): Promise<void> {
     const writeStart = performance.now();
     for (const trade of trades) await store.putTrade(trade);
     const writeMs = performance.now() - writeStart;
-    emit({ name: 'store_trade_write_per_s', value: Math.round((TRADES / writeMs) * 1000), unit: 'ops/s', note: `sqlite, ${TRADES} putTrade` });
+    emit({
+      name: 'store_trade_write_per_s',
+      value: Math.round((TRADES / writeMs) * 1000),
+      unit: 'ops/s',
+      note: `sqlite, ${TRADES} putTrade`,
+    });
 
     const days = [...new Set(trades.map((t) => new Date(t.closedAt).toISOString().slice(0, 10)))];
     let read = 0;
     const readStart = performance.now();
     for (let i = 0; i < 20; i++) read += (await store.recentTrades(100)).length;
-    for (const symbol of ['BTCUSDT', 'ETHUSDT', 'SOLUSDT']) for (let i = 0; i < 10; i++) read += (await store.tradesBySymbol(symbol, 50)).length;
+    for (const symbol of ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'])
+      for (let i = 0; i < 10; i++) read += (await store.tradesBySymbol(symbol, 50)).length;
     for (const day of days) read += (await store.tradesByDay(day)).length;
     const readMs = performance.now() - readStart;
-    emit({ name: 'store_trade_read_per_s', value: Math.round((read / readMs) * 1000), unit: 'ops/s', note: `sqlite, ${read} trades read via indexes` });
+    emit({
+      name: 'store_trade_read_per_s',
+      value: Math.round((read / readMs) * 1000),
+      unit: 'ops/s',
+      note: `sqlite, ${read} trades read via indexes`,
+    });
 
     await store.close();
   } finally {

@@ -16,11 +16,26 @@ import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {
   const args = parseBacktestArgs(process.argv.slice(2));
-  const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn', pretty: process.stderr.isTTY === true, stream: process.stderr });
-  const bar = process.stderr.isTTY === true ? new cliProgress.SingleBar({ stream: process.stderr, format: 'backtest [{bar}] {percentage}% | {value}/{total} candles | ETA {eta}s' }, cliProgress.Presets.shades_classic) : null;
+  const logger = createLogger({
+    level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn',
+    pretty: process.stderr.isTTY === true,
+    stream: process.stderr,
+  });
+  const bar =
+    process.stderr.isTTY === true
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'backtest [{bar}] {percentage}% | {value}/{total} candles | ETA {eta}s' },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
   let barStarted = false;
   // The same environment and .env as `npm start`; the flags override it.
-  const { config, settings } = backtestConfig(process.env, { symbols: args.symbols, strategy: args.strategy, equityUsdt: args.equityUsdt, dataDir: args.dataDir });
+  const { config, settings } = backtestConfig(process.env, {
+    symbols: args.symbols,
+    strategy: args.strategy,
+    equityUsdt: args.equityUsdt,
+    dataDir: args.dataDir,
+  });
   const options: BacktestOptions = {
     config,
     settings,

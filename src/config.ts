@@ -98,7 +98,12 @@ const num = (min: number, max: number) => z.coerce.number().refine((n) => Number
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const idList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  )
   .refine((ids) => ids.every((id) => /^\d{15,22}$/.test(id)));
 const origin = z
   .string()
@@ -118,7 +123,9 @@ const apiBase = z
   .refine((s) => {
     try {
       const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+      return (
+        (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '' && u.username === '' && u.password === ''
+      );
     } catch {
       return false;
     }
@@ -130,7 +137,12 @@ const variables = {
   SYMBOLS: {
     schema: z
       .string()
-      .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter((x) => x.length > 0))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim().toUpperCase())
+          .filter((x) => x.length > 0),
+      )
       .refine((list) => list.length > 0 && list.every((s) => /^[A-Z0-9]{2,20}USDT$/.test(s)) && new Set(list).size === list.length),
     expected: 'comma-separated Binance USDT-M symbol ids, e.g. BTCUSDT,ETHUSDT (no duplicates)',
   },
@@ -150,8 +162,14 @@ const variables = {
   DISCORD_TOKEN: { schema: z.string().min(20), expected: 'a Discord bot token', secret: true },
   DISCORD_APPLICATION_ID: { schema: z.string().regex(/^\d{15,22}$/), expected: 'a Discord application id (digits)' },
   DISCORD_GUILD_ID: { schema: z.string().regex(/^\d{15,22}$/), expected: 'a Discord server id (digits)' },
-  DISCORD_API_BASE: { schema: apiBase, expected: 'the Discord REST API base with its path, e.g. https://discord.com/api or http://127.0.0.1:8080/api' },
-  DISCORD_PUBLIC_CONTROL_REPLIES: { schema: bool, expected: 'true (control replies visible to the channel) or false (only to the operator)' },
+  DISCORD_API_BASE: {
+    schema: apiBase,
+    expected: 'the Discord REST API base with its path, e.g. https://discord.com/api or http://127.0.0.1:8080/api',
+  },
+  DISCORD_PUBLIC_CONTROL_REPLIES: {
+    schema: bool,
+    expected: 'true (control replies visible to the channel) or false (only to the operator)',
+  },
   OPERATOR_ROLE_IDS: { schema: idList, expected: 'comma-separated Discord role ids' },
   OPERATOR_USER_IDS: { schema: idList, expected: 'comma-separated Discord user ids' },
   VIEWER_ROLE_IDS: { schema: idList, expected: 'comma-separated Discord role ids' },

@@ -78,7 +78,15 @@ export function resolveLogFormat(format: LogFormat, isTty = process.stdout.isTTY
   return isTty ? 'pretty' : 'json';
 }
 
-const ANSI = { reset: '\u001b[0m', dim: '\u001b[2m', red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m', cyan: '\u001b[36m', magenta: '\u001b[35m' };
+const ANSI = {
+  reset: '\u001b[0m',
+  dim: '\u001b[2m',
+  red: '\u001b[31m',
+  green: '\u001b[32m',
+  yellow: '\u001b[33m',
+  cyan: '\u001b[36m',
+  magenta: '\u001b[35m',
+};
 const LEVEL_COLOUR: Record<string, string> = { error: ANSI.red, warn: ANSI.yellow, info: ANSI.green, debug: ANSI.magenta };
 
 /** A field value as an operator reads it: bare when it has no spaces, JSON otherwise. */

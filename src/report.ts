@@ -11,7 +11,11 @@ import { parseReportArgs, runReport } from './reports/cli.js';
 async function main(): Promise<void> {
   const args = parseReportArgs(process.argv.slice(2));
   const config = loadConfig(process.env);
-  const logger = createLogger({ level: config.logLevel === 'debug' ? 'debug' : 'warn', pretty: process.stderr.isTTY === true, stream: process.stderr });
+  const logger = createLogger({
+    level: config.logLevel === 'debug' ? 'debug' : 'warn',
+    pretty: process.stderr.isTTY === true,
+    stream: process.stderr,
+  });
   const run = await runReport(config, args, logger);
   process.stdout.write(`${run.logLine}\n`);
   for (const file of run.files) process.stdout.write(`wrote ${file}\n`);

@@ -48,7 +48,9 @@ describe('config', () => {
   it('takes DISCORD_API_BASE with its path, as discord.js rest.api wants it, and refuses other shapes', () => {
     expect(loadConfig({}).discord.apiBase).toBe('https://discord.com/api');
     expect(loadConfig({ DISCORD_API_BASE: 'http://127.0.0.1:8080/api/' }).discord.apiBase).toBe('http://127.0.0.1:8080/api');
-    expect(loadConfig({ DISCORD_API_BASE: 'https://proxy.example.com/discord/api' }).discord.apiBase).toBe('https://proxy.example.com/discord/api');
+    expect(loadConfig({ DISCORD_API_BASE: 'https://proxy.example.com/discord/api' }).discord.apiBase).toBe(
+      'https://proxy.example.com/discord/api',
+    );
     for (const bad of ['ftp://x/api', 'discord.com/api', 'https://discord.com/api?v=10']) {
       expect(problems({ DISCORD_API_BASE: bad }).issues.map((i) => i.variable)).toEqual(['DISCORD_API_BASE']);
     }
@@ -75,9 +77,20 @@ describe('config', () => {
   });
 
   it('never uses replay data for live trading', () => {
-    const error = problems({ TRADING_MODE: 'live', MARKET_DATA: 'replay', BINANCE_API_KEY: 'abcdefghij', BINANCE_API_SECRET: 'abcdefghij', CONFIRM_LIVE_TRADING: 'yes' });
+    const error = problems({
+      TRADING_MODE: 'live',
+      MARKET_DATA: 'replay',
+      BINANCE_API_KEY: 'abcdefghij',
+      BINANCE_API_SECRET: 'abcdefghij',
+      CONFIRM_LIVE_TRADING: 'yes',
+    });
     expect(error.issues.map((i) => i.variable)).toEqual(['MARKET_DATA']);
-    const auto = loadConfig({ TRADING_MODE: 'live', BINANCE_API_KEY: 'abcdefghij', BINANCE_API_SECRET: 'abcdefghij', CONFIRM_LIVE_TRADING: 'yes' });
+    const auto = loadConfig({
+      TRADING_MODE: 'live',
+      BINANCE_API_KEY: 'abcdefghij',
+      BINANCE_API_SECRET: 'abcdefghij',
+      CONFIRM_LIVE_TRADING: 'yes',
+    });
     expect(auto.marketData).toBe('live');
   });
 

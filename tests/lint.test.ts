@@ -40,7 +40,10 @@ describe('import boundaries', { timeout: 120_000 }, () => {
   });
 
   it('refuses ccxt and keyv inside src/engine', async () => {
-    const messages = await lint('src/engine/lint-probe.ts', "import ccxt from 'ccxt';\nimport { Keyv } from 'keyv';\nexport const probe = [ccxt, Keyv];\n");
+    const messages = await lint(
+      'src/engine/lint-probe.ts',
+      "import ccxt from 'ccxt';\nimport { Keyv } from 'keyv';\nexport const probe = [ccxt, Keyv];\n",
+    );
     expect(messages).toHaveLength(2);
     for (const m of messages) expect(m.message).toContain('src/engine imports no ccxt, discord.js, keyv or winston');
   });
@@ -55,8 +58,13 @@ describe('import boundaries', { timeout: 120_000 }, () => {
 
   it('refuses discord.js inside src/commands and allows the engine there', async () => {
     const refused = await lint('src/commands/lint-probe.ts', "import { Client } from 'discord.js';\nexport const probe = Client;\n");
-    expect(refused).toEqual([{ ruleId: 'boundaries/dependencies', message: expect.stringContaining('src/commands never import src/discord or discord.js') }]);
-    const allowed = await lint('src/commands/lint-probe.ts', "import type { Control } from '../engine/control.js';\nexport type Probe = Control;\n");
+    expect(refused).toEqual([
+      { ruleId: 'boundaries/dependencies', message: expect.stringContaining('src/commands never import src/discord or discord.js') },
+    ]);
+    const allowed = await lint(
+      'src/commands/lint-probe.ts',
+      "import type { Control } from '../engine/control.js';\nexport type Probe = Control;\n",
+    );
     expect(allowed).toEqual([]);
   });
 });

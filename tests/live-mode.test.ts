@@ -90,7 +90,12 @@ describe('live trading against a fake Binance', () => {
 
 describe('paper trading on live market data', () => {
   function startPaper(dir: string, env: Record<string, string>): Spawned {
-    const run = spawnTs('src/main.ts', { SYMBOLS: 'BTCUSDT,ETHUSDT', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...env }, [], dir);
+    const run = spawnTs(
+      'src/main.ts',
+      { SYMBOLS: 'BTCUSDT,ETHUSDT', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...env },
+      [],
+      dir,
+    );
     run.child.stdin?.end();
     running.push(run);
     return run;

@@ -62,7 +62,9 @@ function dumpRows(file: string): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (openError) => {
       if (openError !== null) return reject(openError);
-      db.all(`SELECT key, value FROM ${KV_TABLE} ORDER BY key`, (error, rows) => db.close(() => (error !== null ? reject(error) : resolve(rows))));
+      db.all(`SELECT key, value FROM ${KV_TABLE} ORDER BY key`, (error, rows) =>
+        db.close(() => (error !== null ? reject(error) : resolve(rows))),
+      );
     });
   });
 }

@@ -63,9 +63,7 @@ export class ManualClock implements Clock {
     }
     // Bounded: each iteration removes one timer; timers added at or before target are picked up.
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const due = this.timers
-        .filter((t) => t.at <= targetMs)
-        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      const due = this.timers.filter((t) => t.at <= targetMs).sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (due === undefined) break;
       this.timers = this.timers.filter((t) => t.id !== due.id);
       this.current = Math.max(this.current, due.at);

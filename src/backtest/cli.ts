@@ -61,14 +61,19 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
   if (values.help === true) throw new UserInputError(usage);
   const problems: string[] = [];
   const symbolsRaw = typeof values.symbols === 'string' ? values.symbols : '';
-  const symbols = symbolsRaw.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0);
+  const symbols = symbolsRaw
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter((s) => s.length > 0);
   if (symbols.length === 0) problems.push('--symbols is required, e.g. --symbols BTCUSDT,ETHUSDT');
-  for (const s of symbols) if (!/^[A-Z0-9]{2,20}USDT$/.test(s)) problems.push(`--symbols: "${s}" is not a Binance USDT-M symbol id such as BTCUSDT`);
+  for (const s of symbols)
+    if (!/^[A-Z0-9]{2,20}USDT$/.test(s)) problems.push(`--symbols: "${s}" is not a Binance USDT-M symbol id such as BTCUSDT`);
   const strategyRaw = typeof values.strategy === 'string' ? values.strategy : undefined;
   const strategy = strategyRaw === 'rules' || strategyRaw === 'self_learning' ? strategyRaw : undefined;
   if (strategyRaw !== undefined && strategy === undefined) problems.push(`--strategy "${strategyRaw}" must be rules or self_learning`);
   const equity = typeof values.equity === 'string' ? Number(values.equity) : undefined;
-  if (equity !== undefined && (!Number.isFinite(equity) || equity < 10)) problems.push(`--equity "${String(values.equity)}" must be a USDT amount of at least 10`);
+  if (equity !== undefined && (!Number.isFinite(equity) || equity < 10))
+    problems.push(`--equity "${String(values.equity)}" must be a USDT amount of at least 10`);
   let fromMs: number | undefined;
   let toMs: number | undefined;
   try {
@@ -102,18 +107,54 @@ export function summaryTable(result: BacktestResult): string {
 }
 
 const csvColumns: (keyof TradeRecord)[] = [
-  'id', 'symbol', 'side', 'openedAt', 'closedAt', 'entryPrice', 'exitPrice', 'size', 'notionalUsdt', 'marginUsdt',
-  'winProbability', 'confidence', 'leverageRaw', 'leverage', 'baseSlPct', 'slPrice', 'tpPrice', 'liquidationPrice',
-  'tickSize', 'stepSize', 'minNotionalUsdt', 'riskAmountUsdt', 'plannedRiskUsdt', 'feesUsdt', 'slippageUsdt', 'fundingUsdt', 'pnlUsdt',
-  'exitReason', 'is100PctLoss', 'liquidated', 'exploration', 'strategyMode', 'modelVersion', 'rule', 'leverageClamps',
+  'id',
+  'symbol',
+  'side',
+  'openedAt',
+  'closedAt',
+  'entryPrice',
+  'exitPrice',
+  'size',
+  'notionalUsdt',
+  'marginUsdt',
+  'winProbability',
+  'confidence',
+  'leverageRaw',
+  'leverage',
+  'baseSlPct',
+  'slPrice',
+  'tpPrice',
+  'liquidationPrice',
+  'tickSize',
+  'stepSize',
+  'minNotionalUsdt',
+  'riskAmountUsdt',
+  'plannedRiskUsdt',
+  'feesUsdt',
+  'slippageUsdt',
+  'fundingUsdt',
+  'pnlUsdt',
+  'exitReason',
+  'is100PctLoss',
+  'liquidated',
+  'exploration',
+  'strategyMode',
+  'modelVersion',
+  'rule',
+  'leverageClamps',
 ];
 
 export function tradesCsv(trades: readonly TradeRecord[]): string {
   const cell = (v: unknown): string => {
     const text =
-      typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || v === undefined ? String(v) : v === null ? '' : JSON.stringify(v);
+      typeof v === 'string'
+        ? v
+        : typeof v === 'number' || typeof v === 'boolean' || v === undefined
+          ? String(v)
+          : v === null
+            ? ''
+            : JSON.stringify(v);
     return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return [csvColumns.join(','), ...trades.map((t) => csvColumns.map((c) => cell(t[c])).join(','))].join('\n') + '\n';
 }
-

@@ -42,7 +42,15 @@ export interface ModelReport {
   readonly signals: number;
   readonly outOfSamplePredictions: number;
   readonly baseRate: number | null;
-  readonly models: readonly { version: string; trainedAt: string; promoted: boolean; reason: string; auc: number | null; logLoss: number; logLossConstant: number }[];
+  readonly models: readonly {
+    version: string;
+    trainedAt: string;
+    promoted: boolean;
+    reason: string;
+    auc: number | null;
+    logLoss: number;
+    logLossConstant: number;
+  }[];
   /** How often the 5-minute proxy label agrees with the main label (AUC of the proxy as a predictor of it). */
   readonly proxyLabelAuc: number | null;
   readonly selfLearning: StrategyFigures | null;
@@ -56,7 +64,8 @@ export interface ModelReport {
   readonly maxPredicted: number | null;
 }
 
-const round = (x: number | null, digits = 4): number | null => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+const round = (x: number | null, digits = 4): number | null =>
+  x === null || !Number.isFinite(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits;
 
 export function strategyFigures(trades: readonly TradeRecord[]): StrategyFigures {
   const scored = trades.filter((t) => !t.exploration);
@@ -64,7 +73,11 @@ export function strategyFigures(trades: readonly TradeRecord[]): StrategyFigures
   return {
     trades: scored.length,
     netRPerTrade: rs.length === 0 ? null : round(rs.reduce((a, b) => a + b, 0) / rs.length),
-    pnlUsdt: round(scored.reduce((a, t) => a + t.pnlUsdt, 0), 2) ?? 0,
+    pnlUsdt:
+      round(
+        scored.reduce((a, t) => a + t.pnlUsdt, 0),
+        2,
+      ) ?? 0,
     winRate: scored.length === 0 ? null : round(scored.filter((t) => t.pnlUsdt > 0).length / scored.length),
   };
 }
@@ -96,12 +109,14 @@ export function buildModelReport(input: ModelReportInput): ModelReport {
 
   const taken = (input.selfLearningTrades ?? []).filter((tr) => !tr.exploration && tr.modelVersion !== null);
   if (input.selfLearningTrades === null) notes.push('the self-learning engine run is not available');
-  else if (taken.length === 0) notes.push('no trade was taken on a model prediction (the gates refused them all, or no model was promoted)');
+  else if (taken.length === 0)
+    notes.push('no trade was taken on a model prediction (the gates refused them all, or no model was promoted)');
 
   const explored = (input.selfLearningTrades ?? []).filter((tr) => tr.exploration && tr.modelVersion !== null);
   const proxy = samples.filter((s) => s.proxyLabel !== null);
   const leverage: Record<string, number> = {};
-  for (const tr of input.selfLearningTrades ?? []) if (!tr.exploration) leverage[`${tr.leverage}x`] = (leverage[`${tr.leverage}x`] ?? 0) + 1;
+  for (const tr of input.selfLearningTrades ?? [])
+    if (!tr.exploration) leverage[`${tr.leverage}x`] = (leverage[`${tr.leverage}x`] ?? 0) + 1;
   const baseRate = samples.length === 0 ? null : samples.reduce((a, s) => a + s.label, 0) / samples.length;
 
   return {
@@ -109,13 +124,24 @@ export function buildModelReport(input: ModelReportInput): ModelReport {
     aucLow: round(interval?.low ?? null),
     aucHigh: round(interval?.high ?? null),
     logLoss: enough ? round(logLoss(p, y)) : null,
-    logLossConstant: enough ? round(logLoss(predictions.map((x) => x.baseRate), y)) : null,
+    logLossConstant: enough
+      ? round(
+          logLoss(
+            predictions.map((x) => x.baseRate),
+            y,
+          ),
+        )
+      : null,
     ece: enough ? round(expectedCalibrationError(p, y)) : null,
     meanPredicted: taken.length === 0 ? null : round(taken.reduce((a, tr) => a + tr.winProbability, 0) / taken.length),
     realisedWinRate: taken.length === 0 ? null : round(taken.filter((tr) => tr.pnlUsdt > 0).length / taken.length),
     tradesTaken: taken.length,
     confidenceBuckets: enough
-      ? confidenceBuckets(predictions.map((x) => x.confidence), p, y).map((b) => ({
+      ? confidenceBuckets(
+          predictions.map((x) => x.confidence),
+          p,
+          y,
+        ).map((b) => ({
           ...b,
           meanPredicted: round(b.meanPredicted),
           realisedWinRate: round(b.realisedWinRate),
@@ -134,7 +160,15 @@ export function buildModelReport(input: ModelReportInput): ModelReport {
       logLoss: m.metrics.logLoss,
       logLossConstant: m.metrics.logLossConstant,
     })),
-    proxyLabelAuc: proxy.length >= 50 ? round(auc(proxy.map((s) => s.proxyLabel as number), proxy.map((s) => s.label))) : null,
+    proxyLabelAuc:
+      proxy.length >= 50
+        ? round(
+            auc(
+              proxy.map((s) => s.proxyLabel as number),
+              proxy.map((s) => s.label),
+            ),
+          )
+        : null,
     selfLearning: input.selfLearningTrades === null ? null : strategyFigures(input.selfLearningTrades),
     rulesOnly: input.rulesTrades === null ? null : strategyFigures(input.rulesTrades),
     leverageDistribution: leverage,
@@ -166,13 +200,23 @@ export function modelReportText(report: ModelReport): string {
       `${f(report.selfLearning?.netRPerTrade ?? null)} (${report.selfLearning?.trades ?? '—'} trades) vs ${f(report.rulesOnly?.netRPerTrade ?? null)} (${report.rulesOnly?.trades ?? '—'} trades)`,
     ],
     ['p ≥ 0.55 (max p)', `${f(report.shareAtMinWinProbability)} (${f(report.maxPredicted)})`],
-    ['exploration on model p', `${report.explorationOnModel.trades} trades: mean p ${f(report.explorationOnModel.meanPredicted)} vs realised ${f(report.explorationOnModel.realisedWinRate)}`],
-    ['leverage', Object.entries(report.leverageDistribution).map(([k, v]) => `${k} ${v}`).join(', ') || '—'],
+    [
+      'exploration on model p',
+      `${report.explorationOnModel.trades} trades: mean p ${f(report.explorationOnModel.meanPredicted)} vs realised ${f(report.explorationOnModel.realisedWinRate)}`,
+    ],
+    [
+      'leverage',
+      Object.entries(report.leverageDistribution)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '—',
+    ],
     [
       'win rate by confidence',
       report.confidenceBuckets === null
         ? '—'
-        : report.confidenceBuckets.map((b) => `${b.from.toFixed(1)}–${b.to.toFixed(1)}: ${f(b.realisedWinRate, 2)} (${b.count})`).join(' · '),
+        : report.confidenceBuckets
+            .map((b) => `${b.from.toFixed(1)}–${b.to.toFixed(1)}: ${f(b.realisedWinRate, 2)} (${b.count})`)
+            .join(' · '),
     ],
     ['5-min proxy label AUC', `${f(report.proxyLabelAuc)} (auxiliary; agreement with the main label)`],
   ];

@@ -17,7 +17,10 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[],
   }
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -68,7 +71,18 @@ function groupTable(rows: readonly GroupRow[], keyName: string, style: Style): s
   if (rows.length === 0) return style === 'markdown' ? '_no trades_' : '  no trades';
   return table(
     [keyName, 'trades', 'win rate', 'P&L', 'fees', 'slippage', 'funding', 'PF', 'exp. R', 'exp. USDT'],
-    rows.map((r) => [r.key, String(r.trades), pctOf(r.winRate), usdt(r.pnlUsdt), usdt(r.feesUsdt), usdt(r.slippageUsdt), usdt(r.fundingUsdt), fmt(r.profitFactor), fmt(r.expectancyR, 3), usdt(r.expectancyUsdt)]),
+    rows.map((r) => [
+      r.key,
+      String(r.trades),
+      pctOf(r.winRate),
+      usdt(r.pnlUsdt),
+      usdt(r.feesUsdt),
+      usdt(r.slippageUsdt),
+      usdt(r.fundingUsdt),
+      fmt(r.profitFactor),
+      fmt(r.expectancyR, 3),
+      usdt(r.expectancyUsdt),
+    ]),
     style,
   );
 }

@@ -161,7 +161,12 @@ export interface SignalCounts {
 
 export interface BuyAndHold {
   /** Each pair's first open and last close in the period. */
-  readonly pairs: readonly { readonly symbol: string; readonly firstPrice: number; readonly lastPrice: number; readonly returnPct: number }[];
+  readonly pairs: readonly {
+    readonly symbol: string;
+    readonly firstPrice: number;
+    readonly lastPrice: number;
+    readonly returnPct: number;
+  }[];
   readonly returnPct: number | null;
   readonly pnlUsdt: number | null;
   readonly cagrPct: number | null;
@@ -173,7 +178,10 @@ export interface BuyAndHold {
 export function buyAndHold(candles: ReadonlyMap<string, readonly Candle[]>, period: MetricsPeriod): BuyAndHold {
   const pairs = [...candles.entries()]
     .map(([symbol, list]) => ({ symbol, first: list[0], last: list.at(-1), list }))
-    .filter((p): p is { symbol: string; first: Candle; last: Candle; list: readonly Candle[] } => p.first !== undefined && p.last !== undefined && p.first.open > 0);
+    .filter(
+      (p): p is { symbol: string; first: Candle; last: Candle; list: readonly Candle[] } =>
+        p.first !== undefined && p.last !== undefined && p.first.open > 0,
+    );
   const rate = buyAndHoldReturnRate(pairs.map((p) => ({ firstPrice: p.first.open, lastPrice: p.last.close })));
   // The portfolio's value at each UTC day's last close (equal weight, no rebalancing).
   const lastCloseByDay = new Map<number, Map<string, number>>();
@@ -190,14 +198,26 @@ export function buyAndHold(candles: ReadonlyMap<string, readonly Candle[]>, peri
   let previous = period.startingEquityUsdt;
   for (const day of [...lastCloseByDay.keys()].sort((a, b) => a - b)) {
     for (const [symbol, close] of lastCloseByDay.get(day) ?? []) lastSeen.set(symbol, close);
-    const value = pairs.length === 0 ? period.startingEquityUsdt : (period.startingEquityUsdt / pairs.length) * pairs.reduce((s, p) => s + (lastSeen.get(p.symbol) ?? p.first.open) / p.first.open, 0);
+    const value =
+      pairs.length === 0
+        ? period.startingEquityUsdt
+        : (period.startingEquityUsdt / pairs.length) *
+          pairs.reduce((s, p) => s + (lastSeen.get(p.symbol) ?? p.first.open) / p.first.open, 0);
     points.push({ atMs: Math.min(period.toMs, (day + 1) * DAY_MS), equityUsdt: value });
     days.push({ dayStartMs: day * DAY_MS, pnlUsdt: value - previous, equityUsdt: value });
     previous = value;
   }
-  const cagr = rate === null ? null : cagrRate(period.startingEquityUsdt, period.startingEquityUsdt * (1 + rate), periodLengthDays(period.fromMs, period.toMs));
+  const cagr =
+    rate === null
+      ? null
+      : cagrRate(period.startingEquityUsdt, period.startingEquityUsdt * (1 + rate), periodLengthDays(period.fromMs, period.toMs));
   return {
-    pairs: pairs.map((p) => ({ symbol: p.symbol, firstPrice: p.first.open, lastPrice: p.last.close, returnPct: (p.last.close / p.first.open - 1) * 100 })),
+    pairs: pairs.map((p) => ({
+      symbol: p.symbol,
+      firstPrice: p.first.open,
+      lastPrice: p.last.close,
+      returnPct: (p.last.close / p.first.open - 1) * 100,
+    })),
     returnPct: pct(rate),
     pnlUsdt: rate === null ? null : rate * period.startingEquityUsdt,
     cagrPct: pct(cagr),

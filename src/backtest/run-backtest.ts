@@ -64,7 +64,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   if (symbols.length === 0) throw new UserInputError('--symbols needs at least one symbol');
   const started = performance.now();
   const dataDir = dataDirOf(config);
-  const range = { ...(options.fromMs !== undefined ? { from: options.fromMs } : {}), ...(options.toMs !== undefined ? { to: options.toMs } : {}) };
+  const range = {
+    ...(options.fromMs !== undefined ? { from: options.fromMs } : {}),
+    ...(options.toMs !== undefined ? { to: options.toMs } : {}),
+  };
   // Candle files first (validated), then mark/funding, then the exchange rules.
   const history = options.preloaded ?? (await loadMarketHistory(dataDir, symbols, range));
   const rules: Map<string, SymbolRules> = loadExchangeRules(dataDir, symbols);

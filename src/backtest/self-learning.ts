@@ -24,14 +24,24 @@ export async function runSelfLearningBacktest(
 ): Promise<SelfLearningBacktest> {
   const { config } = options;
   const dataDir = dataDirOf(config);
-  const range = { ...(options.fromMs !== undefined ? { from: options.fromMs } : {}), ...(options.toMs !== undefined ? { to: options.toMs } : {}) };
+  const range = {
+    ...(options.fromMs !== undefined ? { from: options.fromMs } : {}),
+    ...(options.toMs !== undefined ? { to: options.toMs } : {}),
+  };
   const history = options.preloaded ?? (await loadMarketHistory(dataDir, config.symbols, range));
   options.transformHistory?.(history);
   const rules = loadExchangeRules(dataDir, config.symbols);
   progress('labelling every rule signal (counterfactual TP before SL)…');
-  const samples = collectSignalSamples({ history, rules, timeStopMs: config.timeStopHours * 3_600_000, takerFeeRate: config.paper.takerFeeRate });
+  const samples = collectSignalSamples({
+    history,
+    rules,
+    timeStopMs: config.timeStopHours * 3_600_000,
+    takerFeeRate: config.paper.takerFeeRate,
+  });
   progress(`${samples.length} labelled signals; walk-forward training…`);
-  const walk = await walkForward(samples, { onModel: (m) => progress(`model ${m.version}: ${m.promoted ? 'promoted' : 'not promoted'} (${m.reason})`) });
+  const walk = await walkForward(samples, {
+    onModel: (m) => progress(`model ${m.version}: ${m.promoted ? 'promoted' : 'not promoted'} (${m.reason})`),
+  });
   // The engine's own clock decides which promoted model exists at each decision; the source reads it.
   let clock: ManualClock | null = null;
   const source = new WalkForwardSource(samples, walk, { now: () => clock?.now() ?? Number.NEGATIVE_INFINITY });

@@ -94,7 +94,12 @@ export interface WalkPrediction {
   readonly baseRate: number;
   readonly modelVersion: string;
   /** p and confidence of the PROMOTED model at that time (what the engine uses); null when none was promoted yet. */
-  readonly promoted: { readonly winProbability: number; readonly confidence: number; readonly version: string; readonly confidenceRanks: boolean } | null;
+  readonly promoted: {
+    readonly winProbability: number;
+    readonly confidence: number;
+    readonly version: string;
+    readonly confidenceRanks: boolean;
+  } | null;
 }
 
 export interface WalkForwardResult {
@@ -136,7 +141,13 @@ export async function walkForward(samples: readonly Sample[], options: WalkForwa
         throw error;
       }
       const decision = decidePromotion(artifact.metrics);
-      const model: WalkModel = { version, trainedAt: trainAt, metrics: artifact.metrics, promoted: decision.promote, reason: decision.reason };
+      const model: WalkModel = {
+        version,
+        trainedAt: trainAt,
+        metrics: artifact.metrics,
+        promoted: decision.promote,
+        reason: decision.reason,
+      };
       models.push(model);
       options.onModel?.(model);
       const scorer = await XgbScorer.fromArtifact(artifact);
@@ -201,6 +212,11 @@ export class WalkForwardSource implements ModelSource {
   predict(symbol: string, _signal: Signal, decidedAt: number): ModelPrediction | null {
     const promoted = this.byId.get(proposalId(symbol, decidedAt))?.promoted ?? null;
     if (promoted === null) return null;
-    return { winProbability: promoted.winProbability, confidence: promoted.confidence, modelVersion: promoted.version, confidenceRanks: promoted.confidenceRanks };
+    return {
+      winProbability: promoted.winProbability,
+      confidence: promoted.confidence,
+      modelVersion: promoted.version,
+      confidenceRanks: promoted.confidenceRanks,
+    };
   }
 }

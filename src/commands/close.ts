@@ -28,14 +28,20 @@ export const close: CommandDefinition = {
     const label = all ? 'all' : target.toUpperCase();
     const targets = control.closeTargets(target);
     if (targets.length === 0) {
-      return actionReply('Close', [all ? 'There is no open position to close.' : `There is no open position on ${label}.`], controlRepliesEphemeral, 'neutral');
+      return actionReply(
+        'Close',
+        [all ? 'There is no open position to close.' : `There is no open position on ${label}.`],
+        controlRepliesEphemeral,
+        'neutral',
+      );
     }
     const views = new Map((await control.positions()).map((v) => [v.symbol, v]));
     const run = async (): Promise<CommandReply> => {
       const outcome = await control.closeAndReport(target, actor, all);
       const net = outcome.fills.reduce((sum, t) => sum + t.pnlUsdt, 0);
       const lines = [outcome.message];
-      if (outcome.pending.length > 0) lines.push(`Not filled yet: ${outcome.pending.join(', ')} (the controller keeps closing; see /positions).`);
+      if (outcome.pending.length > 0)
+        lines.push(`Not filled yet: ${outcome.pending.join(', ')} (the controller keeps closing; see /positions).`);
       return {
         title: outcome.pending.length === 0 ? 'Closed' : 'Closing',
         lines,
@@ -50,7 +56,9 @@ export const close: CommandDefinition = {
     };
     return {
       title: `Close ${label}?`,
-      lines: [`This sends market closes (priority 0) for ${targets.length} position${targets.length === 1 ? '' : 's'}. Confirm within ${CONFIRM_EXPIRY_MS / 1000} s.`],
+      lines: [
+        `This sends market closes (priority 0) for ${targets.length} position${targets.length === 1 ? '' : 's'}. Confirm within ${CONFIRM_EXPIRY_MS / 1000} s.`,
+      ],
       fields: targets.map((p) => {
         const view = views.get(p.symbol);
         return {

@@ -40,10 +40,14 @@ export const health: CommandDefinition = {
           name: 'Lanes (queued · in flight · p99 wait)',
           value: l.lanes.map((lane) => `P${lane.priority}: ${lane.queued} · ${lane.inFlight} · ${lane.waitP99Ms} ms`).join('\n'),
         },
-        { name: 'Last 429 / 418', value: `${l.last429At === null ? 'never' : utcTime(l.last429At)} / ${l.last418At === null ? 'never' : utcTime(l.last418At)}` },
+        {
+          name: 'Last 429 / 418',
+          value: `${l.last429At === null ? 'never' : utcTime(l.last429At)} / ${l.last418At === null ? 'never' : utcTime(l.last418At)}`,
+        },
       );
     }
-    const tone = h.store !== 'ok' || h.lanes?.breaker === 'block' ? 'danger' : h.lanes !== null && h.lanes.breaker !== 'ok' ? 'warning' : 'neutral';
+    const tone =
+      h.store !== 'ok' || h.lanes?.breaker === 'block' ? 'danger' : h.lanes !== null && h.lanes.breaker !== 'ok' ? 'warning' : 'neutral';
     return { title: 'Health', lines: [], fields, tone, ephemeral: false, footer: `as of ${utcTime(control.now())}` };
   },
 };

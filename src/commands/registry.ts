@@ -35,7 +35,20 @@ export { CONFIRM_EXPIRY_MS } from './types.js';
 export { checkOptions, errorReply, refusalReply, runCommand } from './run.js';
 
 /** Read commands first, then control commands (the order Discord and `/help` list them). */
-export const commands: readonly CommandDefinition[] = [status, positions, trades, score, report, health, pause, resume, mode, close, subscribe, unsubscribe];
+export const commands: readonly CommandDefinition[] = [
+  status,
+  positions,
+  trades,
+  score,
+  report,
+  health,
+  pause,
+  resume,
+  mode,
+  close,
+  subscribe,
+  unsubscribe,
+];
 
 export function findCommand(name: string): CommandDefinition | undefined {
   const wanted = name.replace(/^\//, '').toLowerCase();

@@ -13,16 +13,26 @@ export const report: CommandDefinition = {
   async handle({ control }, options) {
     const cards = control.reportCards();
     const date = stringOption(options, 'date');
-    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UserInputError(`date must be a UTC day like 2026-11-30, not "${date}"`);
+    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))
+      throw new UserInputError(`date must be a UTC day like 2026-11-30, not "${date}"`);
     const card = date === undefined ? ((await cards.latest()) ?? (await cards.today())) : await cards.forDay(date);
-    if (card === null) return { title: `Report ${date ?? ''}`.trim(), lines: [`No report is stored for ${date}.`], fields: [], tone: 'neutral', ephemeral: false };
+    if (card === null)
+      return {
+        title: `Report ${date ?? ''}`.trim(),
+        lines: [`No report is stored for ${date}.`],
+        fields: [],
+        tone: 'neutral',
+        ephemeral: false,
+      };
     const day = card.dayFigures;
     return {
       title: `Daily report ${card.day}${card.partial ? ' (day so far)' : ''}`,
       lines: [
         `Score ${card.score.score}/100 · grade ${card.score.grade} · ${scoreLine(card)}`,
         `Day: ${signedUsdt(day.pnlUsdt)} · ${day.trades} trades · win rate ${day.winRate === null ? '—' : pctOfRate(day.winRate, 0)}`,
-        ...(card.exploration.trades > 0 ? [`Exploration: ${card.exploration.trades} trades · ${signedUsdt(card.exploration.pnlUsdt)}`] : []),
+        ...(card.exploration.trades > 0
+          ? [`Exploration: ${card.exploration.trades} trades · ${signedUsdt(card.exploration.pnlUsdt)}`]
+          : []),
         ...(day.liquidations > 0 || day.losses100Pct > 0 ? [`Liquidations: ${day.liquidations} · 100 % losses: ${day.losses100Pct}`] : []),
         `Action: ${card.actionTaken}`,
       ],

@@ -50,7 +50,8 @@ export function checkOptions(definition: CommandDefinition, values: OptionValues
 /** The reply to a failed command: always private, always saying what happened. */
 export function errorReply(definition: CommandDefinition | null, error: unknown): CommandReply {
   const name = definition === null ? 'command' : `/${definition.name}`;
-  if (error instanceof UserInputError) return { title: `${name}: not done`, lines: [error.message], fields: [], tone: 'warning', ephemeral: true };
+  if (error instanceof UserInputError)
+    return { title: `${name}: not done`, lines: [error.message], fields: [], tone: 'warning', ephemeral: true };
   return { title: `${name} failed`, lines: [describeError(error)], fields: [], tone: 'danger', ephemeral: true };
 }
 

@@ -23,7 +23,11 @@ export function dimensionValue(d: DimensionScore): string {
 
 export function scoreFields(score: ModelScore): ReplyField[] {
   return [
-    ...score.dimensions.map((d) => ({ name: d.label, value: `${d.points.toFixed(1)} / ${d.maxPoints} pts · ${dimensionValue(d)}`, inline: true })),
+    ...score.dimensions.map((d) => ({
+      name: d.label,
+      value: `${d.points.toFixed(1)} / ${d.maxPoints} pts · ${dimensionValue(d)}`,
+      inline: true,
+    })),
     ...(score.penaltyPoints !== 0 ? [{ name: '100 % losses', value: `-${score.penaltyPoints} pts`, inline: true }] : []),
   ];
 }
@@ -46,7 +50,14 @@ export const score: CommandDefinition = {
   async handle({ control }) {
     const cards = control.reportCards();
     const latest = await cards.latest();
-    if (latest === null) return { title: 'Model score', lines: ['No score yet: the first daily report computes one (00:00 UTC).'], fields: [], tone: 'neutral', ephemeral: false };
+    if (latest === null)
+      return {
+        title: 'Model score',
+        lines: ['No score yet: the first daily report computes one (00:00 UTC).'],
+        fields: [],
+        tone: 'neutral',
+        ephemeral: false,
+      };
     const [history, charts] = await Promise.all([cards.scoreHistory(HISTORY_DAYS), cards.charts(latest)]);
     const previous = history.filter((h) => h.day < latest.day).at(-1);
     return {

@@ -24,6 +24,9 @@ export function parseKinds(value: string | undefined): SubscriptionKindName[] {
     .map((w) => w.trim().toLowerCase())
     .filter((w) => w.length > 0);
   const unknown = words.filter((w) => !(SUBSCRIPTION_KINDS as readonly string[]).includes(w));
-  if (unknown.length > 0) throw new UserInputError(`unknown kind${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => `"${u}"`).join(', ')}: use ${SUBSCRIPTION_KINDS.join(', ')} or all`);
+  if (unknown.length > 0)
+    throw new UserInputError(
+      `unknown kind${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => `"${u}"`).join(', ')}: use ${SUBSCRIPTION_KINDS.join(', ')} or all`,
+    );
   return [...new Set(words as SubscriptionKindName[])].sort();
 }

@@ -7,7 +7,13 @@ export const trades: CommandDefinition = {
   description: 'Recent closed trades, newest first; filter by symbol or UTC day',
   permission: 'viewer',
   options: [
-    { name: 'symbol', description: 'Only this symbol', type: 'string', required: false, autocomplete: (control, partial) => symbolChoices(control, partial) },
+    {
+      name: 'symbol',
+      description: 'Only this symbol',
+      type: 'string',
+      required: false,
+      autocomplete: (control, partial) => symbolChoices(control, partial),
+    },
     { name: 'day', description: 'Only trades closed this UTC day, e.g. 2026-11-30', type: 'string', required: false },
     { name: 'limit', description: 'How many (1–25, default 10)', type: 'integer', required: false, minValue: 1, maxValue: 25 },
   ],
@@ -16,7 +22,11 @@ export const trades: CommandDefinition = {
     const symbol = stringOption(options, 'symbol');
     const day = stringOption(options, 'day');
     const limit = typeof options['limit'] === 'number' ? options['limit'] : 10;
-    const list = await control.tradesWhere({ limit, ...(symbol !== undefined ? { symbol } : {}), ...(day !== undefined ? { dayUtc: day } : {}) });
+    const list = await control.tradesWhere({
+      limit,
+      ...(symbol !== undefined ? { symbol } : {}),
+      ...(day !== undefined ? { dayUtc: day } : {}),
+    });
     const scope = [symbol?.toUpperCase(), day].filter((x) => x !== undefined).join(' · ');
     const title = `Trades${scope === '' ? '' : ` · ${scope}`}`;
     if (list.length === 0) return { title, lines: ['No closed trade yet.'], fields: [], tone: 'neutral', ephemeral: false };
@@ -30,7 +40,16 @@ export const trades: CommandDefinition = {
       })),
       table: {
         columns: ['closed (UTC)', 'symbol', 'side', 'lev', 'entry', 'exit', 'reason', 'P&L'],
-        rows: list.map((t) => [utcTime(t.closedAt).replace(' UTC', ''), t.symbol, t.side, `${t.leverage}x`, price(t.entryPrice), price(t.exitPrice), t.exitReason, signedUsdt(t.pnlUsdt)]),
+        rows: list.map((t) => [
+          utcTime(t.closedAt).replace(' UTC', ''),
+          t.symbol,
+          t.side,
+          `${t.leverage}x`,
+          price(t.entryPrice),
+          price(t.exitPrice),
+          t.exitReason,
+          signedUsdt(t.pnlUsdt),
+        ]),
       },
       tone: toneOfPnl(total),
       ephemeral: false,

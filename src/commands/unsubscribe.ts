@@ -19,7 +19,11 @@ export const unsubscribe: CommandDefinition = {
     const before = await control.subscriptionsOf(channel);
     if (before === null) return actionReply('Unsubscribe', [`<#${channel}> has no subscription.`], controlRepliesEphemeral, 'neutral');
     const kindsText = stringOption(options, 'kinds');
-    const result = await control.unsubscribe(channel, kindsText === undefined || kindsText.toLowerCase() === 'all' ? undefined : parseKinds(kindsText), actor);
+    const result = await control.unsubscribe(
+      channel,
+      kindsText === undefined || kindsText.toLowerCase() === 'all' ? undefined : parseKinds(kindsText),
+      actor,
+    );
     return actionReply(
       'Unsubscribed',
       [result === null ? `<#${channel}> receives nothing any more.` : `<#${channel}> still receives: ${result.kinds.join(', ')}.`],

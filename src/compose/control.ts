@@ -63,7 +63,9 @@ export function wireControl(config: Config, deps: ControlDeps): WiredControl {
   // and stop them in `stop` below.
   // The console twin: the same commands as Discord, typed on stdin, when there is no Discord.
   const consoleTwin: ConsoleTwin | null =
-    deps.console === true && config.discord.token === null ? startConsole({ control: () => control, logger: deps.logger, logOutput }) : null;
+    deps.console === true && config.discord.token === null
+      ? startConsole({ control: () => control, logger: deps.logger, logOutput })
+      : null;
   // Reports: wired in compose/reports.ts (their schedule runs on the engine clock); `reports` above.
   return {
     control,

@@ -28,7 +28,10 @@ export interface DiscordWiring {
   stop(): Promise<void>;
 }
 
-export function wireDiscord(config: Config, deps: { readonly store: StoreWithDiscord; readonly logger: Logger; readonly wallClock: Clock }): DiscordWiring | null {
+export function wireDiscord(
+  config: Config,
+  deps: { readonly store: StoreWithDiscord; readonly logger: Logger; readonly wallClock: Clock },
+): DiscordWiring | null {
   const token = config.discord.token;
   if (token === null) return null;
   const log = deps.logger.child('discord');
@@ -40,12 +43,21 @@ export function wireDiscord(config: Config, deps: { readonly store: StoreWithDis
     apiBase: config.discord.apiBase,
     control: () => control,
     commands,
-    access: { operatorUserIds: config.discord.operatorUserIds, operatorRoleIds: config.discord.operatorRoleIds, viewerRoleIds: config.discord.viewerRoleIds },
+    access: {
+      operatorUserIds: config.discord.operatorUserIds,
+      operatorRoleIds: config.discord.operatorRoleIds,
+      viewerRoleIds: config.discord.viewerRoleIds,
+    },
     publicControlReplies: config.discord.publicControlReplies,
     logger: deps.logger,
     clock: deps.wallClock,
   });
-  const outbox = new Outbox({ clock: deps.wallClock, delivery: bot.delivery(subscriptions), persistence: deps.store.outbox ?? null, logger: deps.logger });
+  const outbox = new Outbox({
+    clock: deps.wallClock,
+    delivery: bot.delivery(subscriptions),
+    persistence: deps.store.outbox ?? null,
+    logger: deps.logger,
+  });
   return {
     notifier: outbox,
     subscriptions,
@@ -57,7 +69,11 @@ export function wireDiscord(config: Config, deps: { readonly store: StoreWithDis
           key: `entry:${p.entryClientOrderId}`,
           severity: 'info',
           title: `${p.symbol} ${p.side} opened · ${p.leverage}x`,
-          lines: [`size ${p.size} @ ${p.entryPrice}`, `SL ${p.slPrice} · TP ${p.tpPrice} · liq ${p.liquidationPrice.toFixed(2)}`, ...(p.exploration ? ['exploration trade'] : [])],
+          lines: [
+            `size ${p.size} @ ${p.entryPrice}`,
+            `SL ${p.slPrice} · TP ${p.tpPrice} · liq ${p.liquidationPrice.toFixed(2)}`,
+            ...(p.exploration ? ['exploration trade'] : []),
+          ],
           at: p.openedAt,
         });
       } else if (event.kind === 'exit') {
@@ -67,7 +83,10 @@ export function wireDiscord(config: Config, deps: { readonly store: StoreWithDis
           key: `exit:${t.id}`,
           severity: t.liquidated ? 'critical' : 'info',
           title: `${t.symbol} ${t.side} closed · ${t.pnlUsdt >= 0 ? '+' : ''}${t.pnlUsdt.toFixed(2)} USDT`,
-          lines: [`${t.entryPrice} → ${t.exitPrice} (${t.exitReason})${t.liquidated ? ' · LIQUIDATED' : ''}`, `fees ${t.feesUsdt.toFixed(2)} · funding ${t.fundingUsdt.toFixed(2)} USDT`],
+          lines: [
+            `${t.entryPrice} → ${t.exitPrice} (${t.exitReason})${t.liquidated ? ' · LIQUIDATED' : ''}`,
+            `fees ${t.feesUsdt.toFixed(2)} · funding ${t.fundingUsdt.toFixed(2)} USDT`,
+          ],
           at: t.closedAt,
         });
       }
@@ -91,7 +110,11 @@ function memorySubscriptions(clock: Clock): SubscriptionBook {
   return {
     async add(channelId, kinds) {
       const current = byChannel.get(channelId);
-      const merged = { channelId, kinds: [...new Set([...(current?.kinds ?? []), ...kinds])].sort(), addedAt: current?.addedAt ?? clock.now() };
+      const merged = {
+        channelId,
+        kinds: [...new Set([...(current?.kinds ?? []), ...kinds])].sort(),
+        addedAt: current?.addedAt ?? clock.now(),
+      };
       byChannel.set(channelId, merged);
       return merged;
     },

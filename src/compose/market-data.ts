@@ -24,7 +24,10 @@ export interface SourceChoice {
 }
 
 /** MARKET_DATA → the source; `auto` on paper probes Binance's public data first. */
-export async function chooseSource(config: Config, deps: { readonly scheduler: LaneScheduler; readonly logger: Logger }): Promise<SourceChoice> {
+export async function chooseSource(
+  config: Config,
+  deps: { readonly scheduler: LaneScheduler; readonly logger: Logger },
+): Promise<SourceChoice> {
   if (config.tradingMode === 'paper' && config.marketData === 'auto') {
     const reachable = await LiveMarketData.probe({
       apiBase: config.exchange.apiBase,
@@ -100,9 +103,19 @@ export async function wireMarketData(
   const { history, trader, wallClock } = deps;
   if (history !== null) {
     const startAfter = warmUpOnHistory(trader, config.symbols, history, deps.lastCandleAt);
-    return { marketData: new ReplayMarketData({ data: [...history.values()], speed: config.replaySpeed, clock: wallClock, startAfter }), stop: () => undefined };
+    return {
+      marketData: new ReplayMarketData({ data: [...history.values()], speed: config.replaySpeed, clock: wallClock, startAfter }),
+      stop: () => undefined,
+    };
   }
-  const live = new LiveMarketData({ symbols: config.symbols, scheduler: deps.scheduler, clock: wallClock, logger: deps.logger, apiBase: config.exchange.apiBase, testnet: config.exchange.testnet });
+  const live = new LiveMarketData({
+    symbols: config.symbols,
+    scheduler: deps.scheduler,
+    clock: wallClock,
+    logger: deps.logger,
+    apiBase: config.exchange.apiBase,
+    testnet: config.exchange.testnet,
+  });
   for (const symbol of config.symbols) {
     const warmUp = (): Promise<Candle[]> => live.history(symbol, FEATURE_WARMUP_CANDLES + 10, wallClock.now());
     trader.warmUp(symbol, await retryStartup(`warm-up candles of ${symbol}`, warmUp, { clock: wallClock, logger: deps.logger }));

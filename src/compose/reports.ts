@@ -54,6 +54,7 @@ export function wireReportsStep(config: Config, deps: ReportsStepDeps): ReportsW
     ...(deps.recentAudit !== undefined ? { recentAudit: deps.recentAudit } : {}),
     ...(deps.model !== undefined ? { model: deps.model } : {}),
   });
-  if (deps.scheduler !== null) deps.scheduler.onBreakerTransition = (transition, blockedUntil) => wiring.onBreakerTransition(transition, blockedUntil);
+  if (deps.scheduler !== null)
+    deps.scheduler.onBreakerTransition = (transition, blockedUntil) => wiring.onBreakerTransition(transition, blockedUntil);
   return wiring;
 }

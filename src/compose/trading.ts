@@ -75,7 +75,14 @@ async function buildVenue(deps: TradingDeps, snapshot: EngineSnapshot | null, en
   if (config.tradingMode === 'paper') {
     const rules = deps.fileRules ?? new Map<string, SymbolRules>();
     // Kept small: the venue is saved with every engine snapshot.
-    const paper = buildPaperVenue(config, { rules, clock: engineClock, logger, funding: fundingFrom(deps.history), saved: snapshot?.venue ?? null, orderHistoryLimit: 500 });
+    const paper = buildPaperVenue(config, {
+      rules,
+      clock: engineClock,
+      logger,
+      funding: fundingFrom(deps.history),
+      saved: snapshot?.venue ?? null,
+      orderHistoryLimit: 500,
+    });
     return { exchange: paper, paper, rules, stop: () => undefined };
   }
   const live = await buildBinanceVenue(config, { scheduler: deps.scheduler, clock: deps.wallClock, logger });
@@ -118,7 +125,11 @@ async function buildRestoredEngine(
   });
   if (snapshot !== null) {
     engine.trader.restoreState(snapshot);
-    logger.child('main').info('state restored', { positions: snapshot.positions.length, pendingOrders: snapshot.pendingOrders.length, paused: snapshot.state.paused });
+    logger.child('main').info('state restored', {
+      positions: snapshot.positions.length,
+      pendingOrders: snapshot.pendingOrders.length,
+      paused: snapshot.state.paused,
+    });
   }
   await retryStartup('reconciling with the exchange', () => engine.trader.reconcile(), { clock: deps.wallClock, logger });
   return engine;
@@ -158,7 +169,11 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
           replay,
           scheduler: config.tradingMode === 'live' || deps.source.source === 'live' ? deps.scheduler : null,
           // Reports and alerts go to Discord when it is configured (charts shown), else the log.
-          ...(discord !== null ? { transport: { notifier: discord.notifier, showsCharts: true } } : deps.notices !== undefined ? { transport: deps.notices } : {}),
+          ...(discord !== null
+            ? { transport: { notifier: discord.notifier, showsCharts: true } }
+            : deps.notices !== undefined
+              ? { transport: deps.notices }
+              : {}),
           grade: () => traderRef?.engineState().grade ?? null,
           setGrade: async (grade) => {
             if (traderRef === null) return;
@@ -167,7 +182,16 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
           },
           model: () => modelInfoOf(learning.service.current),
         });
-  const engine = await buildRestoredEngine(deps, venue, snapshot, engineClock, snapshots, learning, discord === null ? null : (event) => discord.onTradeEvent(event), reports);
+  const engine = await buildRestoredEngine(
+    deps,
+    venue,
+    snapshot,
+    engineClock,
+    snapshots,
+    learning,
+    discord === null ? null : (event) => discord.onTradeEvent(event),
+    reports,
+  );
   const { trader, controller } = engine;
   traderRef = trader;
   const persist = (): Promise<void> => snapshots.save(trader);
@@ -177,7 +201,15 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   const sweeper = config.tradingMode === 'live' ? openOrderSweeper(config, venue.exchange, trader, wallClock, logger) : null;
   sweeper?.start();
 
-  const wired = await wireMarketData(config, { history: deps.history, trader, paper: venue.paper, lastCandleAt, scheduler: deps.scheduler, wallClock, logger });
+  const wired = await wireMarketData(config, {
+    history: deps.history,
+    trader,
+    paper: venue.paper,
+    lastCandleAt,
+    scheduler: deps.scheduler,
+    wallClock,
+    logger,
+  });
   const { marketData } = wired;
 
   const keeper = new LeaseKeeper(deps.lease, {
@@ -235,7 +267,10 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
       async () => {
         if (stopping) return;
         await persist();
-        deps.finish({ reason: 'replay finished: all the data was played; open positions stay as they are. Ctrl-C to exit.', exitCode: null });
+        deps.finish({
+          reason: 'replay finished: all the data was played; open positions stay as they are. Ctrl-C to exit.',
+          exitCode: null,
+        });
       },
       (error: unknown) => {
         log.error(`trading loop stopped: ${describeError(error)}`);
@@ -282,7 +317,8 @@ function openOrderSweeper(config: Config, exchange: Exchange, trader: Trader, cl
     foreignOrders: config.foreignOrders,
     ownedIds: () => {
       const ids = new Set<string>();
-      for (const p of trader.managedPositions()) for (const id of [p.slClientOrderId, p.tpClientOrderId, p.exitClientOrderId]) if (id !== null) ids.add(id);
+      for (const p of trader.managedPositions())
+        for (const id of [p.slClientOrderId, p.tpClientOrderId, p.exitClientOrderId]) if (id !== null) ids.add(id);
       for (const o of trader.pendingOrders()) ids.add(o.request.clientOrderId);
       return ids;
     },

@@ -49,7 +49,8 @@ export function buildPaperVenue(config: Config, deps: PaperVenueDeps): PaperExch
     funding: deps.funding,
     ...(deps.orderHistoryLimit !== undefined ? { orderHistoryLimit: deps.orderHistoryLimit } : {}),
   };
-  if (deps.saved === null || deps.saved === undefined) return new PaperExchange({ ...options, startingBalanceUsdt: settings.startingBalanceUsdt });
+  if (deps.saved === null || deps.saved === undefined)
+    return new PaperExchange({ ...options, startingBalanceUsdt: settings.startingBalanceUsdt });
   return PaperExchange.fromJSON(checkPaperState(deps.saved), options);
 }
 
@@ -78,10 +79,19 @@ export async function buildBinanceVenue(
     symbols: config.symbols,
   });
   // Transient failures at start (5xx, timeouts, 429/418, -1021) are retried with back-off.
-  const rules = await retryStartup('loading exchange rules', () => binance.loadRules(config.symbols), { clock: deps.clock, logger: deps.logger });
+  const rules = await retryStartup('loading exchange rules', () => binance.loadRules(config.symbols), {
+    clock: deps.clock,
+    logger: deps.logger,
+  });
   const missing = config.symbols.filter((symbol) => !rules.has(symbol));
   if (missing.length > 0)
-    throw new ConfigError([{ variable: 'SYMBOLS', problem: `${missing.join(', ')} is not a tradable USDT-M perpetual on this exchange`, expected: 'symbols listed on Binance USDT-M futures' }]);
+    throw new ConfigError([
+      {
+        variable: 'SYMBOLS',
+        problem: `${missing.join(', ')} is not a tradable USDT-M perpetual on this exchange`,
+        expected: 'symbols listed on Binance USDT-M futures',
+      },
+    ]);
   for (const symbol of config.symbols) {
     try {
       await binance.setIsolatedMargin(symbol);

@@ -58,13 +58,19 @@ export function renderReply(reply: CommandReply, options: RenderOptions): string
   if (hasTable && reply.table !== undefined) {
     const { columns, rows } = reply.table;
     const widths = columns.map((c, i) => Math.max(displayWidth(c), ...rows.map((r) => displayWidth(r[i] ?? ''))));
-    const row = (cells: readonly string[]): string => `  ${cells.map((cell, i) => pad(cell, widths[i] ?? 0)).join('  ').trimEnd()}`;
+    const row = (cells: readonly string[]): string =>
+      `  ${cells
+        .map((cell, i) => pad(cell, widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()}`;
     out.push(paint(ANSI.dim, row(columns)));
     for (const cells of rows) out.push(row(cells));
     if (rows.length === 0) out.push('  (none)');
   }
   for (const attachment of reply.attachments ?? []) {
-    const note = options.attachmentNote?.(attachment.name, attachment.data.byteLength) ?? `attachment ${attachment.name} (${attachment.data.byteLength} bytes)`;
+    const note =
+      options.attachmentNote?.(attachment.name, attachment.data.byteLength) ??
+      `attachment ${attachment.name} (${attachment.data.byteLength} bytes)`;
     out.push(`  ${note}`);
   }
   if (reply.footer !== undefined) out.push(paint(ANSI.dim, `  ${reply.footer}`));

@@ -18,7 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { UserInputError, describeError } from '../errors.js';
-import { commands, errorReply, findCommand, runCommand, type CommandDefinition, type CommandReply, type Confirmation } from '../commands/registry.js';
+import {
+  commands,
+  errorReply,
+  findCommand,
+  runCommand,
+  type CommandDefinition,
+  type CommandReply,
+  type Confirmation,
+} from '../commands/registry.js';
 import type { Control } from '../engine/control.js';
 import type { Logger } from '../engine/ports.js';
 import { colorWanted, type LogOutput } from '../logger.js';
@@ -102,13 +110,16 @@ export class ConsoleTwin {
     try {
       for await (const line of this.rl) {
         if (this.stopped) break;
-        await this.handleLine(line).catch((error: unknown) => this.write(renderReply(errorReply(null, error), { color: this.options.color })));
+        await this.handleLine(line).catch((error: unknown) =>
+          this.write(renderReply(errorReply(null, error), { color: this.options.color })),
+        );
         this.prompt();
       }
     } finally {
       if (!this.stopped) {
         this.cancelPending('input ended before the confirmation: nothing was done.');
-        if (this.options.terminal) this.write('Console closed: no more commands are read; the bot keeps trading (stop it with SIGINT or SIGTERM).');
+        if (this.options.terminal)
+          this.write('Console closed: no more commands are read; the bot keeps trading (stop it with SIGINT or SIGTERM).');
         this.log.info('console input closed: no more commands are read; the bot keeps trading (stop it with SIGINT or SIGTERM)');
         this.stopped = true;
         this.releaseLogs?.();
@@ -183,7 +194,9 @@ export class ConsoleTwin {
     }, confirmation.expiresInMs);
     timer.unref();
     this.pending = { confirmation, timer };
-    this.write(`Type yes to confirm "${confirmation.confirmLabel}"; anything else cancels (expires in ${Math.round(confirmation.expiresInMs / 1000)} s).`);
+    this.write(
+      `Type yes to confirm "${confirmation.confirmLabel}"; anything else cancels (expires in ${Math.round(confirmation.expiresInMs / 1000)} s).`,
+    );
   }
 
   private cancelPending(message: string | null): void {
@@ -212,7 +225,8 @@ export class ConsoleTwin {
     const one = topic === undefined ? undefined : findCommand(topic);
     if (one !== undefined) {
       const options = one.options.map(
-        (o) => `    ${o.name}${o.required ? '' : ' (optional)'}: ${o.description}${o.choices ? ` — ${o.choices.map((c) => c.value).join(', ')}` : ''}`,
+        (o) =>
+          `    ${o.name}${o.required ? '' : ' (optional)'}: ${o.description}${o.choices ? ` — ${o.choices.map((c) => c.value).join(', ')}` : ''}`,
       );
       return [describe(one), ...options].join('\n');
     }

@@ -62,7 +62,8 @@ export class FileLease implements TraderLease {
   async holder(): Promise<LeaseHolder | null> {
     const current = await this.read();
     if (current === 'absent') return null;
-    if (current === 'corrupt') return { token: null, pid: null, host: null, expiresAt: null, description: `an unreadable lock file ${this.lockPath}` };
+    if (current === 'corrupt')
+      return { token: null, pid: null, host: null, expiresAt: null, description: `an unreadable lock file ${this.lockPath}` };
     const inMs = current.expiresAt - this.clock.now();
     return {
       token: current.token,
@@ -141,4 +142,3 @@ function processAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

@@ -85,7 +85,10 @@ export class PostgresLease implements TraderLease {
     try {
       await this.query(RELEASE, [this.key, this.token]);
     } catch (error) {
-      this.logger.warn('lease: could not release the PostgreSQL lease (it will expire)', { where: this.where, error: describeError(error) });
+      this.logger.warn('lease: could not release the PostgreSQL lease (it will expire)', {
+        where: this.where,
+        error: describeError(error),
+      });
     } finally {
       await this.dropConnection();
     }

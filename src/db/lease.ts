@@ -70,7 +70,8 @@ export function createLease(storeUrl: string, options: LeaseOptions): TraderLeas
   const logger = options.logger.child('lease');
   switch (location.backend) {
     case 'sqlite':
-      if (location.inMemory) throw new StoreError('an in-memory sqlite store cannot coordinate processes; use a file (sqlite://state/state.sqlite)');
+      if (location.inMemory)
+        throw new StoreError('an in-memory sqlite store cannot coordinate processes; use a file (sqlite://state/state.sqlite)');
       return new FileLease(`${location.path}.lock`, name, ttlMs, options.clock, logger);
     case 'postgres':
       return new PostgresLease(location.url, name, namespace, ttlMs, logger, () => options.clock.now());

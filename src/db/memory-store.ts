@@ -49,7 +49,10 @@ export class MemoryStore implements Store {
     return [...(this.byDay.get(dayUtc) ?? [])];
   }
   async tradesBySymbol(symbol: string, limit: number): Promise<TradeRecord[]> {
-    return this.allTrades().filter((t) => t.symbol === symbol).reverse().slice(0, limit);
+    return this.allTrades()
+      .filter((t) => t.symbol === symbol)
+      .reverse()
+      .slice(0, limit);
   }
   async recentTrades(limit: number): Promise<TradeRecord[]> {
     return this.allTrades().reverse().slice(0, limit);

@@ -72,7 +72,8 @@ export class KvModelVersions implements ModelVersionRepository {
   constructor(private readonly s: StoreAccess) {}
 
   async put(record: ModelVersionRecord): Promise<void> {
-    if (!isModelVersionRecord(record) || record.version === '') throw new StoreError('cannot store a model version without version, createdAt, promoted and metrics');
+    if (!isModelVersionRecord(record) || record.version === '')
+      throw new StoreError('cannot store a model version without version, createdAt, promoted and metrics');
     const { kv } = this.s;
     await this.s.exclusive(async () => {
       // Record first, then the index: an index entry always has its record.
@@ -123,7 +124,8 @@ export class KvDailyReports implements DailyReportRepository {
   constructor(private readonly s: StoreAccess) {}
 
   async put(record: DailyReportRecord): Promise<void> {
-    if (!isDailyReportRecord(record)) throw new StoreError('cannot store a daily report without a UTC day, generatedAt, report and markdown');
+    if (!isDailyReportRecord(record))
+      throw new StoreError('cannot store a daily report without a UTC day, generatedAt, report and markdown');
     const { kv } = this.s;
     await this.s.exclusive(async () => {
       await kv.set(KEY.report(record.day), record);

@@ -38,7 +38,10 @@ export function accountFingerprint(apiKey: string): string {
 /** Who a run is: TRADING_MODE, EXCHANGE_TESTNET and the key's fingerprint. */
 export function storeOwnerOf(config: { tradingMode: 'paper' | 'live'; exchange: { testnet: boolean; apiKey: string | null } }): StoreOwner {
   if (config.tradingMode === 'paper') return { mode: 'paper', account: null };
-  return { mode: config.exchange.testnet ? 'demo' : 'live', account: config.exchange.apiKey === null ? null : accountFingerprint(config.exchange.apiKey) };
+  return {
+    mode: config.exchange.testnet ? 'demo' : 'live',
+    account: config.exchange.apiKey === null ? null : accountFingerprint(config.exchange.apiKey),
+  };
 }
 
 export function describeOwner(owner: StoreOwner): string {
@@ -50,7 +53,9 @@ export function describeOwner(owner: StoreOwner): string {
 function isOwnerRecord(value: unknown): value is OwnerRecord {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return (v['mode'] === 'paper' || v['mode'] === 'demo' || v['mode'] === 'live') && (v['account'] === null || typeof v['account'] === 'string');
+  return (
+    (v['mode'] === 'paper' || v['mode'] === 'demo' || v['mode'] === 'live') && (v['account'] === null || typeof v['account'] === 'string')
+  );
 }
 
 function refuse(storeUrl: string, found: string, owner: StoreOwner): ConfigError {
@@ -94,7 +99,11 @@ export async function checkStoreOwner(storeUrl: string, owner: StoreOwner, optio
         const venue = (snapshot as { venue?: unknown }).venue;
         const wasPaper = venue !== null && venue !== undefined;
         if (wasPaper !== (owner.mode === 'paper')) {
-          throw refuse(storeUrl, wasPaper ? 'paper trading (its snapshot holds a paper venue)' : 'demo or live trading (its snapshot holds no paper venue)', owner);
+          throw refuse(
+            storeUrl,
+            wasPaper ? 'paper trading (its snapshot holds a paper venue)' : 'demo or live trading (its snapshot holds no paper venue)',
+            owner,
+          );
         }
         claimNote = `the store had no owner record; claimed for ${describeOwner(owner)}`;
       }

@@ -170,7 +170,8 @@ export class KeyvStore implements Store {
   }
 
   async putTrade(trade: TradeRecord): Promise<void> {
-    if (!isTradeRecord(trade)) throw new StoreError(`cannot store trade ${JSON.stringify((trade as { id?: unknown }).id)}: missing id, symbol or times`);
+    if (!isTradeRecord(trade))
+      throw new StoreError(`cannot store trade ${JSON.stringify((trade as { id?: unknown }).id)}: missing id, symbol or times`);
     await this.exclusive(async () => {
       const pending = await this.readPending();
       const isPending = pending.includes(trade.id);
@@ -180,7 +181,10 @@ export class KeyvStore implements Store {
       const record = existing ?? trade;
       if (existing === null) await this.kv.set(KEY.trade(trade.id), trade);
       await this.indexTrade(record);
-      await this.kv.set(KEY.pending, (await this.readPending()).filter((id) => id !== trade.id));
+      await this.kv.set(
+        KEY.pending,
+        (await this.readPending()).filter((id) => id !== trade.id),
+      );
     });
   }
 

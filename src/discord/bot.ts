@@ -84,7 +84,8 @@ export class DiscordBot {
     if (client === null || !client.isReady()) throw new Error('Discord is not connected');
     try {
       const channel = await client.channels.fetch(channelId);
-      if (channel === null || !channel.isSendable()) throw new PermanentDeliveryError(`channel ${channelId} is not a text channel the bot can post to`);
+      if (channel === null || !channel.isSendable())
+        throw new PermanentDeliveryError(`channel ${channelId} is not a text channel the bot can post to`);
       await channel.send(renderNotice(notice, repeats));
     } catch (error) {
       if (error instanceof DiscordAPIError && (PERMANENT_CODES.has(Number(error.code)) || error.status === 403 || error.status === 404)) {

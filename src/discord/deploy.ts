@@ -24,7 +24,8 @@ export interface DeployResult {
 export async function deployCommands(options: DeployOptions): Promise<DeployResult> {
   const rest = new REST({ api: options.apiBase }).setToken(options.token);
   const applicationId = options.applicationId ?? ((await rest.get(Routes.currentApplication())) as { id: string }).id;
-  const route = options.guildId === null ? Routes.applicationCommands(applicationId) : Routes.applicationGuildCommands(applicationId, options.guildId);
+  const route =
+    options.guildId === null ? Routes.applicationCommands(applicationId) : Routes.applicationGuildCommands(applicationId, options.guildId);
   const registered = (await rest.put(route, { body: registrationBody(options.commands) })) as { name: string }[];
   return { applicationId, scope: options.guildId === null ? 'global' : 'guild', names: registered.map((c) => c.name) };
 }

@@ -55,7 +55,9 @@ interface QueuedNotice {
 }
 
 interface StoredNotice extends Omit<QueuedNotice, 'notice'> {
-  readonly notice: Omit<Notice, 'attachments'> & { readonly attachments?: readonly (Omit<NoticeAttachment, 'data'> & { readonly base64: string })[] };
+  readonly notice: Omit<Notice, 'attachments'> & {
+    readonly attachments?: readonly (Omit<NoticeAttachment, 'data'> & { readonly base64: string })[];
+  };
 }
 
 const DOCUMENT_VERSION = 1;
@@ -140,7 +142,10 @@ export class Outbox implements Notifier {
     // The same condition again, not yet sent anywhere: the newer notice replaces it.
     const same = this.queue.find((q) => q.notice.key === notice.key && q.done.length === 0);
     if (same !== undefined) {
-      same.notice = { ...notice, severity: SEVERITY_RANK[notice.severity] >= SEVERITY_RANK[same.notice.severity] ? notice.severity : same.notice.severity };
+      same.notice = {
+        ...notice,
+        severity: SEVERITY_RANK[notice.severity] >= SEVERITY_RANK[same.notice.severity] ? notice.severity : same.notice.severity,
+      };
       same.repeats++;
       this.counters.merged++;
       return;
@@ -241,7 +246,9 @@ export class Outbox implements Notifier {
       item.nextAttemptAt = this.options.clock.now() + backoff;
       this.lastError = describeError(error);
       const level = item.attempts === 1 || item.attempts % 10 === 0 ? 'warn' : 'debug';
-      this.log[level](`notice "${item.notice.title}" not delivered (attempt ${item.attempts}, retry in ${Math.round(backoff / 1000)} s): ${this.lastError}`);
+      this.log[level](
+        `notice "${item.notice.title}" not delivered (attempt ${item.attempts}, retry in ${Math.round(backoff / 1000)} s): ${this.lastError}`,
+      );
       return false;
     }
   }
@@ -274,24 +281,32 @@ function toStored(item: QueuedNotice): StoredNotice {
     done: [...item.done],
     notice: {
       ...rest,
-      ...(attachments === undefined ? {} : { attachments: attachments.map(({ data, ...meta }) => ({ ...meta, base64: Buffer.from(data).toString('base64') })) }),
+      ...(attachments === undefined
+        ? {}
+        : { attachments: attachments.map(({ data, ...meta }) => ({ ...meta, base64: Buffer.from(data).toString('base64') })) }),
     },
   };
 }
 
 function parseDocument(document: unknown): QueuedNotice[] {
   if (document === null || document === undefined) return [];
-  if (typeof document !== 'object' || (document as { version?: unknown }).version !== DOCUMENT_VERSION || !Array.isArray((document as { items?: unknown }).items)) {
+  if (
+    typeof document !== 'object' ||
+    (document as { version?: unknown }).version !== DOCUMENT_VERSION ||
+    !Array.isArray((document as { items?: unknown }).items)
+  ) {
     throw new Error('the stored outbox has an unexpected shape');
   }
-  return ((document as { items: StoredNotice[] }).items).map((stored) => {
+  return (document as { items: StoredNotice[] }).items.map((stored) => {
     const { attachments, ...rest } = stored.notice;
     return {
       ...stored,
       done: [...stored.done],
       notice: {
         ...rest,
-        ...(attachments === undefined ? {} : { attachments: attachments.map(({ base64, ...meta }) => ({ ...meta, data: new Uint8Array(Buffer.from(base64, 'base64')) })) }),
+        ...(attachments === undefined
+          ? {}
+          : { attachments: attachments.map(({ base64, ...meta }) => ({ ...meta, data: new Uint8Array(Buffer.from(base64, 'base64')) })) }),
       },
     };
   });

@@ -9,7 +9,10 @@ import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js
 import type { CommandDefinition, CommandOption } from '../commands/types.js';
 
 function range(option: CommandOption): { min_value?: number; max_value?: number } {
-  return { ...(option.minValue !== undefined ? { min_value: option.minValue } : {}), ...(option.maxValue !== undefined ? { max_value: option.maxValue } : {}) };
+  return {
+    ...(option.minValue !== undefined ? { min_value: option.minValue } : {}),
+    ...(option.maxValue !== undefined ? { max_value: option.maxValue } : {}),
+  };
 }
 
 type OptionJson = NonNullable<RESTPostAPIChatInputApplicationCommandsJSONBody['options']>[number];

@@ -63,8 +63,14 @@ export function renderReply(reply: CommandReply, confirmId?: string): RenderedMe
   if (reply.confirmation !== undefined && confirmId !== undefined) {
     components.push(
       new ActionRowBuilder<ButtonBuilder>().addComponents(
-        new ButtonBuilder().setCustomId(`confirm:${confirmId}`).setLabel(clip(reply.confirmation.confirmLabel, 80)).setStyle(ButtonStyle.Danger),
-        new ButtonBuilder().setCustomId(`cancel:${confirmId}`).setLabel(clip(reply.confirmation.cancelLabel, 80)).setStyle(ButtonStyle.Secondary),
+        new ButtonBuilder()
+          .setCustomId(`confirm:${confirmId}`)
+          .setLabel(clip(reply.confirmation.confirmLabel, 80))
+          .setStyle(ButtonStyle.Danger),
+        new ButtonBuilder()
+          .setCustomId(`cancel:${confirmId}`)
+          .setLabel(clip(reply.confirmation.cancelLabel, 80))
+          .setStyle(ButtonStyle.Secondary),
       ),
     );
   }
@@ -74,10 +80,7 @@ export function renderReply(reply: CommandReply, confirmId?: string): RenderedMe
 /** A notice (report, alert, trade) as a channel post. */
 export function renderNotice(notice: Notice, repeats = 1): { embeds: EmbedBuilder[]; files: AttachmentBuilder[] } {
   const title = repeats > 1 ? `${notice.title} (×${repeats})` : notice.title;
-  const embed = new EmbedBuilder()
-    .setTitle(clip(title, 256))
-    .setColor(SEVERITY_COLOUR[notice.severity])
-    .setTimestamp(new Date(notice.at));
+  const embed = new EmbedBuilder().setTitle(clip(title, 256)).setColor(SEVERITY_COLOUR[notice.severity]).setTimestamp(new Date(notice.at));
   if (notice.lines.length > 0) embed.setDescription(clip(notice.lines.join('\n'), 4096));
   const only = notice.attachments?.length === 1 ? notice.attachments[0] : undefined;
   if (only !== undefined && only.contentType === 'image/png') embed.setImage(`attachment://${only.name}`);

@@ -98,7 +98,15 @@ export class InteractionRouter {
   private async command(interaction: ChatInputCommandInteraction): Promise<void> {
     const definition = this.options.commands.find((c) => c.name === interaction.commandName);
     if (definition === undefined) {
-      await interaction.reply({ ...renderReply(refusal(`/${interaction.commandName}`, 'This command is not known to this version of the bot; redeploy the commands (npm run deploy-commands).')), ...flagsOf(true) });
+      await interaction.reply({
+        ...renderReply(
+          refusal(
+            `/${interaction.commandName}`,
+            'This command is not known to this version of the bot; redeploy the commands (npm run deploy-commands).',
+          ),
+        ),
+        ...flagsOf(true),
+      });
       return;
     }
     const control = this.options.control();
@@ -111,7 +119,10 @@ export class InteractionRouter {
       return;
     }
     if (control === null) {
-      await interaction.reply({ ...renderReply(refusal(`/${definition.name}`, 'The engine is still starting; try again in a moment.')), ...flagsOf(true) });
+      await interaction.reply({
+        ...renderReply(refusal(`/${definition.name}`, 'The engine is still starting; try again in a moment.')),
+        ...flagsOf(true),
+      });
       return;
     }
     const ephemeral = definition.permission === 'operator' && !this.options.publicControlReplies;
@@ -124,7 +135,8 @@ export class InteractionRouter {
     }
     const reply = await work;
     if (definition.permission === 'operator') this.log.info(`/${definition.name} by ${actor}: ${reply.title}`);
-    const confirmId = reply.confirmation === undefined ? undefined : this.remember(interaction, definition, reply.confirmation, reply.ephemeral);
+    const confirmId =
+      reply.confirmation === undefined ? undefined : this.remember(interaction, definition, reply.confirmation, reply.ephemeral);
     const message = renderReply(reply, confirmId);
     if (!deferred) {
       await interaction.reply({ ...message, ...flagsOf(reply.ephemeral) });
@@ -159,7 +171,12 @@ export class InteractionRouter {
 
   // ── confirmations ───────────────────────────────────────────────────────
 
-  private remember(interaction: ChatInputCommandInteraction, definition: CommandDefinition, confirmation: Confirmation, ephemeral: boolean): string {
+  private remember(
+    interaction: ChatInputCommandInteraction,
+    definition: CommandDefinition,
+    confirmation: Confirmation,
+    ephemeral: boolean,
+  ): string {
     const id = randomUUID().slice(0, 18);
     const cancelTimer = this.options.clock.setTimer(confirmation.expiresInMs, () => void this.expire(id));
     this.pending.set(id, { ownerId: interaction.user.id, commandName: definition.name, confirmation, interaction, ephemeral, cancelTimer });
@@ -171,15 +188,26 @@ export class InteractionRouter {
     if (entry === undefined) return;
     this.pending.delete(id);
     this.log.info(`/${entry.commandName} confirmation expired; nothing was done`);
-    const expired: CommandReply = { title: `/${entry.commandName}: expired`, lines: [entry.confirmation.expiredText], fields: [], tone: 'neutral', ephemeral: entry.ephemeral };
-    await entry.interaction.editReply(renderReply(expired)).catch((error: unknown) => this.log.warn(`could not mark the confirmation as expired: ${describeError(error)}`));
+    const expired: CommandReply = {
+      title: `/${entry.commandName}: expired`,
+      lines: [entry.confirmation.expiredText],
+      fields: [],
+      tone: 'neutral',
+      ephemeral: entry.ephemeral,
+    };
+    await entry.interaction
+      .editReply(renderReply(expired))
+      .catch((error: unknown) => this.log.warn(`could not mark the confirmation as expired: ${describeError(error)}`));
   }
 
   private async button(interaction: ButtonInteraction): Promise<void> {
     const [action, id] = interaction.customId.split(':');
     const entry = id === undefined ? undefined : this.pending.get(id);
     if ((action !== 'confirm' && action !== 'cancel') || id === undefined || entry === undefined) {
-      await interaction.reply({ ...renderReply(refusal('Not done', 'This confirmation expired or was already answered: nothing was done.')), ...flagsOf(true) });
+      await interaction.reply({
+        ...renderReply(refusal('Not done', 'This confirmation expired or was already answered: nothing was done.')),
+        ...flagsOf(true),
+      });
       return;
     }
     const actor = actorOf(interaction.user);
@@ -195,7 +223,15 @@ export class InteractionRouter {
     this.pending.delete(id);
     entry.cancelTimer();
     if (action === 'cancel') {
-      await interaction.update(renderReply({ title: `/${entry.commandName}: cancelled`, lines: ['Cancelled: nothing was done.'], fields: [], tone: 'neutral', ephemeral: entry.ephemeral }));
+      await interaction.update(
+        renderReply({
+          title: `/${entry.commandName}: cancelled`,
+          lines: ['Cancelled: nothing was done.'],
+          fields: [],
+          tone: 'neutral',
+          ephemeral: entry.ephemeral,
+        }),
+      );
       return;
     }
     // The action may wait for fills: acknowledge now, then replace the prompt with the result.
@@ -221,7 +257,12 @@ export class InteractionRouter {
       await interaction.respond([]);
       return;
     }
-    await interaction.respond(option.autocomplete(control, String(focused.value)).slice(0, 25).map((c) => ({ name: c.name, value: c.value })));
+    await interaction.respond(
+      option
+        .autocomplete(control, String(focused.value))
+        .slice(0, 25)
+        .map((c) => ({ name: c.name, value: c.value })),
+    );
   }
 
   private async replyError(interaction: Interaction, error: unknown): Promise<void> {

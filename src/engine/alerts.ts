@@ -17,8 +17,20 @@ import type { ReportedAlert } from './reports.js';
 export type AlertCondition =
   | { readonly kind: 'score_below_70'; readonly day: string; readonly score: number; readonly switchedToRules: boolean }
   | { readonly kind: 'grade_change'; readonly day: string; readonly from: Grade | null; readonly to: Grade }
-  | { readonly kind: 'liquidation'; readonly symbol: string; readonly tradeId: string; readonly pnlUsdt: number; readonly marginUsdt: number }
-  | { readonly kind: 'loss_100pct'; readonly symbol: string; readonly tradeId: string; readonly pnlUsdt: number; readonly marginUsdt: number }
+  | {
+      readonly kind: 'liquidation';
+      readonly symbol: string;
+      readonly tradeId: string;
+      readonly pnlUsdt: number;
+      readonly marginUsdt: number;
+    }
+  | {
+      readonly kind: 'loss_100pct';
+      readonly symbol: string;
+      readonly tradeId: string;
+      readonly pnlUsdt: number;
+      readonly marginUsdt: number;
+    }
   | { readonly kind: 'breaker_block'; readonly reason: string; readonly retryAfterMs: number | null }
   | { readonly kind: 'reconciliation'; readonly symbol: string | null; readonly detail: string }
   | { readonly kind: 'unprotected_position'; readonly symbol: string; readonly detail: string }
@@ -79,7 +91,9 @@ export function describeAlert(condition: AlertCondition, atMs: number): Notice {
         title: `Model score ${condition.score}/100 (below 70)`,
         lines: [
           `Report of ${condition.day}: grade C.`,
-          condition.switchedToRules ? 'Switched to pure rules mode (leverage capped by RULES_MAX_LEVERAGE).' : 'Already in pure rules mode.',
+          condition.switchedToRules
+            ? 'Switched to pure rules mode (leverage capped by RULES_MAX_LEVERAGE).'
+            : 'Already in pure rules mode.',
           'Self-learning resumes by itself when a daily report grades B or better.',
         ],
       };
@@ -102,7 +116,10 @@ export function describeAlert(condition: AlertCondition, atMs: number): Notice {
         ...base,
         severity: 'critical',
         title: `100 % loss on ${condition.symbol}`,
-        lines: [`Trade ${condition.tradeId} lost its whole margin: P&L ${usdt(condition.pnlUsdt)} on ${usdt(condition.marginUsdt)}.`, 'Costs 15 score points.'],
+        lines: [
+          `Trade ${condition.tradeId} lost its whole margin: P&L ${usdt(condition.pnlUsdt)} on ${usdt(condition.marginUsdt)}.`,
+          'Costs 15 score points.',
+        ],
       };
     case 'breaker_block':
       return {
@@ -111,7 +128,9 @@ export function describeAlert(condition: AlertCondition, atMs: number): Notice {
         title: 'Rate-limit breaker: block',
         lines: [
           condition.reason,
-          condition.retryAfterMs === null ? 'Only position-safety requests pass.' : `Only position-safety requests pass for ${Math.ceil(condition.retryAfterMs / 1000)} s.`,
+          condition.retryAfterMs === null
+            ? 'Only position-safety requests pass.'
+            : `Only position-safety requests pass for ${Math.ceil(condition.retryAfterMs / 1000)} s.`,
         ],
       };
     case 'reconciliation':
@@ -123,14 +142,19 @@ export function describeAlert(condition: AlertCondition, atMs: number): Notice {
         ...base,
         severity: condition.state === 'halted' ? 'critical' : 'warning',
         title: `Engine ${condition.state}`,
-        lines: [condition.reason, condition.state === 'halted' ? 'No new orders except position safety.' : 'No new entries; open positions are managed.'],
+        lines: [
+          condition.reason,
+          condition.state === 'halted' ? 'No new orders except position safety.' : 'No new entries; open positions are managed.',
+        ],
       };
     case 'training_skipped':
       return {
         ...base,
         severity: 'warning',
         title: 'Model training skipped (memory)',
-        lines: [`Memory use ${(condition.memoryUsedRate * 100).toFixed(0)} % of ${condition.limitMb} MB (limit 80 %). Training resumes when it falls.`],
+        lines: [
+          `Memory use ${(condition.memoryUsedRate * 100).toFixed(0)} % of ${condition.limitMb} MB (limit 80 %). Training resumes when it falls.`,
+        ],
       };
   }
 }

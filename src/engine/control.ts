@@ -121,7 +121,11 @@ function utcDay(timeMs: number): string {
 }
 
 function isUtcDay(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(value) &&
+    !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) &&
+    new Date(`${value}T00:00:00Z`).toISOString().startsWith(value)
+  );
 }
 
 export class Control {
@@ -182,7 +186,11 @@ export class Control {
     } catch {
       // Show what the engine knows.
     }
-    return managed.map((p) => ({ ...p, markPrice: marks.get(p.symbol)?.mark ?? null, unrealizedPnlUsdt: marks.get(p.symbol)?.pnl ?? null }));
+    return managed.map((p) => ({
+      ...p,
+      markPrice: marks.get(p.symbol)?.mark ?? null,
+      unrealizedPnlUsdt: marks.get(p.symbol)?.pnl ?? null,
+    }));
   }
 
   async trades(limit: number): Promise<TradeRecord[]> {
@@ -193,8 +201,13 @@ export class Control {
   /** Paused means no new entries; open positions are still managed and can be closed. */
   async pause(actor: string): Promise<ActionResult> {
     return this.audited(actor, 'pause', '', async () => {
-      if (this.deps.trader.engineState().paused) return { ok: true, message: 'Already paused: no new entries; open positions are still managed.' };
-      await this.changeAndPersist(() => this.deps.trader.setPaused(true), () => this.deps.trader.setPaused(false), 'paused');
+      if (this.deps.trader.engineState().paused)
+        return { ok: true, message: 'Already paused: no new entries; open positions are still managed.' };
+      await this.changeAndPersist(
+        () => this.deps.trader.setPaused(true),
+        () => this.deps.trader.setPaused(false),
+        'paused',
+      );
       return { ok: true, message: 'Paused: no new entries; open positions are still managed and can be closed.' };
     });
   }
@@ -202,7 +215,11 @@ export class Control {
   async resume(actor: string): Promise<ActionResult> {
     return this.audited(actor, 'resume', '', async () => {
       if (!this.deps.trader.engineState().paused) return { ok: true, message: 'Not paused: trading as usual.' };
-      await this.changeAndPersist(() => this.deps.trader.setPaused(false), () => this.deps.trader.setPaused(true), 'resumed');
+      await this.changeAndPersist(
+        () => this.deps.trader.setPaused(false),
+        () => this.deps.trader.setPaused(true),
+        'resumed',
+      );
       return { ok: true, message: 'Resumed: new entries allowed.' };
     });
   }
@@ -211,7 +228,11 @@ export class Control {
     return this.audited(actor, 'mode', mode, async () => {
       if (mode !== 'rules' && mode !== 'self_learning') throw new UserInputError(`mode must be rules or self_learning, not "${mode}"`);
       const before = this.deps.trader.engineState().strategyMode;
-      await this.changeAndPersist(() => this.deps.trader.setStrategyMode(mode), () => this.deps.trader.setStrategyMode(before), `mode ${mode}`);
+      await this.changeAndPersist(
+        () => this.deps.trader.setStrategyMode(mode),
+        () => this.deps.trader.setStrategyMode(before),
+        `mode ${mode}`,
+      );
       return { ok: true, message: `Strategy mode is now ${mode} (effective: ${this.deps.trader.effectiveMode().label}).` };
     });
   }
@@ -301,10 +322,12 @@ export class Control {
   async tradesWhere(filter: { readonly limit: number; readonly symbol?: string; readonly dayUtc?: string }): Promise<TradeRecord[]> {
     const { limit } = filter;
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UserInputError('limit must be a whole number from 1 to 500');
-    if (filter.dayUtc !== undefined && !isUtcDay(filter.dayUtc)) throw new UserInputError(`day must be a date like 2026-11-30, not "${filter.dayUtc}"`);
+    if (filter.dayUtc !== undefined && !isUtcDay(filter.dayUtc))
+      throw new UserInputError(`day must be a date like 2026-11-30, not "${filter.dayUtc}"`);
     if (filter.symbol !== undefined) {
       const symbol = filter.symbol.toUpperCase();
-      if (!this.deps.symbols.includes(symbol)) throw new UserInputError(`${symbol} is not traded here (symbols: ${this.deps.symbols.join(', ')})`);
+      if (!this.deps.symbols.includes(symbol))
+        throw new UserInputError(`${symbol} is not traded here (symbols: ${this.deps.symbols.join(', ')})`);
       const bySymbol = await this.deps.store.tradesBySymbol(symbol, filter.dayUtc === undefined ? limit : 500);
       return bySymbol.filter((t) => filter.dayUtc === undefined || utcDay(t.closedAt) === filter.dayUtc).slice(0, limit);
     }
@@ -316,7 +339,9 @@ export class Control {
   }
 
   /** Net realised P&L and trade count of a UTC day (default today, wall time). */
-  async dayPnl(dayUtc: string = utcDay(this.deps.clock.now())): Promise<{ readonly dayUtc: string; readonly pnlUsdt: number; readonly trades: number }> {
+  async dayPnl(
+    dayUtc: string = utcDay(this.deps.clock.now()),
+  ): Promise<{ readonly dayUtc: string; readonly pnlUsdt: number; readonly trades: number }> {
     const trades = await this.deps.store.tradesByDay(dayUtc);
     return { dayUtc, pnlUsdt: trades.reduce((sum, t) => sum + t.pnlUsdt, 0), trades: trades.length };
   }
@@ -324,10 +349,12 @@ export class Control {
   /** /health: the loop, the lanes, memory, the store and the model. */
   async healthReport(): Promise<HealthReport> {
     const base = this.health();
-    const memory = this.deps.memoryUsage?.() ?? (() => {
-      const m = process.memoryUsage();
-      return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
-    })();
+    const memory =
+      this.deps.memoryUsage?.() ??
+      (() => {
+        const m = process.memoryUsage();
+        return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+      })();
     let store = 'ok';
     try {
       await this.deps.store.recentTrades(1);
@@ -352,7 +379,11 @@ export class Control {
     return this.audited(actor, 'subscribe', `${channelId} ${kinds.join(',')}`, () => this.book().add(channelId, kinds));
   }
 
-  async unsubscribe(channelId: string, kinds: readonly SubscriptionKindName[] | undefined, actor: string): Promise<ChannelSubscription | null> {
+  async unsubscribe(
+    channelId: string,
+    kinds: readonly SubscriptionKindName[] | undefined,
+    actor: string,
+  ): Promise<ChannelSubscription | null> {
     return this.audited(actor, 'unsubscribe', `${channelId} ${kinds?.join(',') ?? 'all'}`, () => this.book().remove(channelId, kinds));
   }
 

@@ -23,13 +23,7 @@
  * clamped to 0–100 and rounded half up to an integer before grading
  * (S ≥ 90, A ≥ 80, B ≥ 70, C below). With no trade the score is 0.
  */
-import {
-  DAY_MS,
-  byCloseTime,
-  computeMetrics,
-  type MetricsPeriod,
-  type MetricsTrade,
-} from './metrics.js';
+import { DAY_MS, byCloseTime, computeMetrics, type MetricsPeriod, type MetricsTrade } from './metrics.js';
 import type { Grade } from './ports.js';
 import type { DimensionKey, DimensionScore, GradeAction, ModelScore, TradeFigures } from './reports.js';
 import type { TradeRecord } from './types.js';
@@ -154,7 +148,8 @@ export function scoredTrades(trades: readonly TradeRecord[], windowFromMs: numbe
 
 /** The 0–100 score, its dimensions and its grade (see the module comment for the mappings). */
 export function scoreModel(input: ScoreInput): ModelScore {
-  if (!Number.isInteger(input.windowDays) || input.windowDays < 1) throw new RangeError(`windowDays must be a whole number ≥ 1, got ${input.windowDays}`);
+  if (!Number.isInteger(input.windowDays) || input.windowDays < 1)
+    throw new RangeError(`windowDays must be a whole number ≥ 1, got ${input.windowDays}`);
   const windowFromMs = input.windowToMs - input.windowDays * DAY_MS;
   const trades = scoredTrades(input.trades, windowFromMs, input.windowToMs);
   const figures = tradeFigures(trades, { fromMs: windowFromMs, toMs: input.windowToMs, startingEquityUsdt: input.startingEquityUsdt });

@@ -134,12 +134,7 @@ export function isolatedLiquidationPrice(position: IsolatedPosition): number {
   if (atFirst.bracket !== entryBracket.bracket) {
     const second = liquidationPriceWith(position, atFirst);
     const atSecond = bracketFor(brackets, size * Math.max(second, 0));
-    price =
-      atSecond.bracket === atFirst.bracket
-        ? second
-        : side === 'long'
-          ? Math.max(first, second)
-          : Math.min(first, second);
+    price = atSecond.bracket === atFirst.bracket ? second : side === 'long' ? Math.max(first, second) : Math.min(first, second);
   }
   return Math.max(0, price);
 }

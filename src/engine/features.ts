@@ -299,7 +299,9 @@ export class FeatureState {
   updateInto(candle: Candle, target: MutableFeatures): boolean {
     const { open, high, low, close, volume, timestamp } = candle;
     if (!(timestamp > this.lastTimestamp)) {
-      throw new RangeError(`candle ${timestamp} is not after the previous one (${this.lastTimestamp}); feed each closed candle once, in order`);
+      throw new RangeError(
+        `candle ${timestamp} is not after the previous one (${this.lastTimestamp}); feed each closed candle once, in order`,
+      );
     }
     if (!(close > 0 && open > 0 && high > 0 && low > 0 && volume >= 0)) {
       throw new RangeError(`candle ${timestamp} has a non-positive price or negative volume`);

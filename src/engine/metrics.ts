@@ -326,7 +326,13 @@ export function maxDrawdown(points: readonly EquityPoint[], endMs: number): Draw
     }
   }
   const days = maxPeakAt === null ? 0 : ((recoveredAt ?? endMs) - maxPeakAt) / DAY_MS;
-  return { maxDrawdownRate: maxRate, maxDrawdownDays: Math.max(0, days), peakAtMs: maxPeakAt, troughAtMs: troughAt, recoveredAtMs: recoveredAt };
+  return {
+    maxDrawdownRate: maxRate,
+    maxDrawdownDays: Math.max(0, days),
+    peakAtMs: maxPeakAt,
+    troughAtMs: troughAt,
+    recoveredAtMs: recoveredAt,
+  };
 }
 
 /**
@@ -346,15 +352,24 @@ export function buyAndHoldReturnRate(pairs: readonly { readonly firstPrice: numb
 /** Warning lines for figures computed on too few days or trades (empty when the sample is big enough). */
 export function sampleWarnings(
   sample: { readonly days: number; readonly trades: number },
-  thresholds: { readonly minDays: number; readonly minTrades: number } = { minDays: MIN_DAYS_TO_ANNUALISE, minTrades: MIN_TRADES_FOR_STATISTICS },
+  thresholds: { readonly minDays: number; readonly minTrades: number } = {
+    minDays: MIN_DAYS_TO_ANNUALISE,
+    minTrades: MIN_TRADES_FOR_STATISTICS,
+  },
 ): string[] {
   const warnings: string[] = [];
   if (sample.days < 2)
-    warnings.push(`only ${sample.days} day${sample.days === 1 ? '' : 's'}: Sharpe and Sortino need at least 2 daily returns and are not given; CAGR and Calmar extrapolate a single day`);
+    warnings.push(
+      `only ${sample.days} day${sample.days === 1 ? '' : 's'}: Sharpe and Sortino need at least 2 daily returns and are not given; CAGR and Calmar extrapolate a single day`,
+    );
   else if (sample.days < thresholds.minDays)
-    warnings.push(`only ${sample.days} days (< ${thresholds.minDays}): CAGR, Sharpe, Sortino and Calmar are annualised from a short sample; treat them as noise`);
+    warnings.push(
+      `only ${sample.days} days (< ${thresholds.minDays}): CAGR, Sharpe, Sortino and Calmar are annualised from a short sample; treat them as noise`,
+    );
   if (sample.trades < thresholds.minTrades)
-    warnings.push(`only ${sample.trades} trade${sample.trades === 1 ? '' : 's'} (< ${thresholds.minTrades}): win rate, profit factor and expectancy are not statistically meaningful`);
+    warnings.push(
+      `only ${sample.trades} trade${sample.trades === 1 ? '' : 's'} (< ${thresholds.minTrades}): win rate, profit factor and expectancy are not statistically meaningful`,
+    );
   return warnings;
 }
 
@@ -397,7 +412,8 @@ export interface TradeMetrics {
   readonly warnings: readonly string[];
 }
 
-const tradeRef = (t: MetricsTrade | null): TradeMetrics['bestTrade'] => (t === null ? null : { id: t.id, symbol: t.symbol, pnlUsdt: t.pnlUsdt });
+const tradeRef = (t: MetricsTrade | null): TradeMetrics['bestTrade'] =>
+  t === null ? null : { id: t.id, symbol: t.symbol, pnlUsdt: t.pnlUsdt };
 const dayRef = (d: DailyPnl | null): TradeMetrics['bestDay'] =>
   d === null ? null : { day: new Date(d.dayStartMs).toISOString().slice(0, 10), pnlUsdt: d.pnlUsdt };
 

@@ -108,7 +108,10 @@ export class OpenOrderSweeper {
       if (await this.cancel(order, why)) cancelled.push({ symbol: order.symbol, clientOrderId: order.clientOrderId, why });
     }
     for (const order of foreign) {
-      this.log.warn('open order not placed by this bot (left alone; FOREIGN_ORDERS=cancel cancels such orders)', { symbol: order.symbol, clientOrderId: order.clientOrderId });
+      this.log.warn('open order not placed by this bot (left alone; FOREIGN_ORDERS=cancel cancels such orders)', {
+        symbol: order.symbol,
+        clientOrderId: order.clientOrderId,
+      });
     }
     if (cancelled.length > 0 || foreign.length > 0) {
       this.log.info('open orders checked', { listed: orders.length, cancelled: cancelled.length, foreign: foreign.length });
@@ -119,12 +122,21 @@ export class OpenOrderSweeper {
   private async cancel(order: OrderState, why: string): Promise<boolean> {
     try {
       await this.deps.exchange.cancelOrder(order.symbol, order.clientOrderId, 0);
-      this.log.warn(`cancelled an open order: ${why}`, { symbol: order.symbol, clientOrderId: order.clientOrderId, type: order.type, side: order.side });
+      this.log.warn(`cancelled an open order: ${why}`, {
+        symbol: order.symbol,
+        clientOrderId: order.clientOrderId,
+        type: order.type,
+        side: order.side,
+      });
       return true;
     } catch (error) {
       // Already gone (filled or cancelled meanwhile): nothing left to do.
       if (error instanceof InvalidOrderError) return false;
-      this.log.warn('could not cancel an open order; trying again at the next listing', { symbol: order.symbol, clientOrderId: order.clientOrderId, error: describeError(error) });
+      this.log.warn('could not cancel an open order; trying again at the next listing', {
+        symbol: order.symbol,
+        clientOrderId: order.clientOrderId,
+        error: describeError(error),
+      });
       return false;
     }
   }

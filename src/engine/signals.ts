@@ -286,8 +286,7 @@ export class RuleBasedSignalGenerator {
       return {
         side: 'long',
         rule: 'mean_reversion',
-        strength:
-          0.3 + 0.35 * clamp01((c.reversionRsi - previous.rsi) / 12) + 0.35 * clamp01((-stretchAtr - c.reversionStretchAtr) / 3),
+        strength: 0.3 + 0.35 * clamp01((c.reversionRsi - previous.rsi) / 12) + 0.35 * clamp01((-stretchAtr - c.reversionStretchAtr) / 3),
         reasons: [
           `RSI ${previous.rsi.toFixed(0)} ≤ ${c.reversionRsi}`,
           `close ${(-stretchAtr).toFixed(1)} ATR below ${this.slowLabel}`,

@@ -95,7 +95,11 @@ export class TradingState {
       key: 'engine_halted',
       severity: 'critical',
       title: 'Trading halted',
-      lines: [reason, 'No new entries; open positions keep their exchange-side stops.', 'Fix the cause (API key, permissions) and restart the bot.'],
+      lines: [
+        reason,
+        'No new entries; open positions keep their exchange-side stops.',
+        'Fix the cause (API key, permissions) and restart the bot.',
+      ],
       at,
     });
   }

@@ -156,29 +156,12 @@ export interface Ticker {
 }
 
 export type ExitReason =
-  | 'tp'
-  | 'sl'
-  | 'signal'
-  | 'model'
-  | 'time'
-  | 'liquidation_risk'
-  | 'manual'
-  | 'emergency'
-  | 'shutdown'
-  | 'external'
-  | 'liquidation';
+  'tp' | 'sl' | 'signal' | 'model' | 'time' | 'liquidation_risk' | 'manual' | 'emergency' | 'shutdown' | 'external' | 'liquidation';
 
 /** What lowered the leverage on the way from `leverageRaw` to the applied value, and why. */
 export interface LeverageClamp {
   readonly step:
-    | 'confidence'
-    | 'cold_start'
-    | 'rules_mode'
-    | 'max_leverage'
-    | 'bracket'
-    | 'whole_number'
-    | 'liquidation_guard'
-    | 'exploration';
+    'confidence' | 'cold_start' | 'rules_mode' | 'max_leverage' | 'bracket' | 'whole_number' | 'liquidation_guard' | 'exploration';
   readonly from: number;
   readonly to: number;
   readonly reason: string;

@@ -58,7 +58,10 @@ describe('backtest on the bundled data', () => {
   it('adds up the summary (non-exploration trades) from the trades', () => {
     const strategy = result.trades.filter((t) => !t.exploration);
     expect(result.report.exploration.trades).toBe(result.trades.length - strategy.length);
-    expect(result.report.all.pnlUsdt).toBeCloseTo(result.trades.reduce((s, t) => s + t.pnlUsdt, 0), 6);
+    expect(result.report.all.pnlUsdt).toBeCloseTo(
+      result.trades.reduce((s, t) => s + t.pnlUsdt, 0),
+      6,
+    );
     const pnl = strategy.reduce((s, t) => s + t.pnlUsdt, 0);
     const fees = strategy.reduce((s, t) => s + t.feesUsdt, 0);
     expect(result.summary.pnlUsdt).toBeCloseTo(pnl, 6);
@@ -106,7 +109,14 @@ describe('no look-ahead', () => {
           h.candles.forEach((c, i) => {
             if (c.timestamp < cutMs) return;
             const k = i % 2 === 0 ? 1.3 : 1.25;
-            h.candles[i] = { ...c, open: c.open * k, high: c.high * k * 1.01, low: c.low * k * 0.99, close: c.close * k, volume: c.volume * 3 };
+            h.candles[i] = {
+              ...c,
+              open: c.open * k,
+              high: c.high * k * 1.01,
+              low: c.low * k * 0.99,
+              close: c.close * k,
+              volume: c.volume * 3,
+            };
           });
         }
       },

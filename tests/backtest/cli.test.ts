@@ -62,13 +62,44 @@ describe('backtest CLI arguments', () => {
 describe('backtest CLI process', () => {
   it('writes {summary, trades} as JSON and trades as CSV', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bt-'));
-    const run = spawnTs('src/backtest.ts', {}, ['--symbols', 'BTCUSDT', '--from', '2025-08-01', '--to', '2025-08-31', '--json', join(dir, 'out.json'), '--trades', join(dir, 'trades.csv')]);
+    const run = spawnTs('src/backtest.ts', {}, [
+      '--symbols',
+      'BTCUSDT',
+      '--from',
+      '2025-08-01',
+      '--to',
+      '2025-08-31',
+      '--json',
+      join(dir, 'out.json'),
+      '--trades',
+      join(dir, 'trades.csv'),
+    ]);
     expect(await run.exited).toBe(0);
     expect(run.stdout).toContain('win rate');
-    const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { summary: Record<string, unknown>; exploration: { trades: number }; trades: unknown[] };
-    for (const key of ['trades', 'winRate', 'pnlUsdt', 'feesUsdt', 'fundingUsdt', 'maxDrawdownPct', 'sharpe', 'losses100Pct', 'liquidations', 'exposurePct', 'from', 'to', 'symbols', 'strategy'])
+    const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as {
+      summary: Record<string, unknown>;
+      exploration: { trades: number };
+      trades: unknown[];
+    };
+    for (const key of [
+      'trades',
+      'winRate',
+      'pnlUsdt',
+      'feesUsdt',
+      'fundingUsdt',
+      'maxDrawdownPct',
+      'sharpe',
+      'losses100Pct',
+      'liquidations',
+      'exposurePct',
+      'from',
+      'to',
+      'symbols',
+      'strategy',
+    ])
       expect(out.summary).toHaveProperty(key);
-    for (const key of ['profitFactor', 'expectancyR', 'expectancyUsdt', 'cagrPct', 'sortino', 'calmar', 'slippageUsdt', 'maxDrawdownDays']) expect(out.summary).toHaveProperty(key);
+    for (const key of ['profitFactor', 'expectancyR', 'expectancyUsdt', 'cagrPct', 'sortino', 'calmar', 'slippageUsdt', 'maxDrawdownDays'])
+      expect(out.summary).toHaveProperty(key);
     for (const key of ['exploration', 'perPair', 'perExitReason', 'perRule', 'buyAndHold', 'settings']) expect(out).toHaveProperty(key);
     // `summary` is the non-exploration trades; exploration on its own.
     expect(out.trades.length).toBe(Number(out.summary.trades) + out.exploration.trades);

@@ -29,7 +29,10 @@ function sliceData(): string {
   mkdirSync(join(dir, 'mark'));
   mkdirSync(join(dir, 'funding'));
   for (const symbol of symbols) {
-    const lines = gunzipSync(Uint8Array.from(readFileSync(join(source, 'candles', `${symbol}-5m.csv.gz`)))).toString('utf8').trim().split('\n');
+    const lines = gunzipSync(Uint8Array.from(readFileSync(join(source, 'candles', `${symbol}-5m.csv.gz`))))
+      .toString('utf8')
+      .trim()
+      .split('\n');
     const kept = [lines[0]!, ...lines.slice(1).filter((line) => Number(line.slice(0, line.indexOf(','))) < endMs)];
     writeFileSync(join(dir, 'candles', `${symbol}-5m.csv`), `${kept.join('\n')}\n`);
     copyFileSync(join(source, 'mark', `${symbol}-1h-mark.csv.gz`), join(dir, 'mark', `${symbol}-1h-mark.csv.gz`));
@@ -43,8 +46,23 @@ describe('paper replay (npm start) and backtest', () => {
     const dataDir = sliceData();
     const stateDir = mkdtempSync(join(tmpdir(), 'identity-state-'));
     // Settings away from the defaults, so that both paths must read them.
-    const settings = { SYMBOLS: symbols.join(','), STRATEGY_MODE: 'rules', DATA_DIR: dataDir, EXPLORATION_RATE: '0.2', MAX_OPEN_POSITIONS: '2', TIME_STOP_HOURS: '6', SLIPPAGE_PCT: '0.1' };
-    const config = loadConfig({ ...settings, TRADING_MODE: 'paper', MARKET_DATA: 'replay', REPLAY_SPEED: '0', STORE_URL: `sqlite://${join(stateDir, 'state.sqlite')}`, LOG_LEVEL: 'error' });
+    const settings = {
+      SYMBOLS: symbols.join(','),
+      STRATEGY_MODE: 'rules',
+      DATA_DIR: dataDir,
+      EXPLORATION_RATE: '0.2',
+      MAX_OPEN_POSITIONS: '2',
+      TIME_STOP_HOURS: '6',
+      SLIPPAGE_PCT: '0.1',
+    };
+    const config = loadConfig({
+      ...settings,
+      TRADING_MODE: 'paper',
+      MARKET_DATA: 'replay',
+      REPLAY_SPEED: '0',
+      STORE_URL: `sqlite://${join(stateDir, 'state.sqlite')}`,
+      LOG_LEVEL: 'error',
+    });
     const bot = await startBot(config, silentLogger);
     const finished = await Promise.race([bot.finished, new Promise<null>((resolve) => setTimeout(() => resolve(null), 120_000))]);
     expect(finished?.exitCode).toBeNull();
@@ -55,7 +73,9 @@ describe('paper replay (npm start) and backtest', () => {
 
     const backtest = await runBacktest({ config: backtestConfig(settings).config, logger: silentLogger });
     // The backtest also closes what is still open at the end ('shutdown'); the replay leaves it open.
-    const closedInBoth = backtest.trades.filter((t) => t.exitReason !== 'shutdown').sort((a, b) => a.closedAt - b.closedAt || (a.id < b.id ? -1 : 1));
+    const closedInBoth = backtest.trades
+      .filter((t) => t.exitReason !== 'shutdown')
+      .sort((a, b) => a.closedAt - b.closedAt || (a.id < b.id ? -1 : 1));
     expect(replayed.length).toBeGreaterThan(5);
     expect(replayed.some((t) => t.exploration)).toBe(true);
     expect(replayed).toEqual(closedInBoth);

@@ -25,7 +25,13 @@ const overlaps = (trades: readonly TradeRecord[]): boolean =>
 
 describe('backtest settings: environment, then flags', () => {
   it('flags override the environment; --strategy defaults to rules whatever STRATEGY_MODE says', () => {
-    const env = { SYMBOLS: 'SOLUSDT', PAPER_STARTING_BALANCE_USDT: '500', STRATEGY_MODE: 'self_learning', TAKER_FEE_PCT: '0.04', TRADING_MODE: 'live' };
+    const env = {
+      SYMBOLS: 'SOLUSDT',
+      PAPER_STARTING_BALANCE_USDT: '500',
+      STRATEGY_MODE: 'self_learning',
+      TAKER_FEE_PCT: '0.04',
+      TRADING_MODE: 'live',
+    };
     const { config, settings } = backtestConfig(env, { symbols: ['BTCUSDT'], equityUsdt: 2000 });
     expect(config.symbols).toEqual(['BTCUSDT']);
     expect(config.paper.startingBalanceUsdt).toBe(2000);

@@ -26,7 +26,10 @@ describe('walk-forward leakage harness', () => {
   }, 120_000);
 
   it('trains each model only on labels resolved before it: a label resolved later is never used', async () => {
-    const samples = syntheticSamples(6000, 0.6, 22, 100).map((s, i) => ({ ...s, resolvedAt: s.decidedAt + (i % 2 === 0 ? 3_600_000 : 40 * 86_400_000) }));
+    const samples = syntheticSamples(6000, 0.6, 22, 100).map((s, i) => ({
+      ...s,
+      resolvedAt: s.decidedAt + (i % 2 === 0 ? 3_600_000 : 40 * 86_400_000),
+    }));
     const walk = await walkForward(samples, { fit, retrainEveryMs: 20 * 86_400_000 });
     expect(walk.models.length).toBeGreaterThan(0);
     for (const model of walk.models) {
@@ -39,11 +42,16 @@ describe('walk-forward leakage harness', () => {
     }
   }, 120_000);
 
-  it('sees a deliberately leaking feature (the next candle\'s return): the AUC jumps', async () => {
+  it("sees a deliberately leaking feature (the next candle's return): the AUC jumps", async () => {
     const dir = bundledDataDir();
     const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
     const history = await loadMarketHistory(dir, symbols);
-    const samples = collectSignalSamples({ history, rules: loadExchangeRules(dir, symbols), timeStopMs: 24 * 3_600_000, takerFeeRate: 0.0005 });
+    const samples = collectSignalSamples({
+      history,
+      rules: loadExchangeRules(dir, symbols),
+      timeStopMs: 24 * 3_600_000,
+      takerFeeRate: 0.0005,
+    });
     const honest = buildModelReport({ samples, walk: await walkForward(samples, { fit }), selfLearningTrades: null, rulesTrades: null });
     const nextCandle = new Map<string, { open: number; close: number }>();
     for (const [symbol, h] of history) for (const c of h.candles) nextCandle.set(`${symbol}:${c.timestamp}`, c);
@@ -54,7 +62,12 @@ describe('walk-forward leakage harness', () => {
       vector[at] = (next.close / next.open - 1) * (s.side === 'long' ? 1 : -1);
       return { ...s, vector };
     });
-    const leaked = buildModelReport({ samples: leaking, walk: await walkForward(leaking, { fit }), selfLearningTrades: null, rulesTrades: null });
+    const leaked = buildModelReport({
+      samples: leaking,
+      walk: await walkForward(leaking, { fit }),
+      selfLearningTrades: null,
+      rulesTrades: null,
+    });
     expect(honest.auc!).toBeLessThan(0.6);
     expect(leaked.auc!).toBeGreaterThan(honest.auc! + 0.1);
   }, 120_000);

@@ -12,7 +12,13 @@ import { START_MS, commandRig } from './rig.js';
 type Rig = ReturnType<typeof commandRig>;
 
 function context(rig: Rig, overrides: Partial<CommandContext> = {}): CommandContext {
-  return { control: rig.control, actor: 'discord:111111111111111111 (alice)', channelId: '222222222222222222', controlRepliesEphemeral: true, ...overrides };
+  return {
+    control: rig.control,
+    actor: 'discord:111111111111111111 (alice)',
+    channelId: '222222222222222222',
+    controlRepliesEphemeral: true,
+    ...overrides,
+  };
 }
 
 async function run(rig: Rig, name: string, options: OptionValues = {}, overrides: Partial<CommandContext> = {}): Promise<CommandReply> {
@@ -27,7 +33,20 @@ function field(reply: CommandReply, name: string): string | undefined {
 
 describe('the command registry', () => {
   it('defines the twelve commands once each, read commands for viewers and control commands for operators', () => {
-    expect(commands.map((c) => c.name)).toEqual(['status', 'positions', 'trades', 'score', 'report', 'health', 'pause', 'resume', 'mode', 'close', 'subscribe', 'unsubscribe']);
+    expect(commands.map((c) => c.name)).toEqual([
+      'status',
+      'positions',
+      'trades',
+      'score',
+      'report',
+      'health',
+      'pause',
+      'resume',
+      'mode',
+      'close',
+      'subscribe',
+      'unsubscribe',
+    ]);
     const operator = commands.filter((c) => c.permission === 'operator').map((c) => c.name);
     expect(operator).toEqual(['pause', 'resume', 'mode', 'close', 'subscribe', 'unsubscribe']);
   });
@@ -63,7 +82,9 @@ describe('the command registry', () => {
 
 describe('option checking', () => {
   it('lists every problem: a missing required option, a value outside the choices, a number out of range', () => {
-    expect(() => checkOptions(findCommand('mode')!, {})).toThrow(new UserInputError('mode is required (rules (rule statistics, capped leverage) or self_learning (the model decides))'));
+    expect(() => checkOptions(findCommand('mode')!, {})).toThrow(
+      new UserInputError('mode is required (rules (rule statistics, capped leverage) or self_learning (the model decides))'),
+    );
     expect(() => checkOptions(findCommand('mode')!, { mode: 'yolo' })).toThrow(/mode must be one of rules, self_learning, not "yolo"/);
     expect(() => checkOptions(findCommand('trades')!, { limit: 99 })).toThrow(/limit must be from 1 to 25, not 99/);
     expect(() => checkOptions(findCommand('trades')!, { limit: 'ten' })).toThrow(/limit must be a whole number, not "ten"/);
@@ -163,8 +184,14 @@ describe('/trades', () => {
   it('refuses a malformed day and an unknown symbol, privately, saying what is expected', async () => {
     const rig = commandRig();
     const badDay = await run(rig, 'trades', { day: '30/11/2026' });
-    expect(badDay).toMatchObject({ title: '/trades: not done', ephemeral: true, lines: ['day must be a date like 2026-11-30, not "30/11/2026"'] });
-    expect((await run(rig, 'trades', { symbol: 'DOGEUSDT' })).lines[0]).toBe('DOGEUSDT is not traded here (symbols: BTCUSDT, ETHUSDT, SOLUSDT)');
+    expect(badDay).toMatchObject({
+      title: '/trades: not done',
+      ephemeral: true,
+      lines: ['day must be a date like 2026-11-30, not "30/11/2026"'],
+    });
+    expect((await run(rig, 'trades', { symbol: 'DOGEUSDT' })).lines[0]).toBe(
+      'DOGEUSDT is not traded here (symbols: BTCUSDT, ETHUSDT, SOLUSDT)',
+    );
   });
 });
 
@@ -218,7 +245,11 @@ describe('/health', () => {
 describe('control commands', () => {
   it('pause, resume and mode answer privately (unless configured) and are audited with the actor', async () => {
     const rig = commandRig();
-    expect(await run(rig, 'pause')).toMatchObject({ title: 'Paused', ephemeral: true, lines: ['Paused: no new entries; open positions are still managed and can be closed.'] });
+    expect(await run(rig, 'pause')).toMatchObject({
+      title: 'Paused',
+      ephemeral: true,
+      lines: ['Paused: no new entries; open positions are still managed and can be closed.'],
+    });
     expect((await run(rig, 'resume', {}, { controlRepliesEphemeral: false })).ephemeral).toBe(false);
     expect((await run(rig, 'mode', { mode: 'rules' })).lines).toEqual(['Strategy mode is now rules (effective: rules).']);
     expect(rig.store.audit.map((a) => [a.actor, a.action, a.result])).toEqual([
@@ -275,12 +306,16 @@ describe('control commands', () => {
   it('/subscribe defaults to this channel and all kinds; /unsubscribe removes some or all', async () => {
     const rig = commandRig();
     expect((await run(rig, 'subscribe')).lines).toEqual(['<#222222222222222222> now receives: alerts, reports, trades.']);
-    expect((await run(rig, 'subscribe', { channel: '333333333333333333', kinds: 'reports, alerts' })).lines).toEqual(['<#333333333333333333> now receives: alerts, reports.']);
+    expect((await run(rig, 'subscribe', { channel: '333333333333333333', kinds: 'reports, alerts' })).lines).toEqual([
+      '<#333333333333333333> now receives: alerts, reports.',
+    ]);
     expect((await run(rig, 'unsubscribe', { kinds: 'trades' })).lines).toEqual(['<#222222222222222222> still receives: alerts, reports.']);
     expect((await run(rig, 'unsubscribe')).lines).toEqual(['<#222222222222222222> receives nothing any more.']);
     expect((await run(rig, 'unsubscribe')).lines).toEqual(['<#222222222222222222> has no subscription.']);
     expect((await run(rig, 'subscribe', { kinds: 'news' })).lines).toEqual(['unknown kind "news": use reports, alerts, trades or all']);
-    expect(await rig.subscriptions.list('reports')).toEqual([{ channelId: '333333333333333333', kinds: ['alerts', 'reports'], addedAt: START_MS }]);
+    expect(await rig.subscriptions.list('reports')).toEqual([
+      { channelId: '333333333333333333', kinds: ['alerts', 'reports'], addedAt: START_MS },
+    ]);
     expect(rig.store.audit.map((a) => [a.action, a.result])).toEqual([
       ['subscribe', 'ok'],
       ['subscribe', 'ok'],

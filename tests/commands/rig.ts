@@ -27,7 +27,11 @@ export class MemorySubscriptions implements SubscriptionBook {
   constructor(private readonly clock: Clock) {}
   async add(channelId: string, kinds: readonly SubscriptionKindName[]): Promise<ChannelSubscription> {
     const current = this.byChannel.get(channelId);
-    const merged = { channelId, kinds: [...new Set([...(current?.kinds ?? []), ...kinds])].sort(), addedAt: current?.addedAt ?? this.clock.now() };
+    const merged = {
+      channelId,
+      kinds: [...new Set([...(current?.kinds ?? []), ...kinds])].sort(),
+      addedAt: current?.addedAt ?? this.clock.now(),
+    };
     this.byChannel.set(channelId, merged);
     return merged;
   }
@@ -64,7 +68,23 @@ const DIMENSIONS: readonly DimensionScore[] = [
 ];
 
 function figures(trades: number, pnlUsdt: number): TradeFigures {
-  return { trades, wins: Math.ceil(trades / 2), losses: Math.floor(trades / 2), winRate: trades === 0 ? 0 : Math.ceil(trades / 2) / trades, pnlUsdt, grossPnlUsdt: pnlUsdt + 1, feesUsdt: 1, fundingUsdt: 0, averageRr: 1.4, expectancyUsdt: trades === 0 ? 0 : pnlUsdt / trades, expectancyR: 0.08, maxDrawdownRate: 0.061, sharpe: 1.1, losses100Pct: 0, liquidations: 0 };
+  return {
+    trades,
+    wins: Math.ceil(trades / 2),
+    losses: Math.floor(trades / 2),
+    winRate: trades === 0 ? 0 : Math.ceil(trades / 2) / trades,
+    pnlUsdt,
+    grossPnlUsdt: pnlUsdt + 1,
+    feesUsdt: 1,
+    fundingUsdt: 0,
+    averageRr: 1.4,
+    expectancyUsdt: trades === 0 ? 0 : pnlUsdt / trades,
+    expectancyR: 0.08,
+    maxDrawdownRate: 0.061,
+    sharpe: 1.1,
+    losses100Pct: 0,
+    liquidations: 0,
+  };
 }
 
 /** A daily report card as the evaluator would build it (figures are illustrative). */
@@ -76,7 +96,20 @@ export function sampleReport(day: string, score: number, pnlUsdt = 12.5, partial
     day,
     generatedAt: dayStart + 86_400_000 + 5_000,
     partial,
-    score: { score, rawPoints: score, penaltyPoints: 0, dimensions: DIMENSIONS, grade, action: grade === 'C' ? 'rules_mode' : 'maintain', trades: 43, minTrades: 20, enoughTrades: true, windowDays: 7, windowFromMs: dayStart - 6 * 86_400_000, windowToMs: dayStart + 86_400_000 },
+    score: {
+      score,
+      rawPoints: score,
+      penaltyPoints: 0,
+      dimensions: DIMENSIONS,
+      grade,
+      action: grade === 'C' ? 'rules_mode' : 'maintain',
+      trades: 43,
+      minTrades: 20,
+      enoughTrades: true,
+      windowDays: 7,
+      windowFromMs: dayStart - 6 * 86_400_000,
+      windowToMs: dayStart + 86_400_000,
+    },
     gradeBefore: 'B',
     gradeAfter: grade,
     actionTaken: grade === 'C' ? 'switched to pure rules mode' : 'none',
@@ -118,7 +151,14 @@ export class ScriptedReports implements ReportCards {
     return [...this.stored.values()]
       .sort((a, b) => (a.day < b.day ? -1 : 1))
       .slice(-days)
-      .map((r) => ({ day: r.day, score: r.score.score, grade: r.score.grade, enoughTrades: true, trades: r.score.trades, pnlUsdt: r.dayFigures.pnlUsdt }));
+      .map((r) => ({
+        day: r.day,
+        score: r.score.score,
+        grade: r.score.grade,
+        enoughTrades: true,
+        trades: r.score.trades,
+        pnlUsdt: r.dayFigures.pnlUsdt,
+      }));
   }
   async charts(report: DailyReport): Promise<NoticeAttachment[]> {
     return [pngAttachment(`equity-${report.day}.png`), pngAttachment(`score-history-${report.day}.png`)];
@@ -139,14 +179,28 @@ export function commandRig(options: RigOptions = {}) {
   const manual = new ManualClock(START_MS);
   const clock: Clock = options.clock ?? manual;
   const symbols = options.symbols ?? SYMBOLS;
-  const symbolRules = options.symbols === undefined ? rules : new Map(symbols.map((symbol) => [symbol, { ...rules.get('BTCUSDT')!, symbol }]));
-  const paper = new PaperExchange({ rules: symbolRules, clock, logger: silentLogger, startingBalanceUsdt: options.symbols === undefined ? 10_000 : 1_000_000 });
+  const symbolRules =
+    options.symbols === undefined ? rules : new Map(symbols.map((symbol) => [symbol, { ...rules.get('BTCUSDT')!, symbol }]));
+  const paper = new PaperExchange({
+    rules: symbolRules,
+    clock,
+    logger: silentLogger,
+    startingBalanceUsdt: options.symbols === undefined ? 10_000 : 1_000_000,
+  });
   const store = new MemoryStore();
   const subscriptions = new MemorySubscriptions(clock);
   const reports = new ScriptedReports(clock);
   const trader = new Trader(
     { ...defaultTraderConfig(symbols, defaultPipelineConfig), unknownPositions: 'adopt', timeStopMs: 0 },
-    { exchange: paper, clock, logger: silentLogger, rules: symbolRules, persist: async () => undefined, recordTrade: (trade) => store.putTrade(trade), onEvent: () => undefined },
+    {
+      exchange: paper,
+      clock,
+      logger: silentLogger,
+      rules: symbolRules,
+      persist: async () => undefined,
+      recordTrade: (trade) => store.putTrade(trade),
+      onEvent: () => undefined,
+    },
     'self_learning',
   );
   const controller = new PositionController({ trader, exchange: paper, clock, logger: silentLogger, intervalMs: 2_000 });
@@ -177,7 +231,14 @@ export function commandRig(options: RigOptions = {}) {
   async function openAdopted(symbol: string, side: Side, quantity: number, price: number): Promise<void> {
     paper.onTicker(symbol, price, price, clock.now());
     await paper.setLeverage(symbol, 5);
-    paper.placeOrderNow({ symbol, side: side === 'long' ? 'buy' : 'sell', type: 'market', quantity, reduceOnly: false, clientOrderId: `operator_${symbol}_${clock.now()}` });
+    paper.placeOrderNow({
+      symbol,
+      side: side === 'long' ? 'buy' : 'sell',
+      type: 'market',
+      quantity,
+      reduceOnly: false,
+      clientOrderId: `operator_${symbol}_${clock.now()}`,
+    });
     advance(1_000);
     paper.onTicker(symbol, price, price, clock.now());
     await trader.reconcile();

@@ -47,7 +47,8 @@ describe('npm start with commands on stdin', () => {
       const started = Date.now();
       const check = (): void => {
         if (/"message":"(entry sent|position opened|close sent|position closed)"/.test(run.stdout.slice(atEof))) return resolve();
-        if (run.child.exitCode !== null || Date.now() - started > 60_000) return reject(new Error(`no trading after EOF:\n${run.stdout.slice(atEof)}`));
+        if (run.child.exitCode !== null || Date.now() - started > 60_000)
+          return reject(new Error(`no trading after EOF:\n${run.stdout.slice(atEof)}`));
         setTimeout(check, 50);
       };
       check();

@@ -182,7 +182,16 @@ describe('console twin on a terminal', () => {
     const logOutput = new LogOutput(() => {
       throw new Error('the console should have taken the log output over');
     });
-    const twin = new ConsoleTwin({ control: () => null, input, output, terminal: true, color: false, logger: new MemoryLogger(), logOutput, onInterrupt: () => undefined });
+    const twin = new ConsoleTwin({
+      control: () => null,
+      input,
+      output,
+      terminal: true,
+      color: false,
+      logger: new MemoryLogger(),
+      logOutput,
+      onInterrupt: () => undefined,
+    });
     consoles.push(twin);
     input.write('/sta');
     await new Promise((resolve) => setTimeout(resolve, 20));

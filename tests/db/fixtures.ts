@@ -64,7 +64,10 @@ export function sampleTrade(index: number, overrides: Partial<TradeRecord> = {})
     confidence: 0.58,
     leverageRaw: 11.4,
     leverage,
-    leverageClamps: [{ step: 'cold_start', from: 11.4, to: 10, reason: 'first 100 trades' }, { step: 'bracket', from: 10, to: 8, reason: 'bracket 1 max 8x' }],
+    leverageClamps: [
+      { step: 'cold_start', from: 11.4, to: 10, reason: 'first 100 trades' },
+      { step: 'bracket', from: 10, to: 8, reason: 'bracket 1 max 8x' },
+    ],
     baseSlPct: 0.012,
     slPrice: entryPrice * (long ? 0.988 : 1.012),
     tpPrice: entryPrice * (long ? 1.018 : 0.982),
@@ -130,7 +133,15 @@ export function sampleSnapshot(savedAt = Date.UTC(2024, 4, 2, 12)): EngineSnapsh
     ],
     pendingOrders: [
       {
-        request: { symbol: 'ETHUSDT', side: 'sell', type: 'stop_market', quantity: 0.5, stopPrice: 2999.99, reduceOnly: true, clientOrderId: 'slt-ETHUSDT-1-sl' },
+        request: {
+          symbol: 'ETHUSDT',
+          side: 'sell',
+          type: 'stop_market',
+          quantity: 0.5,
+          stopPrice: 2999.99,
+          reduceOnly: true,
+          clientOrderId: 'slt-ETHUSDT-1-sl',
+        },
         purpose: 'sl',
         createdAt: savedAt - 1,
         stage: 'intent',

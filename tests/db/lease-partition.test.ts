@@ -76,7 +76,12 @@ describe.skipIf(url === undefined)('PostgreSQL lease under a network partition',
     expect(await holder.tryAcquire()).toBe(true);
     expect(await standby.tryAcquire()).toBe(false);
     const events: string[] = [];
-    const keeper = new LeaseKeeper(holder, { clock, logger: holderLogger, renewEveryMs: 1_000, onLost: (reason) => events.push(`fenced: ${reason}`) });
+    const keeper = new LeaseKeeper(holder, {
+      clock,
+      logger: holderLogger,
+      renewEveryMs: 1_000,
+      onLost: (reason) => events.push(`fenced: ${reason}`),
+    });
     keeper.start();
     cleanups.push(async () => keeper.stop());
     // Renewals go through while connected.
@@ -107,7 +112,10 @@ describe.skipIf(url === undefined)('PostgreSQL lease under a network partition',
     const name = `acct-${randomUUID().slice(0, 8)}`;
     const holder = createLease(url ?? '', { logger: new MemoryLogger(), clock, ttlMs: 600, name, namespace: 'partition-test' });
     const standby = createLease(url ?? '', { logger: new MemoryLogger(), clock, ttlMs: 600, name, namespace: 'partition-test' });
-    cleanups.push(() => holder.release(), () => standby.release());
+    cleanups.push(
+      () => holder.release(),
+      () => standby.release(),
+    );
     expect(await holder.tryAcquire()).toBe(true);
     for (let i = 0; i < 8; i++) {
       await clock.sleep(200);

@@ -38,7 +38,9 @@ describe('sqlite lock-file lease', () => {
     }
     const holder = await second.holder();
     expect(holder).toMatchObject({ token: first.token, pid: process.pid, host: hostname() });
-    expect(holder?.description).toMatch(new RegExp(`^pid ${process.pid} on .* \\(token ${first.token.slice(0, 8)}…\\), expires in 15\\.0 s$`));
+    expect(holder?.description).toMatch(
+      new RegExp(`^pid ${process.pid} on .* \\(token ${first.token.slice(0, 8)}…\\), expires in 15\\.0 s$`),
+    );
   });
 
   it('lets a standby take over once the holder has not renewed for a TTL, and the old holder learns it lost', async () => {
@@ -61,7 +63,17 @@ describe('sqlite lock-file lease', () => {
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
     if (deadPid === undefined) throw new Error('could not start a child process');
     const lockPath = `${url.slice('sqlite://'.length)}.lock`;
-    writeFileSync(lockPath, JSON.stringify({ token: 'dead', pid: deadPid, host: hostname(), name: 'trader', acquiredAt: clock.now(), expiresAt: clock.now() + 60_000 }));
+    writeFileSync(
+      lockPath,
+      JSON.stringify({
+        token: 'dead',
+        pid: deadPid,
+        host: hostname(),
+        name: 'trader',
+        acquiredAt: clock.now(),
+        expiresAt: clock.now() + 60_000,
+      }),
+    );
     const lease = make(url);
     expect(await lease.tryAcquire()).toBe(true);
     expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ token: lease.token, pid: process.pid });
@@ -245,7 +257,11 @@ describe('LeaseKeeper fencing', () => {
       release: async () => undefined,
       holder: async () => null,
     };
-    const keeper = new LeaseKeeper(hanging, { clock, logger: new RecordingLogger(), onLost: (reason) => lost.push({ at: clock.now(), reason }) });
+    const keeper = new LeaseKeeper(hanging, {
+      clock,
+      logger: new RecordingLogger(),
+      onLost: (reason) => lost.push({ at: clock.now(), reason }),
+    });
     keeper.start();
     for (let t = 0; t < 20; t++) clock.advance(1_000);
     expect(lost).toHaveLength(1);
@@ -275,7 +291,12 @@ describe('waitForLease', () => {
   });
 
   it('gives up after maxAttempts or when aborted', async () => {
-    const refuse = () => new ScriptedLease(15_000, [], Array.from({ length: 10 }, () => false));
+    const refuse = () =>
+      new ScriptedLease(
+        15_000,
+        [],
+        Array.from({ length: 10 }, () => false),
+      );
     expect(await waitForLease(refuse(), { clock: instant, logger: new RecordingLogger(), maxAttempts: 3 })).toBe(false);
     const controller = new AbortController();
     controller.abort();

@@ -78,7 +78,11 @@ export function describeStoreContract(label: string, target: () => StoreTarget, 
       // Opened 23:30 on the 1st, closed 00:15 on the 2nd: belongs to the 2nd.
       const lateNight = sampleTrade(30, { id: 'late', openedAt: Date.UTC(2024, 4, 1, 23, 30), closedAt: Date.UTC(2024, 4, 2, 0, 15) });
       const morning = sampleTrade(31, { id: 'morning', openedAt: Date.UTC(2024, 4, 2, 8), closedAt: Date.UTC(2024, 4, 2, 9) });
-      const dayBefore = sampleTrade(32, { id: 'before', openedAt: Date.UTC(2024, 4, 1, 8), closedAt: Date.UTC(2024, 4, 1, 23, 59, 59, 999) });
+      const dayBefore = sampleTrade(32, {
+        id: 'before',
+        openedAt: Date.UTC(2024, 4, 1, 8),
+        closedAt: Date.UTC(2024, 4, 1, 23, 59, 59, 999),
+      });
       for (const t of [morning, lateNight, dayBefore]) await store.putTrade(t);
       expect((await store.tradesByDay('2024-05-02')).map((t) => t.id)).toEqual(['late', 'morning']);
       expect((await store.tradesByDay('2024-05-01')).map((t) => t.id)).toEqual(['before']);
@@ -91,7 +95,12 @@ export function describeStoreContract(label: string, target: () => StoreTarget, 
       const trades = Array.from({ length: 60 }, (_, i) => sampleTrade(i, { symbol: i % 10 === 0 ? 'ETHUSDT' : 'BTCUSDT' }));
       for (const t of trades) await store.putTrade(t);
       const btc = trades.filter((t) => t.symbol === 'BTCUSDT');
-      expect((await store.tradesBySymbol('BTCUSDT', 30)).map((t) => t.id)).toEqual(btc.slice(-30).reverse().map((t) => t.id));
+      expect((await store.tradesBySymbol('BTCUSDT', 30)).map((t) => t.id)).toEqual(
+        btc
+          .slice(-30)
+          .reverse()
+          .map((t) => t.id),
+      );
       expect((await store.tradesBySymbol('BTCUSDT', 100)).map((t) => t.id)).toEqual([...btc].reverse().map((t) => t.id));
       expect((await store.tradesBySymbol('ETHUSDT', 3)).map((t) => t.id)).toEqual(['T000050', 'T000040', 'T000030']);
       expect(await store.tradesBySymbol('DOGEUSDT', 3)).toEqual([]);
@@ -147,7 +156,13 @@ export function describeStoreContract(label: string, target: () => StoreTarget, 
     it('keeps an audit log, newest first, across chunks', async () => {
       const store = await open(target());
       for (let i = 0; i < 30; i++) {
-        await store.appendAudit({ at: i, actor: 'user:42', action: i % 2 === 0 ? 'pause' : 'resume', detail: `#${i}`, result: i === 29 ? 'denied' : 'ok' });
+        await store.appendAudit({
+          at: i,
+          actor: 'user:42',
+          action: i % 2 === 0 ? 'pause' : 'resume',
+          detail: `#${i}`,
+          result: i === 29 ? 'denied' : 'ok',
+        });
       }
       const recent = await store.audit.recent(12);
       expect(recent.map((e) => e.at)).toEqual([29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18]);

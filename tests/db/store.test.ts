@@ -55,7 +55,11 @@ describe('sqlite store file', () => {
     } finally {
       process.chdir(cwd);
     }
-    expect(readFileSync(join(dir, 'state', 'nested', 'state.sqlite')).subarray(0, 15).toString()).toBe('SQLite format 3');
+    expect(
+      readFileSync(join(dir, 'state', 'nested', 'state.sqlite'))
+        .subarray(0, 15)
+        .toString(),
+    ).toBe('SQLite format 3');
   });
 
   it('refuses a file that is not a database and leaves its bytes untouched', async () => {
@@ -84,7 +88,9 @@ describe('sqlite store file', () => {
     await store.close();
     const row = await new Promise<unknown>((resolve, reject) => {
       const db = new sqlite3.Database(file, () =>
-        db.get(`SELECT value FROM ${KV_TABLE} WHERE key = ?`, ['trader:engine:snapshot'], (e, r) => db.close(() => (e ? reject(e) : resolve(r)))),
+        db.get(`SELECT value FROM ${KV_TABLE} WHERE key = ?`, ['trader:engine:snapshot'], (e, r) =>
+          db.close(() => (e ? reject(e) : resolve(r))),
+        ),
       );
     });
     expect(row).toEqual({ value: '{"value": {"version": 1, "sav' });

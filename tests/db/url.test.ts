@@ -4,7 +4,11 @@ import { StoreError } from '../../src/errors.js';
 
 describe('STORE_URL', () => {
   it('reads a relative sqlite path against the working directory', () => {
-    expect(parseStoreUrl('sqlite://state/state.sqlite', '/srv/trader')).toMatchObject({ backend: 'sqlite', path: '/srv/trader/state/state.sqlite', inMemory: false });
+    expect(parseStoreUrl('sqlite://state/state.sqlite', '/srv/trader')).toMatchObject({
+      backend: 'sqlite',
+      path: '/srv/trader/state/state.sqlite',
+      inMemory: false,
+    });
     expect(parseStoreUrl('sqlite:///var/lib/trader/state.sqlite', '/srv/trader')).toMatchObject({ path: '/var/lib/trader/state.sqlite' });
     expect(parseStoreUrl('sqlite://:memory:')).toMatchObject({ backend: 'sqlite', inMemory: true });
   });

@@ -94,7 +94,9 @@ describe('the Discord bot against the fake Discord', () => {
   });
 
   it('suggests symbols while an operator types', async () => {
-    const reply = await h.fake.waitForInteractionReply(h.fake.sendAutocomplete({ name: 'close', options: { target: 'so' }, focused: 'target' }).id);
+    const reply = await h.fake.waitForInteractionReply(
+      h.fake.sendAutocomplete({ name: 'close', options: { target: 'so' }, focused: 'target' }).id,
+    );
     expect(reply.callback?.data?.['choices']).toEqual([{ name: 'SOLUSDT', value: 'SOLUSDT' }]);
   });
 
@@ -114,7 +116,9 @@ describe('the Discord bot against the fake Discord', () => {
 
     const press = h.fake.pressButton({ messageId: prompt.original!.id, customId: confirmId });
     // The closes go out at once; the paper venue fills them at the next prices.
-    await vi.waitFor(() => expect(h.rig.trader.managedPositions().every((p) => p.exitClientOrderId !== null)).toBe(true), { timeout: 5_000 });
+    await vi.waitFor(() => expect(h.rig.trader.managedPositions().every((p) => p.exitClientOrderId !== null)).toBe(true), {
+      timeout: 5_000,
+    });
     await h.rig.nextPrice('BTCUSDT', 115_500);
     await h.rig.nextPrice('ETHUSDT', 3_790);
     h.rig.manual.advance(250);
@@ -133,7 +137,11 @@ describe('the Discord bot against the fake Discord', () => {
     const prompt = await h.fake.waitForInteractionReply(h.fake.sendCommand({ name: 'close', options: { target: 'SOLUSDT' } }).id);
     const confirmId = JSON.stringify(prompt.original!.payload['components']).match(/"(confirm:[^"]+)"/)![1]!;
     h.rig.manual.advance(30_000);
-    await vi.waitFor(() => expect(messageText(h.fake.interaction(prompt.id).original!)).toMatch(/expired\nNot confirmed within 30 s: nothing was closed\./), { timeout: 5_000 });
+    await vi.waitFor(
+      () =>
+        expect(messageText(h.fake.interaction(prompt.id).original!)).toMatch(/expired\nNot confirmed within 30 s: nothing was closed\./),
+      { timeout: 5_000 },
+    );
     expect(h.bot.router.pendingConfirmations()).toBe(0);
     // The button is gone from the message; even a stale press changes nothing.
     expect(h.fake.interaction(prompt.id).original!.payload['components']).toEqual([]);
@@ -142,7 +150,9 @@ describe('the Discord bot against the fake Discord', () => {
   });
 
   it('posts the daily report with its PNG charts and the score-below-70 alert to the subscribed channel', async () => {
-    const sub = await h.fake.waitForInteractionReply(h.fake.sendCommand({ name: 'subscribe', options: { channel: h.fake.ids.reportsChannelId, kinds: 'reports,alerts' } }).id);
+    const sub = await h.fake.waitForInteractionReply(
+      h.fake.sendCommand({ name: 'subscribe', options: { channel: h.fake.ids.reportsChannelId, kinds: 'reports,alerts' } }).id,
+    );
     expect(text(sub)).toBe(`Subscribed\n<#${h.fake.ids.reportsChannelId}> now receives: alerts, reports.`);
 
     // A losing week: the real report service scores it below 70 and raises the alert.
@@ -185,8 +195,17 @@ describe('the Discord bot against the fake Discord', () => {
   it('skips a channel it may not post to and keeps delivering to the others', async () => {
     await h.rig.subscriptions.add(h.fake.ids.mutedChannelId, ['trades']);
     await h.rig.subscriptions.add(h.fake.ids.generalChannelId, ['trades']);
-    h.outbox.notify({ kind: 'trade', key: 'trade:x1', severity: 'info', title: 'BTCUSDT long closed +3.20 USDT', lines: ['tp'], at: h.rig.clock.now() });
-    const post = await h.fake.waitForChannelMessage(h.fake.ids.generalChannelId, { where: (m) => messageText(m).startsWith('BTCUSDT long closed') });
+    h.outbox.notify({
+      kind: 'trade',
+      key: 'trade:x1',
+      severity: 'info',
+      title: 'BTCUSDT long closed +3.20 USDT',
+      lines: ['tp'],
+      at: h.rig.clock.now(),
+    });
+    const post = await h.fake.waitForChannelMessage(h.fake.ids.generalChannelId, {
+      where: (m) => messageText(m).startsWith('BTCUSDT long closed'),
+    });
     expect(messageText(post)).toContain('+3.20 USDT');
     await vi.waitFor(() => expect(h.outbox.stats().queued).toBe(0));
   });
@@ -209,7 +228,9 @@ describe('confirmation buttons in a public reply', () => {
     expect(isEphemeral(prompt.original!)).toBe(false);
     const confirmId = JSON.stringify(prompt.original!.payload['components']).match(/"(confirm:[^"]+)"/)![1]!;
     for (const userId of [h.fake.ids.strangerUserId, h.fake.ids.ownerUserId]) {
-      const refused = await h.fake.waitForInteractionReply(h.fake.pressButton({ messageId: prompt.original!.id, customId: confirmId, userId }).id);
+      const refused = await h.fake.waitForInteractionReply(
+        h.fake.pressButton({ messageId: prompt.original!.id, customId: confirmId, userId }).id,
+      );
       expect(text(refused)).toBe(`/close: not allowed\nnot allowed: only <@${h.fake.ids.operatorUserId}>, who asked, can confirm this`);
       expect(isEphemeral(refused.original!)).toBe(true);
     }

@@ -29,7 +29,9 @@ describe('deploy-commands', () => {
     const run = await deploy({ DISCORD_TOKEN: fake.token, DISCORD_API_BASE: fake.apiBase, DISCORD_GUILD_ID: fake.ids.guildId });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`Registered 12 commands for application ${fake.applicationId} in server ${fake.ids.guildId} (available now)`);
+    expect(run.stdout).toContain(
+      `Registered 12 commands for application ${fake.applicationId} in server ${fake.ids.guildId} (available now)`,
+    );
     const registered = fake.registeredCommands(fake.ids.guildId);
     expect(registered.map((c) => c.name)).toEqual(commands.map((c) => c.name));
     for (const command of commands) {
@@ -41,7 +43,12 @@ describe('deploy-commands', () => {
     }
     const close = registered.find((c) => c.name === 'close')!;
     expect(close.options[0]).toMatchObject({ name: 'target', type: 3, required: true, autocomplete: true });
-    expect(registered.find((c) => c.name === 'mode')!.options[0]).toMatchObject({ choices: [{ name: 'rules', value: 'rules' }, { name: 'self_learning', value: 'self_learning' }] });
+    expect(registered.find((c) => c.name === 'mode')!.options[0]).toMatchObject({
+      choices: [
+        { name: 'rules', value: 'rules' },
+        { name: 'self_learning', value: 'self_learning' },
+      ],
+    });
     expect(fake.registeredCommands(null)).toEqual([]);
   });
 
@@ -56,7 +63,11 @@ describe('deploy-commands', () => {
     const missing = await deploy({ DISCORD_API_BASE: fake.apiBase });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^DISCORD_TOKEN is not set/);
-    const wrong = await deploy({ DISCORD_TOKEN: 'not-the-token-of-this-bot-at-all', DISCORD_API_BASE: fake.apiBase, DISCORD_GUILD_ID: fake.ids.guildId });
+    const wrong = await deploy({
+      DISCORD_TOKEN: 'not-the-token-of-this-bot-at-all',
+      DISCORD_API_BASE: fake.apiBase,
+      DISCORD_GUILD_ID: fake.ids.guildId,
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/^Could not register the commands: .*401/);
   });

@@ -27,13 +27,23 @@ export async function startHarness(options: HarnessOptions = {}) {
     apiBase: fake.apiBase,
     control: () => rig.control,
     commands,
-    access: { operatorUserIds: [], operatorRoleIds: [fake.ids.operatorRoleId], viewerRoleIds: options.viewerRoles === false ? [] : [fake.ids.viewerRoleId] },
+    access: {
+      operatorUserIds: [],
+      operatorRoleIds: [fake.ids.operatorRoleId],
+      viewerRoleIds: options.viewerRoles === false ? [] : [fake.ids.viewerRoleId],
+    },
     publicControlReplies: options.publicControlReplies ?? false,
     logger,
     clock: rig.clock,
     loginRetryMs: 200,
   });
-  const outbox = new Outbox({ clock: rig.clock, delivery: bot.delivery(rig.subscriptions), persistence: null, logger, initialBackoffMs: 100 });
+  const outbox = new Outbox({
+    clock: rig.clock,
+    delivery: bot.delivery(rig.subscriptions),
+    persistence: null,
+    logger,
+    initialBackoffMs: 100,
+  });
   bot.start();
   await bot.whenReady();
   await outbox.start();

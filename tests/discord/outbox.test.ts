@@ -48,7 +48,15 @@ function rig(options: { capacity?: number; persistence?: MemoryPersistence } = {
   const delivery = new FakeDelivery();
   const persistence = options.persistence ?? new MemoryPersistence();
   const logger = new RecordingLogger();
-  const outbox = new Outbox({ clock, delivery, persistence, logger, initialBackoffMs: 1_000, maxBackoffMs: 8_000, ...(options.capacity === undefined ? {} : { capacity: options.capacity }) });
+  const outbox = new Outbox({
+    clock,
+    delivery,
+    persistence,
+    logger,
+    initialBackoffMs: 1_000,
+    maxBackoffMs: 8_000,
+    ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
+  });
   return { clock, delivery, persistence, logger, outbox };
 }
 
@@ -145,14 +153,20 @@ describe('Outbox', () => {
     const first = rig();
     await first.outbox.start();
     first.delivery.failures = 100;
-    first.outbox.notify(notice('report', 'report:2026-11-30', { attachments: [{ name: 'score.png', contentType: 'image/png', data: new Uint8Array([0x89, 0x50, 0x4e, 0x47]) }] }));
+    first.outbox.notify(
+      notice('report', 'report:2026-11-30', {
+        attachments: [{ name: 'score.png', contentType: 'image/png', data: new Uint8Array([0x89, 0x50, 0x4e, 0x47]) }],
+      }),
+    );
     await first.outbox.idle();
     await first.outbox.stop();
 
     const second = rig({ persistence: first.persistence });
     await second.outbox.start();
     await second.outbox.idle();
-    expect(second.delivery.sent).toEqual([{ channelId: 'reports-ch', title: 'report:2026-11-30', repeats: 1, bytes: [0x89, 0x50, 0x4e, 0x47] }]);
+    expect(second.delivery.sent).toEqual([
+      { channelId: 'reports-ch', title: 'report:2026-11-30', repeats: 1, bytes: [0x89, 0x50, 0x4e, 0x47] },
+    ]);
     await second.outbox.stop();
     expect(second.persistence.document).toEqual({ version: 1, items: [] });
   });

@@ -23,10 +23,22 @@ describe('Discord outages and the engine', () => {
       const eventsBefore = h.fake.gatewayEvents().length;
       h.fake.dropGateway({ refuseMs: 8_000 });
       // The bot tries to reconnect and is refused: Discord is down for it.
-      await vi.waitFor(() => expect(h.fake.gatewayEvents().slice(eventsBefore).some((e) => e.kind === 'refused')).toBe(true), { timeout: 10_000 });
+      await vi.waitFor(
+        () =>
+          expect(
+            h.fake
+              .gatewayEvents()
+              .slice(eventsBefore)
+              .some((e) => e.kind === 'refused'),
+          ).toBe(true),
+        { timeout: 10_000 },
+      );
       // While Discord is unreachable the loop goes on (positions still managed).
       await vi.waitFor(() => expect(controller.stats().ticks).toBeGreaterThan(before + 1), { timeout: 10_000 });
-      const reconnectedAt = h.fake.gatewayEvents().slice(eventsBefore).findIndex((e) => e.kind === 'resume' || e.kind === 'ready');
+      const reconnectedAt = h.fake
+        .gatewayEvents()
+        .slice(eventsBefore)
+        .findIndex((e) => e.kind === 'resume' || e.kind === 'ready');
       expect(reconnectedAt).toBe(-1);
       await h.fake.waitForReconnect({ timeoutMs: 20_000 });
       expect(controller.stats().failedTicks).toBe(0);

@@ -22,7 +22,14 @@ afterAll(() => {
 function env(extra: Record<string, string>): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'slt-discord-'));
   dirs.push(dir);
-  return { TRADING_MODE: 'paper', MARKET_DATA: 'replay', REPLAY_SPEED: '600', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...extra };
+  return {
+    TRADING_MODE: 'paper',
+    MARKET_DATA: 'replay',
+    REPLAY_SPEED: '600',
+    STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
 }
 
 describe('npm start with Discord', () => {
@@ -30,10 +37,15 @@ describe('npm start with Discord', () => {
     const fake = await startFakeDiscord();
     await deployCommands({ token: fake.token, apiBase: fake.apiBase, applicationId: null, guildId: fake.ids.guildId, commands });
     const logger = new RecordingLogger();
-    const bot = await startBot(loadConfig(env({ DISCORD_TOKEN: fake.token, DISCORD_API_BASE: fake.apiBase, OPERATOR_ROLE_IDS: fake.ids.operatorRoleId })), logger);
+    const bot = await startBot(
+      loadConfig(env({ DISCORD_TOKEN: fake.token, DISCORD_API_BASE: fake.apiBase, OPERATOR_ROLE_IDS: fake.ids.operatorRoleId })),
+      logger,
+    );
     try {
       await fake.waitForLogin({ timeoutMs: 30_000 });
-      await vi.waitFor(() => expect(logger.messages('info').some((m) => m.startsWith('connected to Discord as'))).toBe(true), { timeout: 10_000 });
+      await vi.waitFor(() => expect(logger.messages('info').some((m) => m.startsWith('connected to Discord as'))).toBe(true), {
+        timeout: 10_000,
+      });
       const reply = await fake.waitForInteractionReply(fake.sendCommand({ name: 'status' }).id, { timeoutMs: 15_000 });
       expect(messageText(reply.original!)).toMatch(/^Status\n.*Mode: paper · data replay/s);
       const refused = await fake.waitForInteractionReply(fake.sendCommand({ name: 'pause', userId: fake.ids.strangerUserId }).id);
@@ -47,9 +59,14 @@ describe('npm start with Discord', () => {
   it('keeps trading with a wrong token, logging the failure loudly', async () => {
     const fake = await startFakeDiscord();
     const logger = new RecordingLogger();
-    const bot = await startBot(loadConfig(env({ DISCORD_TOKEN: 'a-wrong-token-for-this-fake-discord', DISCORD_API_BASE: fake.apiBase })), logger);
+    const bot = await startBot(
+      loadConfig(env({ DISCORD_TOKEN: 'a-wrong-token-for-this-fake-discord', DISCORD_API_BASE: fake.apiBase })),
+      logger,
+    );
     try {
-      await vi.waitFor(() => expect(logger.messages('error').some((m) => m.startsWith('Discord login failed (attempt 1)'))).toBe(true), { timeout: 30_000 });
+      await vi.waitFor(() => expect(logger.messages('error').some((m) => m.startsWith('Discord login failed (attempt 1)'))).toBe(true), {
+        timeout: 30_000,
+      });
       await vi.waitFor(() => expect(bot.control).not.toBeNull(), { timeout: 30_000 });
       const status = await bot.control!.status();
       expect(status.tradingMode).toBe('paper');

@@ -98,7 +98,14 @@ describe('alert pass-through for self-worded notices', () => {
   it('dedups alerts by key per day, lets a worse severity through, lists them for the report, passes other notices', () => {
     const { sent, alerts } = center();
     const pass = alerts.notifier();
-    const alert = (severity: Notice['severity']): Notice => ({ kind: 'alert', key: 'engine_halted', severity, title: 'Trading halted', lines: [], at: 0 });
+    const alert = (severity: Notice['severity']): Notice => ({
+      kind: 'alert',
+      key: 'engine_halted',
+      severity,
+      title: 'Trading halted',
+      lines: [],
+      at: 0,
+    });
     pass.notify(alert('warning'));
     pass.notify(alert('warning'));
     pass.notify(alert('critical'));

@@ -259,7 +259,10 @@ describe('Control.pause and resume', () => {
 describe('Control.setMode', () => {
   it('switches between rules and self_learning and reports the effective mode', async () => {
     const { control } = rig();
-    expect(await control.setMode('rules', 'discord:carol')).toEqual({ ok: true, message: 'Strategy mode is now rules (effective: rules).' });
+    expect(await control.setMode('rules', 'discord:carol')).toEqual({
+      ok: true,
+      message: 'Strategy mode is now rules (effective: rules).',
+    });
     expect(await control.status()).toMatchObject({ strategyMode: 'rules', effectiveMode: 'rules' });
     expect((await control.setMode('self_learning', 'discord:carol')).message).toBe(
       'Strategy mode is now self_learning (effective: rules (no model yet)).',
@@ -290,7 +293,11 @@ describe('Control.close', () => {
     expect(closing.exitReason).toBe('manual');
     expect(closing.exitClientOrderId).not.toBeNull();
     // Sent as a reduce-only market order; it fills at the next price the venue sees.
-    expect(await paper.fetchOrder('BTCUSDT', closing.exitClientOrderId!)).toMatchObject({ type: 'market', reduceOnly: true, status: 'new' });
+    expect(await paper.fetchOrder('BTCUSDT', closing.exitClientOrderId!)).toMatchObject({
+      type: 'market',
+      reduceOnly: true,
+      status: 'new',
+    });
 
     const closedAt = clock.now() + 1_000;
     await nextPrice('BTCUSDT', 115_500);
@@ -386,7 +393,9 @@ describe('Control audit log', () => {
 
   it('does not block the action when the audit log cannot be written, and says so', async () => {
     const { control, store } = rig();
-    vi.spyOn(store, 'appendAudit').mockRejectedValue(new StoreError('store sqlite://state/state.sqlite: writing "audit" failed: SQLITE_BUSY'));
+    vi.spyOn(store, 'appendAudit').mockRejectedValue(
+      new StoreError('store sqlite://state/state.sqlite: writing "audit" failed: SQLITE_BUSY'),
+    );
     const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       expect((await control.pause('discord:alice')).ok).toBe(true);

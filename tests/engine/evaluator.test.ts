@@ -83,7 +83,9 @@ describe('model evaluator', () => {
     const score = scoreModel(input(trades));
     expect(score.penaltyPoints).toBe(15);
     expect(score.score).toBe(Math.round(93.51 - 15));
-    const ruined = Array.from({ length: 8 }, (_, i) => tradeRecord({ id: `r${i}`, closedAt: WINDOW_FROM + i * 3_600_000, pnlUsdt: -200, is100PctLoss: true }));
+    const ruined = Array.from({ length: 8 }, (_, i) =>
+      tradeRecord({ id: `r${i}`, closedAt: WINDOW_FROM + i * 3_600_000, pnlUsdt: -200, is100PctLoss: true }),
+    );
     expect(scoreModel(input(ruined)).score).toBe(0);
   });
 

@@ -129,7 +129,9 @@ describe('isolatedLiquidationPrice', () => {
   });
 
   it('returns 0 for a 1x long, which cannot be liquidated', () => {
-    expect(isolatedLiquidationPrice({ side: 'long', size: 0.1, entryPrice: 100000, isolatedMarginUsdt: 10000, brackets: btcBrackets })).toBe(0);
+    expect(
+      isolatedLiquidationPrice({ side: 'long', size: 0.1, entryPrice: 100000, isolatedMarginUsdt: 10000, brackets: btcBrackets }),
+    ).toBe(0);
   });
 
   it('uses bracket 2 with its cum for a notional inside bracket 2', () => {

@@ -65,11 +65,63 @@ function trade(t: Partial<MetricsTrade> & Pick<MetricsTrade, 'id' | 'openedAt' |
  *  T5  BTCUSDT  short  D3 20:00   D4 00:00    4h   5   10   1    0.5   0       +40    (closes exactly at the period end)
  */
 const T = [
-  trade({ id: 'T1', openedAt: at(0, 1), closedAt: at(0, 3), leverage: 3, plannedRiskUsdt: 10, feesUsdt: 1, slippageUsdt: 0.5, pnlUsdt: 20 }),
-  trade({ id: 'T2', symbol: 'ETHUSDT', side: 'short', openedAt: at(0, 2), closedAt: at(1, 2), leverage: 2, plannedRiskUsdt: 20, feesUsdt: 2, slippageUsdt: 1, fundingUsdt: -0.5, pnlUsdt: -10 }),
-  trade({ id: 'T3', openedAt: at(1, 12), closedAt: at(1, 18), leverage: 3, plannedRiskUsdt: 10, feesUsdt: 1, fundingUsdt: 0.25, pnlUsdt: -5 }),
-  trade({ id: 'T4', symbol: 'ETHUSDT', openedAt: at(2, 0), closedAt: at(2, 6), leverage: 1, plannedRiskUsdt: 25, feesUsdt: 0.5, slippageUsdt: 0.5, pnlUsdt: -50, is100PctLoss: true, liquidated: true }),
-  trade({ id: 'T5', side: 'short', openedAt: at(3, 20), closedAt: at(4, 0), leverage: 5, plannedRiskUsdt: 10, feesUsdt: 1, slippageUsdt: 0.5, pnlUsdt: 40 }),
+  trade({
+    id: 'T1',
+    openedAt: at(0, 1),
+    closedAt: at(0, 3),
+    leverage: 3,
+    plannedRiskUsdt: 10,
+    feesUsdt: 1,
+    slippageUsdt: 0.5,
+    pnlUsdt: 20,
+  }),
+  trade({
+    id: 'T2',
+    symbol: 'ETHUSDT',
+    side: 'short',
+    openedAt: at(0, 2),
+    closedAt: at(1, 2),
+    leverage: 2,
+    plannedRiskUsdt: 20,
+    feesUsdt: 2,
+    slippageUsdt: 1,
+    fundingUsdt: -0.5,
+    pnlUsdt: -10,
+  }),
+  trade({
+    id: 'T3',
+    openedAt: at(1, 12),
+    closedAt: at(1, 18),
+    leverage: 3,
+    plannedRiskUsdt: 10,
+    feesUsdt: 1,
+    fundingUsdt: 0.25,
+    pnlUsdt: -5,
+  }),
+  trade({
+    id: 'T4',
+    symbol: 'ETHUSDT',
+    openedAt: at(2, 0),
+    closedAt: at(2, 6),
+    leverage: 1,
+    plannedRiskUsdt: 25,
+    feesUsdt: 0.5,
+    slippageUsdt: 0.5,
+    pnlUsdt: -50,
+    is100PctLoss: true,
+    liquidated: true,
+  }),
+  trade({
+    id: 'T5',
+    side: 'short',
+    openedAt: at(3, 20),
+    closedAt: at(4, 0),
+    leverage: 5,
+    plannedRiskUsdt: 10,
+    feesUsdt: 1,
+    slippageUsdt: 0.5,
+    pnlUsdt: 40,
+  }),
 ];
 const period = { fromMs: D0, toMs: at(4, 0), startingEquityUsdt: 1000 };
 // Shuffled input: every metric must sort by close time itself.
@@ -238,14 +290,26 @@ describe('drawdown', () => {
   });
 
   it('no drawdown on a rising curve', () => {
-    const dd = maxDrawdown([{ atMs: 0, equityUsdt: 1 }, { atMs: 1, equityUsdt: 2 }], 10);
+    const dd = maxDrawdown(
+      [
+        { atMs: 0, equityUsdt: 1 },
+        { atMs: 1, equityUsdt: 2 },
+      ],
+      10,
+    );
     expect(dd).toEqual({ maxDrawdownRate: 0, maxDrawdownDays: 0, peakAtMs: null, troughAtMs: null, recoveredAtMs: null });
   });
 });
 
 describe('buy-and-hold and sample warnings', () => {
   it('equal-weight buy-and-hold: BTC 100→110 (+10 %) and ETH 50→45 (−10 %) and SOL 10→13 (+30 %) → +10 %', () => {
-    expect(buyAndHoldReturnRate([{ firstPrice: 100, lastPrice: 110 }, { firstPrice: 50, lastPrice: 45 }, { firstPrice: 10, lastPrice: 13 }])).toBeCloseTo(0.1, 12);
+    expect(
+      buyAndHoldReturnRate([
+        { firstPrice: 100, lastPrice: 110 },
+        { firstPrice: 50, lastPrice: 45 },
+        { firstPrice: 10, lastPrice: 13 },
+      ]),
+    ).toBeCloseTo(0.1, 12);
     expect(buyAndHoldReturnRate([])).toBeNull();
   });
 
@@ -300,7 +364,18 @@ describe('computeMetrics', () => {
 
   it('an empty sample gives nulls where a figure is undefined, not zeros', () => {
     const m = computeMetrics([], period);
-    expect(m).toMatchObject({ trades: 0, winRate: null, profitFactor: null, expectancyR: null, expectancyUsdt: null, sharpe: null, sortino: null, calmar: null, bestTrade: null, maxDrawdownRate: 0 });
+    expect(m).toMatchObject({
+      trades: 0,
+      winRate: null,
+      profitFactor: null,
+      expectancyR: null,
+      expectancyUsdt: null,
+      sharpe: null,
+      sortino: null,
+      calmar: null,
+      bestTrade: null,
+      maxDrawdownRate: 0,
+    });
     expect(m.cagrRate).toBe(0);
   });
 });

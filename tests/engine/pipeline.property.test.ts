@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bracketFor, isOnStep, roundPrice, roundToStep, validateOrder } from '../../src/engine/exchange-rules.js';
-import {
-  defaultPipelineConfig,
-  leverageRaw,
-  planEntry,
-  slTpFromFill,
-  type PlanInput,
-} from '../../src/engine/pipeline.js';
+import { defaultPipelineConfig, leverageRaw, planEntry, slTpFromFill, type PlanInput } from '../../src/engine/pipeline.js';
 import type { LeverageBracket, SymbolRules } from '../../src/engine/types.js';
 
 /** First four brackets of each bundled symbol, copied from data/exchange/leverage-brackets.json. */
@@ -34,30 +28,48 @@ const symbols: readonly { rules: SymbolRules; price: number }[] = [
   { price: 3200, rules: rules('ETHUSDT', 0.01, 0.001, 0.001, btcLike) },
   {
     price: 180,
-    rules: rules('SOLUSDT', 0.001, 0.01, 0.01, brackets([
-      [1, 100, 0, 20000, 0.005, 0],
-      [2, 75, 20000, 100000, 0.0065, 30],
-      [3, 50, 100000, 800000, 0.01, 380],
-      [4, 25, 800000, 4000000, 0.02, 8380],
-    ])),
+    rules: rules(
+      'SOLUSDT',
+      0.001,
+      0.01,
+      0.01,
+      brackets([
+        [1, 100, 0, 20000, 0.005, 0],
+        [2, 75, 20000, 100000, 0.0065, 30],
+        [3, 50, 100000, 800000, 0.01, 380],
+        [4, 25, 800000, 4000000, 0.02, 8380],
+      ]),
+    ),
   },
   {
     price: 2.3,
-    rules: rules('XRPUSDT', 0.0001, 0.1, 0.1, brackets([
-      [1, 75, 0, 10000, 0.005, 0],
-      [2, 50, 10000, 20000, 0.0065, 15],
-      [3, 40, 20000, 160000, 0.01, 85],
-      [4, 25, 160000, 800000, 0.02, 1685],
-    ])),
+    rules: rules(
+      'XRPUSDT',
+      0.0001,
+      0.1,
+      0.1,
+      brackets([
+        [1, 75, 0, 10000, 0.005, 0],
+        [2, 50, 10000, 20000, 0.0065, 15],
+        [3, 40, 20000, 160000, 0.01, 85],
+        [4, 25, 160000, 800000, 0.02, 1685],
+      ]),
+    ),
   },
   {
     price: 0.2,
-    rules: rules('DOGEUSDT', 0.00001, 1, 1, brackets([
-      [1, 75, 0, 10000, 0.005, 0],
-      [2, 50, 10000, 50000, 0.007, 20],
-      [3, 40, 50000, 750000, 0.01, 170],
-      [4, 25, 750000, 800000, 0.02, 7670],
-    ])),
+    rules: rules(
+      'DOGEUSDT',
+      0.00001,
+      1,
+      1,
+      brackets([
+        [1, 75, 0, 10000, 0.005, 0],
+        [2, 50, 10000, 50000, 0.007, 20],
+        [3, 40, 50000, 750000, 0.01, 170],
+        [4, 25, 750000, 800000, 0.02, 7670],
+      ]),
+    ),
   },
 ];
 

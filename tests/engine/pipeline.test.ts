@@ -97,7 +97,15 @@ describe('step 1: leverageRaw', () => {
 
 describe('step 2–3: ceilings and whole-number leverage', () => {
   it('caps leverage at 10x during cold start', () => {
-    const plan = planOf(planEntry(input({ winProbability: 0.85, confidence: 1, mode: { paused: false, strategyMode: 'self_learning', grade: 'A', closedTradeCount: 99 } })));
+    const plan = planOf(
+      planEntry(
+        input({
+          winProbability: 0.85,
+          confidence: 1,
+          mode: { paused: false, strategyMode: 'self_learning', grade: 'A', closedTradeCount: 99 },
+        }),
+      ),
+    );
     expect(plan.leverageRaw).toBeCloseTo(46, 9);
     expect(plan.leverage).toBe(10);
     expect(plan.leverageClamps[0]).toMatchObject({ step: 'cold_start', to: 10 });
@@ -256,18 +264,24 @@ describe('step 6: liquidation guard', () => {
     // at 47x it is 98 265.4, 534.6 below the stop.
     const plan = planOf(planEntry(input({ winProbability: 1, confidence: 1, equityUsdt: 1000, availableBalanceUsdt: 1000 })));
     expect(plan.leverage).toBe(47);
-    expect(plan.leverageClamps).toEqual([
-      expect.objectContaining({ step: 'liquidation_guard', from: 68, to: 47 }),
-    ]);
+    expect(plan.leverageClamps).toEqual([expect.objectContaining({ step: 'liquidation_guard', from: 68, to: 47 })]);
     expect(plan.slPrice).toBeCloseTo(98800, 9);
     expect(plan.liquidationPrice).toBeCloseTo((100000 * (1 - 1 / 47)) / 0.996, 6);
     expect(plan.slPrice - plan.liquidationPrice).toBeGreaterThanOrEqual(500);
-    const at48 = isolatedLiquidationPrice({ side: 'long', size: 1, entryPrice: 100000, isolatedMarginUsdt: 100000 / 48, brackets: btcBrackets });
+    const at48 = isolatedLiquidationPrice({
+      side: 'long',
+      size: 1,
+      entryPrice: 100000,
+      isolatedMarginUsdt: 100000 / 48,
+      brackets: btcBrackets,
+    });
     expect(plan.slPrice - at48).toBeLessThan(500);
   });
 
   it('applies the same guard to shorts', () => {
-    const plan = planOf(planEntry(input({ side: 'short', winProbability: 1, confidence: 1, equityUsdt: 1000, availableBalanceUsdt: 1000 })));
+    const plan = planOf(
+      planEntry(input({ side: 'short', winProbability: 1, confidence: 1, equityUsdt: 1000, availableBalanceUsdt: 1000 })),
+    );
     expect(plan.liquidationPrice - plan.slPrice).toBeGreaterThanOrEqual(500);
     expect(plan.leverageClamps.map((c) => c.step)).toEqual(['liquidation_guard']);
   });
@@ -290,7 +304,14 @@ describe('step 7: order size', () => {
   it('raises a 3 USDT plan to the minimum notional', () => {
     // Equity 18.75 → budget 3 USDT at 1x.
     const result = planEntry(
-      input({ rules: ethRules, referencePrice: 2345.67, baseSlPct: 0.01, winProbability: 0.55, equityUsdt: 18.75, availableBalanceUsdt: 18.75 }),
+      input({
+        rules: ethRules,
+        referencePrice: 2345.67,
+        baseSlPct: 0.01,
+        winProbability: 0.55,
+        equityUsdt: 18.75,
+        availableBalanceUsdt: 18.75,
+      }),
     );
     expect(result.ok).toBe(true);
     const plan = planOf(result);
@@ -352,7 +373,9 @@ describe('step 8: after the fill', () => {
 
 describe('step 9: risk gate', () => {
   it('refuses while paused', () => {
-    expect(refusalCodes(planEntry(input({ mode: { paused: true, strategyMode: 'self_learning', grade: 'A', closedTradeCount: 500 } })))).toEqual(['paused']);
+    expect(
+      refusalCodes(planEntry(input({ mode: { paused: true, strategyMode: 'self_learning', grade: 'A', closedTradeCount: 500 } }))),
+    ).toEqual(['paused']);
   });
 
   it('refuses below MIN_WIN_PROBABILITY', () => {

@@ -34,7 +34,9 @@ describe('PositionController', () => {
 
     expect(h.controller.stats().ticks).toBe(6);
     expect(h.exchange.count('fetchPositions')).toBe(6);
-    expect(h.exchange.calls('fetchPositions').map((c) => c.at - h.exchange.calls('fetchPositions')[0]!.at)).toEqual([0, 2000, 4000, 6000, 8000, 10000]);
+    expect(h.exchange.calls('fetchPositions').map((c) => c.at - h.exchange.calls('fetchPositions')[0]!.at)).toEqual([
+      0, 2000, 4000, 6000, 8000, 10000,
+    ]);
     expect(h.exchange.calls('fetchPositions').every((c) => c.priority === 1)).toBe(true);
     // Nothing else is asked of the exchange when nothing is open.
     expect(h.exchange.calls().length).toBe(6);

@@ -28,13 +28,20 @@ describe('replay step at a candle close', () => {
     const candle = candles[index]!;
 
     // Gates wide open so the signal would be taken whenever the symbol is free.
-    const h = new TraderHarness({ startMs: candle.timestamp, trader: { explorationRate: 0 }, pipeline: { minWinProbability: 0, minConfidence: 0, minRrRatio: 0 } });
+    const h = new TraderHarness({
+      startMs: candle.timestamp,
+      trader: { explorationRate: 0 },
+      pipeline: { minWinProbability: 0, minConfidence: 0, minRrRatio: 0 },
+    });
     h.trader.warmUp('BTCUSDT', candles.slice(0, index));
     // A position on the same side, opened at this candle's open, stop 0.05 % away, target far.
     await h.openPosition({ side: signal.side, price: candle.open, slPct: 0.0005, tpPct: 0.5, size: 0.01, leverage: 2 });
     expect(h.trader.managedPositions()).toHaveLength(1);
 
-    await replayStep({ clock: h.clock, venue: h.paper, trader: h.trader, controller: h.controller, candleMs: CANDLE_MS, lastCandleAt: {} }, [closed(candle)]);
+    await replayStep(
+      { clock: h.clock, venue: h.paper, trader: h.trader, controller: h.controller, candleMs: CANDLE_MS, lastCandleAt: {} },
+      [closed(candle)],
+    );
 
     // The stop-out inside the candle is recorded…
     const trades = h.trades();

@@ -61,23 +61,28 @@ describe('RuleStatistics', () => {
 
   it('never lowers the win probability on a win nor raises it on a loss, and stays within [0, 1]', () => {
     fc.assert(
-      fc.property(fc.array(fc.boolean(), { maxLength: 200 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean(), (history, strength, won) => {
-        const stats = new RuleStatistics();
-        for (const w of history) stats.record('breakout', 'long', w);
-        const signal = { rule: 'breakout', side: 'long', strength } as const;
-        const before = stats.predict(signal);
-        stats.record('breakout', 'long', won);
-        const after = stats.predict(signal);
-        for (const p of [before, after]) {
-          expect(p.winProbability).toBeGreaterThanOrEqual(0);
-          expect(p.winProbability).toBeLessThanOrEqual(1);
-          expect(p.confidence).toBeGreaterThanOrEqual(0);
-          expect(p.confidence).toBeLessThanOrEqual(1);
-        }
-        if (won) expect(after.winProbability).toBeGreaterThanOrEqual(before.winProbability - 1e-15);
-        else expect(after.winProbability).toBeLessThanOrEqual(before.winProbability + 1e-15);
-        expect(after.confidence).toBeGreaterThanOrEqual(before.confidence);
-      }),
+      fc.property(
+        fc.array(fc.boolean(), { maxLength: 200 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.boolean(),
+        (history, strength, won) => {
+          const stats = new RuleStatistics();
+          for (const w of history) stats.record('breakout', 'long', w);
+          const signal = { rule: 'breakout', side: 'long', strength } as const;
+          const before = stats.predict(signal);
+          stats.record('breakout', 'long', won);
+          const after = stats.predict(signal);
+          for (const p of [before, after]) {
+            expect(p.winProbability).toBeGreaterThanOrEqual(0);
+            expect(p.winProbability).toBeLessThanOrEqual(1);
+            expect(p.confidence).toBeGreaterThanOrEqual(0);
+            expect(p.confidence).toBeLessThanOrEqual(1);
+          }
+          if (won) expect(after.winProbability).toBeGreaterThanOrEqual(before.winProbability - 1e-15);
+          else expect(after.winProbability).toBeLessThanOrEqual(before.winProbability + 1e-15);
+          expect(after.confidence).toBeGreaterThanOrEqual(before.confidence);
+        },
+      ),
       { numRuns: 200, seed: 20250101 },
     );
   });

@@ -143,7 +143,11 @@ describe('RuleBasedSignalGenerator', () => {
 
   const btcFile = new URL('../../data/candles/BTCUSDT-5m.csv.gz', import.meta.url);
   it.skipIf(!existsSync(btcFile))('gives between 1 and 10 signals a day on the bundled BTCUSDT 5m candles', () => {
-    const lines = gunzipSync(new Uint8Array(readFileSync(btcFile))).toString('utf8').trim().split('\n').slice(1);
+    const lines = gunzipSync(new Uint8Array(readFileSync(btcFile)))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
     const candles = lines.map((line): Candle => {
       const [timestamp, open, high, low, close, volume] = line.split(',').map(Number) as [number, number, number, number, number, number];
       return { timestamp, open, high, low, close, volume };

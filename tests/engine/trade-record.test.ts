@@ -39,7 +39,14 @@ const position: ManagedPosition = {
 
 describe('trade record costs', () => {
   it('a stop exit: entry 0.1 × 2 = 0.2 plus stop trigger 98 filled at 97.9: 0.1 × 2 = 0.2 → slippage 0.4', () => {
-    const t = tradeRecordOf(position, { exitReason: 'sl', exitPrice: 97.9, exitFeeUsdt: 0.05, closedAt: 60_000, fundingUsdt: -0.02, exitReferencePrice: 98 });
+    const t = tradeRecordOf(position, {
+      exitReason: 'sl',
+      exitPrice: 97.9,
+      exitFeeUsdt: 0.05,
+      closedAt: 60_000,
+      fundingUsdt: -0.02,
+      exitReferencePrice: 98,
+    });
     expect(t.slippageUsdt).toBeCloseTo(0.4, 12);
     expect(t.feesUsdt).toBeCloseTo(0.15, 12);
     expect(t.fundingUsdt).toBe(-0.02);
@@ -50,7 +57,14 @@ describe('trade record costs', () => {
   });
 
   it('a take-profit limit has no exit slippage; a short measures slippage the other way', () => {
-    const tp = tradeRecordOf(position, { exitReason: 'tp', exitPrice: 103.2, exitFeeUsdt: 0.04, closedAt: 60_000, fundingUsdt: 0, exitReferencePrice: null });
+    const tp = tradeRecordOf(position, {
+      exitReason: 'tp',
+      exitPrice: 103.2,
+      exitFeeUsdt: 0.04,
+      closedAt: 60_000,
+      fundingUsdt: 0,
+      exitReferencePrice: null,
+    });
     expect(tp.slippageUsdt).toBeCloseTo(0.2, 12);
     // Short decided at 100, filled at 99.9 (worse for a seller): 0.2; closed by market at 95.1 when the price was 95: 0.2.
     const short = tradeRecordOf(
@@ -62,7 +76,10 @@ describe('trade record costs', () => {
 
   it('a position without a decision price (adopted, older snapshot) has only exit slippage', () => {
     const { entryReferencePrice: _dropped, ...adopted } = position;
-    const t = tradeRecordOf({ ...adopted, rule: 'adopted' }, { exitReason: 'sl', exitPrice: 97.9, exitFeeUsdt: 0, closedAt: 1, fundingUsdt: 0, exitReferencePrice: 98 });
+    const t = tradeRecordOf(
+      { ...adopted, rule: 'adopted' },
+      { exitReason: 'sl', exitPrice: 97.9, exitFeeUsdt: 0, closedAt: 1, fundingUsdt: 0, exitReferencePrice: 98 },
+    );
     expect(t.slippageUsdt).toBeCloseTo(0.2, 12);
     expect(t.rule).toBe('adopted');
   });

@@ -29,7 +29,12 @@ function atSignal(options: HarnessOptions): TraderHarness {
   return h;
 }
 
-const prediction = (winProbability: number, confidence: number): Prediction => ({ winProbability, confidence, modelVersion: 'test-v1', source: 'test model' });
+const prediction = (winProbability: number, confidence: number): Prediction => ({
+  winProbability,
+  confidence,
+  modelVersion: 'test-v1',
+  source: 'test model',
+});
 
 describe('Predictor plug', () => {
   it('asks the injected predictor about the signal and enters with its win probability and model version', async () => {

@@ -122,7 +122,11 @@ describe('Trader exits at the control tick', () => {
     const h = new TraderHarness();
     const position = await h.openPosition({ side: 'long', leverage: 20 });
     // The venue now reports a liquidation price 1 % higher than at entry (margin eaten by funding).
-    const positions = (await h.paper.fetchPositions(1)).map((p) => ({ ...p, liquidationPrice: position.liquidationPrice + 1_000, markPrice: position.liquidationPrice + 1_300 }));
+    const positions = (await h.paper.fetchPositions(1)).map((p) => ({
+      ...p,
+      liquidationPrice: position.liquidationPrice + 1_000,
+      markPrice: position.liquidationPrice + 1_300,
+    }));
     await h.trader.controlTick(positions);
     expect(h.trader.managedPositions()[0]!.exitReason).toBe('liquidation_risk');
   });
@@ -172,9 +176,19 @@ describe('Persist before acting', () => {
     await h.tick();
     const steps = h.journal.slice(from).filter((e) => e.what === 'persist' || e.what === 'exchange.placeOrder');
     const closeId = steps.find((e) => e.what === 'exchange.placeOrder')!.detail!;
-    expect(steps.map((e) => `${e.what}:${e.detail}`)).toEqual([`persist:close intent ${closeId}`, `exchange.placeOrder:${closeId}`, `persist:close sent ${closeId}`]);
+    expect(steps.map((e) => `${e.what}:${e.detail}`)).toEqual([
+      `persist:close intent ${closeId}`,
+      `exchange.placeOrder:${closeId}`,
+      `persist:close sent ${closeId}`,
+    ]);
     const intent = h.persisted.find((p) => p.reason === `close intent ${closeId}`)!;
-    expect(intent.pending).toEqual([expect.objectContaining({ purpose: 'close', stage: 'intent', request: expect.objectContaining({ clientOrderId: closeId, side: 'sell', quantity: 0.01 }) })]);
+    expect(intent.pending).toEqual([
+      expect.objectContaining({
+        purpose: 'close',
+        stage: 'intent',
+        request: expect.objectContaining({ clientOrderId: closeId, side: 'sell', quantity: 0.01 }),
+      }),
+    ]);
     expect(intent.positions[0]!.exitClientOrderId).toBe(closeId);
   });
 
@@ -332,20 +346,36 @@ describe('Start-up reconciliation', () => {
   it('adopts an unknown position on a configured symbol with a protective stop when set to adopt', async () => {
     const h = new TraderHarness({ trader: { unknownPositions: 'adopt', adoptedBaseSlRate: 0.01 } });
     h.price('BTCUSDT', 100_000);
-    h.paper.placeOrderNow({ symbol: 'BTCUSDT', side: 'buy', type: 'market', quantity: 0.02, reduceOnly: false, clientOrderId: 'by-hand-1' });
+    h.paper.placeOrderNow({
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      type: 'market',
+      quantity: 0.02,
+      reduceOnly: false,
+      clientOrderId: 'by-hand-1',
+    });
     h.price('BTCUSDT', 100_000);
     const summary = await h.trader.reconcile();
     const [adopted] = h.trader.managedPositions();
     expect(adopted).toMatchObject({ symbol: 'BTCUSDT', side: 'long', size: 0.02, adopted: true, slPrice: 99_000 });
     const stops = await h.paper.fetchOpenOrders('BTCUSDT');
-    expect(stops).toEqual([expect.objectContaining({ type: 'stop_market', side: 'sell', stopPrice: 99_000, reduceOnly: true, quantity: 0.02 })]);
+    expect(stops).toEqual([
+      expect.objectContaining({ type: 'stop_market', side: 'sell', stopPrice: 99_000, reduceOnly: true, quantity: 0.02 }),
+    ]);
     expect(summary).toContain('1 unknown position(s) adopted with a protective stop (BTCUSDT)');
   });
 
   it('protects an adopted position that is already beyond the base stop from its mark', async () => {
     const h = new TraderHarness({ trader: { unknownPositions: 'adopt', adoptedBaseSlRate: 0.01 } });
     h.price('BTCUSDT', 100_000);
-    h.paper.placeOrderNow({ symbol: 'BTCUSDT', side: 'buy', type: 'market', quantity: 0.02, reduceOnly: false, clientOrderId: 'by-hand-2' });
+    h.paper.placeOrderNow({
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      type: 'market',
+      quantity: 0.02,
+      reduceOnly: false,
+      clientOrderId: 'by-hand-2',
+    });
     h.price('BTCUSDT', 100_000);
     h.clock.advance(60_000);
     h.price('BTCUSDT', 98_000);
@@ -358,7 +388,14 @@ describe('Start-up reconciliation', () => {
   it('only reports an unknown position when set to report', async () => {
     const h = new TraderHarness({ trader: { unknownPositions: 'report' } });
     h.price('BTCUSDT', 100_000);
-    h.paper.placeOrderNow({ symbol: 'BTCUSDT', side: 'sell', type: 'market', quantity: 0.02, reduceOnly: false, clientOrderId: 'by-hand-3' });
+    h.paper.placeOrderNow({
+      symbol: 'BTCUSDT',
+      side: 'sell',
+      type: 'market',
+      quantity: 0.02,
+      reduceOnly: false,
+      clientOrderId: 'by-hand-3',
+    });
     h.price('BTCUSDT', 100_000);
     const summary = await h.trader.reconcile();
     expect(h.trader.managedPositions()).toHaveLength(0);
@@ -390,7 +427,15 @@ describe('Start-up reconciliation', () => {
     const summary = await trader.reconcile();
 
     expect(trader.managedPositions()).toEqual([
-      expect.objectContaining({ symbol: 'BTCUSDT', side: 'long', entryPrice: 100_000, size: 0.01, slPrice: 99_000, tpPrice: 101_500, entryClientOrderId: filled.request.clientOrderId }),
+      expect.objectContaining({
+        symbol: 'BTCUSDT',
+        side: 'long',
+        entryPrice: 100_000,
+        size: 0.01,
+        slPrice: 99_000,
+        tpPrice: 101_500,
+        entryClientOrderId: filled.request.clientOrderId,
+      }),
     ]);
     expect(trader.pendingOrders()).toHaveLength(0);
     const sent = h.exchange.calls('placeOrder').map((c) => c.detail);
@@ -478,7 +523,10 @@ describe('Pause', () => {
     await h.tick();
     h.price('BTC3USDT', 100_200);
     await h.tick();
-    expect(h.trades().map((t) => [t.symbol, t.exitReason])).toEqual([['BTC2USDT', 'sl'], ['BTC3USDT', 'manual']]);
+    expect(h.trades().map((t) => [t.symbol, t.exitReason])).toEqual([
+      ['BTC2USDT', 'sl'],
+      ['BTC3USDT', 'manual'],
+    ]);
     expect(h.trader.engineState().paused).toBe(true);
   });
 
@@ -541,15 +589,25 @@ describe('Account reads', () => {
 
 describe('Exploration', () => {
   async function replayDecisions(seed: number): Promise<{ decisions: string[]; seen: number; taken: number }> {
-    const h = new TraderHarness({ trader: { explorationRate: 0.5, explorationSeed: seed }, pipeline: { minConfidence: 0.99 }, startMs: candles[0]!.timestamp });
+    const h = new TraderHarness({
+      trader: { explorationRate: 0.5, explorationSeed: seed },
+      pipeline: { minConfidence: 0.99 },
+      startMs: candles[0]!.timestamp,
+    });
     const clock = h.clock;
     const lastCandleAt: Record<string, number> = {};
     for (const candle of candles) {
-      await replayStep({ clock, venue: h.paper, trader: h.trader, controller: h.controller, candleMs: CANDLE_MS, lastCandleAt }, [closed('BTCUSDT', candle)]);
+      await replayStep({ clock, venue: h.paper, trader: h.trader, controller: h.controller, candleMs: CANDLE_MS, lastCandleAt }, [
+        closed('BTCUSDT', candle),
+      ]);
     }
     const decisions = h.events
       .filter((e) => e.kind === 'entry' || e.kind === 'refused')
-      .map((e) => (e.kind === 'entry' ? `entry ${e.position.side} ${e.position.openedAt} x${e.position.leverage} ${e.position.exploration}` : `refused ${e.side}`));
+      .map((e) =>
+        e.kind === 'entry'
+          ? `entry ${e.position.side} ${e.position.openedAt} x${e.position.leverage} ${e.position.exploration}`
+          : `refused ${e.side}`,
+      );
     const state = h.trader.engineState();
     return { decisions, seen: state.explorationSeen, taken: state.explorationTaken };
   }

@@ -2,13 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/adapters/clock.js';
 import type { Notice } from '../../src/engine/ports.js';
 import { TradingState } from '../../src/engine/trading-state.js';
-import { FatalExchangeError, InsufficientFundsError, InvalidOrderError, RateLimitedError, RetryableExchangeError } from '../../src/errors.js';
+import {
+  FatalExchangeError,
+  InsufficientFundsError,
+  InvalidOrderError,
+  RateLimitedError,
+  RetryableExchangeError,
+} from '../../src/errors.js';
 import { MemoryLogger } from '../../src/logger.js';
 
 function make(): { state: TradingState; clock: ManualClock; notices: Notice[] } {
   const clock = new ManualClock(1_000);
   const notices: Notice[] = [];
-  const state = new TradingState({ clock, logger: new MemoryLogger(), notifier: { notify: (n) => notices.push(n) }, reducingForMs: 60_000 });
+  const state = new TradingState({
+    clock,
+    logger: new MemoryLogger(),
+    notifier: { notify: (n) => notices.push(n) },
+    reducingForMs: 60_000,
+  });
   return { state, clock, notices };
 }
 

@@ -227,7 +227,8 @@ const FIVE_MINUTES_MS = 300_000;
 
 /** Binance's messages for the codes tests inject. */
 const BINANCE_MESSAGES: Readonly<Record<number, string>> = {
-  [-1003]: 'Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.',
+  [-1003]:
+    'Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.',
   [-1021]: 'Timestamp for this request is outside of the recvWindow.',
   [-1111]: 'Precision is over the maximum defined for this asset.',
   [-1121]: 'Invalid symbol.',
@@ -311,8 +312,7 @@ function bool(value: string | undefined): boolean {
 export async function startFakeBinance(options: FakeBinanceOptions = {}): Promise<FakeBinance> {
   const now = options.now ?? (() => Date.now());
   const takerFeeRate = options.takerFeeRate ?? 0.0005;
-  const klineStart =
-    options.klineHistoryStartMs ?? Math.floor((now() - 30 * 86_400_000) / FIVE_MINUTES_MS) * FIVE_MINUTES_MS;
+  const klineStart = options.klineHistoryStartMs ?? Math.floor((now() - 30 * 86_400_000) / FIVE_MINUTES_MS) * FIVE_MINUTES_MS;
   const state: FakeBinanceState = {
     prices: new Map(Object.entries(options.prices ?? { BTCUSDT: 60_000, ETHUSDT: 3_000 })),
     walletBalance: options.walletBalanceUsdt ?? 10_000,
@@ -722,13 +722,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     const end = Number(params['endTime'] ?? Number.MAX_SAFE_INTEGER);
     const limit = Math.min(1000, Math.max(1, Number(params['limit'] ?? 500)));
     return state.trades
-      .filter(
-        (t) =>
-          t.symbol === symbol &&
-          (orderId === undefined || String(t.orderId) === orderId) &&
-          t.time >= start &&
-          t.time <= end,
-      )
+      .filter((t) => t.symbol === symbol && (orderId === undefined || String(t.orderId) === orderId) && t.time >= start && t.time <= end)
       .sort((a, b) => a.time - b.time || a.id - b.id)
       .slice(0, limit)
       .map((t) => ({
@@ -782,9 +776,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     const reduceOnly = bool(p['reduceOnly']);
     if (!Number.isFinite(quantity) || quantity <= 0) throw new BinanceReject(-4003, 400, 'Quantity less than or equal to zero.');
     if (!onStep(quantity, s.stepSize)) throw new BinanceReject(-1111);
-    const open = state.orders.find(
-      (o) => o.clientOrderId === clientOrderId && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'),
-    );
+    const open = state.orders.find((o) => o.clientOrderId === clientOrderId && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'));
     if (open !== undefined) throw new BinanceReject(-4116);
     const price = type === 'LIMIT' ? Number(p['price']) : priceOf(s.symbol);
     if (type === 'LIMIT' && (!Number.isFinite(price) || !onStep(price, s.tickSize))) throw new BinanceReject(-1111);
@@ -823,7 +815,8 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
 
   function newAlgoOrder(p: Readonly<Record<string, string>>): Record<string, unknown> {
     const s = spec(p['symbol']);
-    if ((p['algoType'] ?? '') !== 'CONDITIONAL') throw new BinanceReject(-1102, 400, "Mandatory parameter 'algoType' was not sent, was empty/null, or malformed.");
+    if ((p['algoType'] ?? '') !== 'CONDITIONAL')
+      throw new BinanceReject(-1102, 400, "Mandatory parameter 'algoType' was not sent, was empty/null, or malformed.");
     const side = p['side'] === 'SELL' ? 'SELL' : 'BUY';
     const orderType = (p['type'] ?? '').toUpperCase();
     if (!['STOP_MARKET', 'TAKE_PROFIT_MARKET', 'STOP', 'TAKE_PROFIT'].includes(orderType)) {
@@ -843,8 +836,12 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
     const mark = priceOf(s.symbol);
     const isStop = orderType.startsWith('STOP');
     const wouldTrigger = isStop
-      ? side === 'SELL' ? mark <= triggerPrice : mark >= triggerPrice
-      : side === 'SELL' ? mark >= triggerPrice : mark <= triggerPrice;
+      ? side === 'SELL'
+        ? mark <= triggerPrice
+        : mark >= triggerPrice
+      : side === 'SELL'
+        ? mark >= triggerPrice
+        : mark <= triggerPrice;
     if (wouldTrigger) throw new BinanceReject(-2021);
     if (reduceOnly) checkReduceOnly(s.symbol, side, quantity);
     const t = now();
@@ -894,8 +891,12 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
       if (algo.symbol !== symbol || algo.algoStatus !== 'NEW') continue;
       const isStop = algo.orderType.startsWith('STOP');
       const crossed = isStop
-        ? algo.side === 'SELL' ? price <= algo.triggerPrice : price >= algo.triggerPrice
-        : algo.side === 'SELL' ? price >= algo.triggerPrice : price <= algo.triggerPrice;
+        ? algo.side === 'SELL'
+          ? price <= algo.triggerPrice
+          : price >= algo.triggerPrice
+        : algo.side === 'SELL'
+          ? price >= algo.triggerPrice
+          : price <= algo.triggerPrice;
       if (!crossed) continue;
       const t = now();
       let qty = algo.quantity;
@@ -1010,9 +1011,7 @@ export async function startFakeBinance(options: FakeBinanceOptions = {}): Promis
         return state.algoOrders.filter((a) => a.symbol === spec(symbolParam).symbol).map(algoPayload);
       case 'GET /fapi/v2/positionRisk':
       case 'GET /fapi/v3/positionRisk':
-        return [...state.positions.values()]
-          .filter((pos) => symbolParam === undefined || pos.symbol === symbolParam)
-          .map(positionPayload);
+        return [...state.positions.values()].filter((pos) => symbolParam === undefined || pos.symbol === symbolParam).map(positionPayload);
       case 'GET /fapi/v2/account':
       case 'GET /fapi/v3/account':
         return accountPayload();

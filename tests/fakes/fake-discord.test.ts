@@ -20,10 +20,7 @@ import {
 import { PNG_SIGNATURE, isEphemeral, messageText, startFakeDiscord, type FakeDiscord } from './fake-discord/index.js';
 
 // A 1×1 PNG (valid file) so the bytes checked are a real image's bytes.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
-  'base64',
-);
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
 function newClient(fake: FakeDiscord, retries?: number): Client {
   return new Client({
@@ -66,7 +63,10 @@ function attachBot(client: Client): void {
           return;
         case 'report':
           await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-          await interaction.editReply({ content: `report for ${interaction.options.getString('date') ?? 'today'}`, files: [{ attachment: PNG, name: 'score.png' }] });
+          await interaction.editReply({
+            content: `report for ${interaction.options.getString('date') ?? 'today'}`,
+            files: [{ attachment: PNG, name: 'score.png' }],
+          });
           return;
         case 'close': {
           const symbol = interaction.options.getString('symbol', true);
@@ -203,7 +203,11 @@ describe('fake Discord with the real discord.js client', () => {
     const { id } = fake.sendCommand({ name: 'close', options: { symbol: 'BTCUSDT' } });
     const prompt = await fake.waitForInteractionReply(id);
     const refusal = await fake.waitForInteractionReply(
-      fake.pressButton({ messageId: prompt.original?.id ?? '', customId: `confirm:${fake.ids.operatorUserId}`, userId: fake.ids.viewerUserId }).id,
+      fake.pressButton({
+        messageId: prompt.original?.id ?? '',
+        customId: `confirm:${fake.ids.operatorUserId}`,
+        userId: fake.ids.viewerUserId,
+      }).id,
     );
     expect(() =>
       fake.pressButton({ messageId: refusal.original?.id ?? '', customId: 'anything', userId: fake.ids.operatorUserId }),
@@ -229,7 +233,9 @@ describe('fake Discord with the real discord.js client', () => {
     const reply = await fake.waitForInteractionReply(id, { until: (r) => r.rejected.length >= 1 && r.callback !== null });
     expect(reply.rejected[0]?.code).toBe(50035);
     expect(reply.original?.payload['content']).toBe('refused: 50035');
-    await expect(client.rest.post(`/interactions/${id}/${reply.token}/callback`, { body: { type: 4, data: { content: 'again' } }, auth: false })).rejects.toMatchObject({
+    await expect(
+      client.rest.post(`/interactions/${id}/${reply.token}/callback`, { body: { type: 4, data: { content: 'again' } }, auth: false }),
+    ).rejects.toMatchObject({
       code: 40060,
     });
   });

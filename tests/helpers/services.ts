@@ -22,7 +22,9 @@ export function testService(variable: 'TEST_POSTGRES_URL' | 'TEST_REDIS_URL', en
     skip: url === undefined && !ci,
     require(): string {
       if (url === undefined) {
-        throw new Error(`${variable} is not set and CI=true: the ${server} suites must run in CI (.ci/services.sh starts ${server} and exports ${variable})`);
+        throw new Error(
+          `${variable} is not set and CI=true: the ${server} suites must run in CI (.ci/services.sh starts ${server} and exports ${variable})`,
+        );
       }
       return url;
     },

@@ -16,7 +16,14 @@ afterEach(async () => {
   rig = null;
 });
 
-function algoStop(id: number, clientAlgoId: string, symbol: string, side: 'BUY' | 'SELL', triggerPrice: number, quantity: number): FakeAlgoOrder {
+function algoStop(
+  id: number,
+  clientAlgoId: string,
+  symbol: string,
+  side: 'BUY' | 'SELL',
+  triggerPrice: number,
+  quantity: number,
+): FakeAlgoOrder {
   return {
     algoId: id,
     clientAlgoId,
@@ -74,7 +81,13 @@ describe('open orders listed at start and on a slow cadence', () => {
   it('cancels leftovers and untracked duplicates, keeps the engine’s own, reports foreign orders', async () => {
     rig = await setUp();
     const r = rig;
-    const sweeper = new OpenOrderSweeper({ exchange: r.exchange, clock: r.clock, logger: r.logger, foreignOrders: 'report', ownedIds: () => new Set(['slt_s_BTCUSDT_owned']) });
+    const sweeper = new OpenOrderSweeper({
+      exchange: r.exchange,
+      clock: r.clock,
+      logger: r.logger,
+      foreignOrders: 'report',
+      ownedIds: () => new Set(['slt_s_BTCUSDT_owned']),
+    });
     const result = await sweeper.sweep();
     expect(result.listed).toBe(5);
     expect(result.cancelled.map((o) => o.clientOrderId).sort()).toEqual(['slt_s_BTCUSDT_dupe', 'slt_s_ETHUSDT_left', 'web_tp_eth']);
@@ -82,7 +95,12 @@ describe('open orders listed at start and on a slow cadence', () => {
     const open = r.fake.state.algoOrders.filter((a) => a.algoStatus === 'NEW').map((a) => a.clientAlgoId);
     expect(open).toEqual(['slt_s_BTCUSDT_owned']);
     expect(r.fake.state.orders.filter((o) => o.status === 'NEW').map((o) => o.clientOrderId)).toEqual(['web_manual_1']);
-    expect(r.logger.lines.some((l) => l.level === 'warn' && l.message.startsWith('open order not placed by this bot') && l.fields?.['clientOrderId'] === 'web_manual_1')).toBe(true);
+    expect(
+      r.logger.lines.some(
+        (l) =>
+          l.level === 'warn' && l.message.startsWith('open order not placed by this bot') && l.fields?.['clientOrderId'] === 'web_manual_1',
+      ),
+    ).toBe(true);
     // Two listings (regular + algo, all symbols) and one positions read: no per-order reads.
     expect(r.requests('GET /fapi/v1/openOrders')).toHaveLength(1);
     expect(r.requests('GET /fapi/v1/openAlgoOrders')).toHaveLength(1);
@@ -91,7 +109,14 @@ describe('open orders listed at start and on a slow cadence', () => {
   it('FOREIGN_ORDERS=cancel cancels them too; the sweep repeats on its cadence', async () => {
     rig = await setUp();
     const r = rig;
-    const sweeper = new OpenOrderSweeper({ exchange: r.exchange, clock: r.clock, logger: r.logger, foreignOrders: 'cancel', ownedIds: () => new Set(['slt_s_BTCUSDT_owned']), everyMs: 60_000 });
+    const sweeper = new OpenOrderSweeper({
+      exchange: r.exchange,
+      clock: r.clock,
+      logger: r.logger,
+      foreignOrders: 'cancel',
+      ownedIds: () => new Set(['slt_s_BTCUSDT_owned']),
+      everyMs: 60_000,
+    });
     sweeper.start();
     await sweeper.settled();
     expect(r.fake.state.orders.filter((o) => o.status === 'NEW')).toEqual([]);
@@ -99,7 +124,11 @@ describe('open orders listed at start and on a slow cadence', () => {
     r.fake.state.algoOrders.push(algoStop(4, 'slt_t_ETHUSDT_late', 'ETHUSDT', 'SELL', 3_300, 0.1));
     r.clock.advance(60_000);
     await sweeper.settled();
-    for (let i = 0; i < 200 && r.fake.state.algoOrders.some((a) => a.clientAlgoId === 'slt_t_ETHUSDT_late' && a.algoStatus === 'NEW'); i++) {
+    for (
+      let i = 0;
+      i < 200 && r.fake.state.algoOrders.some((a) => a.clientAlgoId === 'slt_t_ETHUSDT_late' && a.algoStatus === 'NEW');
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
       await sweeper.settled();
     }

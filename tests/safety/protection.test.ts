@@ -83,7 +83,11 @@ describe('stop protection, checked every tick', () => {
 
   it('the start-up summary does not claim a stop that was refused; the stop is retried and the position reported unprotected meanwhile', async () => {
     rig = await adoptedLong();
-    rig.fake.inject('POST /fapi/v1/algoOrder', { kind: 'binance_error', code: -4120, msg: 'Order type not supported for this endpoint.' }, 1);
+    rig.fake.inject(
+      'POST /fapi/v1/algoOrder',
+      { kind: 'binance_error', code: -4120, msg: 'Order type not supported for this endpoint.' },
+      1,
+    );
     const summary = await rig.trader.reconcile();
     expect(summary).toMatch(/0 unknown position\(s\) adopted with a protective stop \(none\); 1 adopted WITHOUT a stop/);
     expect(openStops(rig)).toHaveLength(0);
@@ -108,6 +112,8 @@ describe('per-symbol isolation', () => {
     await r.tick();
     expect(r.fake.state.positions.has('ETHUSDT')).toBe(false);
     expect(r.fake.state.orders.some((o) => o.symbol === 'ETHUSDT' && o.type === 'MARKET' && o.reduceOnly)).toBe(true);
-    expect(r.logger.lines.some((l) => l.level === 'error' && l.message.startsWith('BTCUSDT: tick failed; this symbol backs off'))).toBe(true);
+    expect(r.logger.lines.some((l) => l.level === 'error' && l.message.startsWith('BTCUSDT: tick failed; this symbol backs off'))).toBe(
+      true,
+    );
   });
 });

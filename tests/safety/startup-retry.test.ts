@@ -87,7 +87,9 @@ describe('live start-up against transient faults', () => {
 describe('retryStartup', () => {
   it('backs off exponentially with jitter, capped, and never before a Retry-After', () => {
     const half = { random: () => 0.5 };
-    expect([1, 2, 3, 4, 8].map((n) => backoffDelayMs(n, new RetryableExchangeError('x'), half))).toEqual([750, 1_500, 3_000, 6_000, 45_000]);
+    expect([1, 2, 3, 4, 8].map((n) => backoffDelayMs(n, new RetryableExchangeError('x'), half))).toEqual([
+      750, 1_500, 3_000, 6_000, 45_000,
+    ]);
     expect(backoffDelayMs(1, new RetryableExchangeError('x'), { random: () => 0 })).toBe(500);
     expect(backoffDelayMs(1, new RateLimitedError('418', 120_000, 418), half)).toBe(120_000);
   });
@@ -99,17 +101,25 @@ describe('retryStartup', () => {
       sleeps.push(ms);
     };
     let calls = 0;
-    const failing = retryStartup('x', async () => {
-      calls++;
-      throw new RetryableExchangeError(`503 #${calls}`);
-    }, { clock, logger: new MemoryLogger(), maxAttempts: 3, random: () => 1 });
+    const failing = retryStartup(
+      'x',
+      async () => {
+        calls++;
+        throw new RetryableExchangeError(`503 #${calls}`);
+      },
+      { clock, logger: new MemoryLogger(), maxAttempts: 3, random: () => 1 },
+    );
     await expect(failing).rejects.toThrow('503 #3');
     expect(sleeps).toEqual([1_000, 2_000]);
     calls = 0;
-    const fatal = retryStartup('y', async () => {
-      calls++;
-      throw new FatalExchangeError('-2015', '-2015');
-    }, { clock, logger: new MemoryLogger() });
+    const fatal = retryStartup(
+      'y',
+      async () => {
+        calls++;
+        throw new FatalExchangeError('-2015', '-2015');
+      },
+      { clock, logger: new MemoryLogger() },
+    );
     await expect(fatal).rejects.toBeInstanceOf(FatalExchangeError);
     expect(calls).toBe(1);
   });

@@ -25,7 +25,12 @@ afterEach(async () => {
 });
 
 function start(dir: string, env: Record<string, string>): Spawned {
-  const run = spawnTs('src/main.ts', { SYMBOLS: 'BTCUSDT', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...env }, [], dir);
+  const run = spawnTs(
+    'src/main.ts',
+    { SYMBOLS: 'BTCUSDT', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...env },
+    [],
+    dir,
+  );
   run.child.stdin?.end();
   running.push(run);
   return run;
@@ -55,8 +60,12 @@ describe('one store, one mode and account', () => {
 
     const second = start(dir, paper);
     expect(await second.exited).toBe(2);
-    expect(second.stderr).toMatch(/STORE_URL: the store sqlite:\/\/.* belongs to live trading with the API key fingerprinted [0-9a-f]{16}, and this run is paper trading/);
-    expect(second.stderr).toMatch(/expected a store of its own for paper trading: another sqlite file \(e\.g\. STORE_URL=sqlite:\/\/state\/paper\.sqlite\)/);
+    expect(second.stderr).toMatch(
+      /STORE_URL: the store sqlite:\/\/.* belongs to live trading with the API key fingerprinted [0-9a-f]{16}, and this run is paper trading/,
+    );
+    expect(second.stderr).toMatch(
+      /expected a store of its own for paper trading: another sqlite file \(e\.g\. STORE_URL=sqlite:\/\/state\/paper\.sqlite\)/,
+    );
     expect(second.stdout).not.toMatch(/state restored|Reconciled/);
 
     // Another account's live run is refused the same way.
@@ -103,7 +112,9 @@ describe('guardStoreOwner', () => {
     await guardStoreOwner(url, { mode: 'paper', account: null }, { logger, now: 1 });
     // Now recorded: demo is refused as well.
     const demo = storeOwnerOf({ tradingMode: 'live', exchange: { testnet: true, apiKey: 'k-1234' } });
-    await expect(guardStoreOwner(url, demo, { logger, now: 2 })).rejects.toThrow(/belongs to paper trading, and this run is Binance demo trading/);
+    await expect(guardStoreOwner(url, demo, { logger, now: 2 })).rejects.toThrow(
+      /belongs to paper trading, and this run is Binance demo trading/,
+    );
     await guardStoreOwner(url, { mode: 'paper', account: null }, { logger, now: 3 });
   });
 });

@@ -125,8 +125,7 @@ export class BinanceClient {
   /** Loads ccxt (first call only: the module is cached) and configures `binanceusdm`. */
   static async create(options: BinanceClientOptions): Promise<BinanceClient> {
     const ccxt = await import('ccxt');
-    const credentials =
-      options.apiKey !== null && options.secret !== null ? { apiKey: options.apiKey, secret: options.secret } : {};
+    const credentials = options.apiKey !== null && options.secret !== null ? { apiKey: options.apiKey, secret: options.secret } : {};
     const ex = new ccxt.binanceusdm({
       ...credentials,
       enableRateLimit: false,

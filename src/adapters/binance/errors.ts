@@ -47,9 +47,8 @@ const AUTH_CODES = new Set([-1002, -1022, -2014, -2015, -4087, -4088]);
 const INSUFFICIENT_CODES = new Set([-2018, -2019, -2024]);
 /** Orders the exchange refused as invalid: filters, precision, reduce-only, would trigger. */
 const INVALID_ORDER_CODES = new Set([
-  -1013, -1111, -1116, -1117, -2010, -2011, -2013, -2020, -2021, -2022, -2025, -4003, -4004, -4005, -4013,
-  -4014, -4015, -4016, -4023, -4024, -4028, -4029, -4031, -4046, -4059, -4061, -4116, -4164, -5021, -5022,
-  -5028,
+  -1013, -1111, -1116, -1117, -2010, -2011, -2013, -2020, -2021, -2022, -2025, -4003, -4004, -4005, -4013, -4014, -4015, -4016, -4023,
+  -4024, -4028, -4029, -4031, -4046, -4059, -4061, -4116, -4164, -5021, -5022, -5028,
 ]);
 
 /** Query parameters that carry a secret or a signature in a signed Binance URL. */

@@ -16,11 +16,7 @@
  * Fees come from the fills of each filled order (fills.ts); requests are validated before
  * anything is sent (order-request.ts).
  */
-import {
-  InvalidOrderError,
-  OrderUncertainError,
-  type TraderError,
-} from '../../errors.js';
+import { InvalidOrderError, OrderUncertainError, type TraderError } from '../../errors.js';
 import type { RequestScheduler } from '../../engine/execution/types.js';
 import type { Clock, Exchange, Logger, Priority } from '../../engine/ports.js';
 import type {
@@ -49,7 +45,6 @@ import {
   parseSymbolFilters,
   type Raw,
 } from './parse.js';
-
 
 export { CLIENT_ORDER_ID_PATTERN, validateOrderRequest } from './order-request.js';
 export { FEE_READ_MAX_WAIT_MS } from './fills.js';
@@ -182,9 +177,7 @@ export class BinanceExchange implements Exchange {
     const ex = await this.ensureMarkets(2);
     const now = this.options.clock.now();
     if (this.brackets === null || now - this.brackets.at > RULES_MAX_AGE_MS) {
-      const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v1/leverageBracket' }, (e) =>
-        e.fapiPrivateGetLeverageBracket(),
-      );
+      const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v1/leverageBracket' }, (e) => e.fapiPrivateGetLeverageBracket());
       this.brackets = { at: now, bySymbol: parseLeverageBrackets(response) };
     }
     const rules = new Map<string, SymbolRules>();
@@ -325,12 +318,7 @@ export class BinanceExchange implements Exchange {
   }
 
   /** One order by client order id, from the regular or the algo endpoint; null on -2013. */
-  private async queryOrder(
-    symbol: string,
-    clientOrderId: string,
-    conditional: boolean,
-    priority: Priority,
-  ): Promise<FetchedOrder | null> {
+  private async queryOrder(symbol: string, clientOrderId: string, conditional: boolean, priority: Priority): Promise<FetchedOrder | null> {
     const ex = await this.ensureMarkets(priority);
     const { symbol: unified } = this.market(ex, symbol);
     try {
@@ -342,11 +330,7 @@ export class BinanceExchange implements Exchange {
           clientOrderId,
         },
         (e) =>
-          e.fetchOrder(
-            '',
-            unified,
-            conditional ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId },
-          ),
+          e.fetchOrder('', unified, conditional ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId }),
       );
       return fetched(order.info, conditional, this.options.clock.now());
     } catch (error) {
@@ -391,11 +375,7 @@ export class BinanceExchange implements Exchange {
             clientOrderId,
           },
           (e) =>
-            e.cancelOrder(
-              '',
-              unified,
-              conditional ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId },
-            ),
+            e.cancelOrder('', unified, conditional ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId }),
         );
         return;
       } catch (error) {
@@ -416,9 +396,7 @@ export class BinanceExchange implements Exchange {
     const params = symbol === undefined ? {} : { symbol };
     const [regular, algo] = await Promise.all([
       this.call({ priority: 2, endpoint: 'GET /fapi/v1/openOrders', params }, (e) => e.fapiPrivateGetOpenOrders(params)),
-      this.call({ priority: 2, endpoint: 'GET /fapi/v1/openAlgoOrders', params }, (e) =>
-        e.fapiPrivateGetOpenAlgoOrders(params),
-      ),
+      this.call({ priority: 2, endpoint: 'GET /fapi/v1/openAlgoOrders', params }, (e) => e.fapiPrivateGetOpenAlgoOrders(params)),
     ]);
     const now = this.options.clock.now();
     const orders: OrderState[] = [];
@@ -427,7 +405,7 @@ export class BinanceExchange implements Exchange {
       [algo, true],
     ] as const) {
       // openAlgoOrders may answer a list or { orders: [...] }.
-      const list = Array.isArray(rows) ? rows : (asRecord(rows)['orders'] as unknown[] | undefined) ?? [];
+      const list = Array.isArray(rows) ? rows : ((asRecord(rows)['orders'] as unknown[] | undefined) ?? []);
       for (const row of list) {
         const order = parseOrder(asRecord(row), now);
         this.conditionalById.set(order.clientOrderId, conditional);
@@ -441,17 +419,13 @@ export class BinanceExchange implements Exchange {
 
   /** GET /fapi/v3/positionRisk: every open position in one request (weight 5). */
   async fetchPositions(priority: Priority): Promise<ExchangePosition[]> {
-    const response = await this.call({ priority, endpoint: 'GET /fapi/v3/positionRisk' }, (e) =>
-      e.fapiPrivateV3GetPositionRisk(),
-    );
+    const response = await this.call({ priority, endpoint: 'GET /fapi/v3/positionRisk' }, (e) => e.fapiPrivateV3GetPositionRisk());
     return parsePositions(response, (symbol) => this.leverageBySymbol.get(symbol) ?? null, this.options.clock.now());
   }
 
   /** GET /fapi/v3/account, USDT asset: wallet, available, unrealised, equity = wallet + unrealised. */
   async fetchBalance(): Promise<Balance> {
-    const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v3/account' }, (e) =>
-      e.fapiPrivateV3GetAccount(),
-    );
+    const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v3/account' }, (e) => e.fapiPrivateV3GetAccount());
     return parseAccountBalance(response);
   }
 
@@ -461,9 +435,7 @@ export class BinanceExchange implements Exchange {
     let startTime = sinceMs;
     for (let page = 0; page < INCOME_MAX_PAGES; page++) {
       const params = { symbol, incomeType: 'FUNDING_FEE', startTime, limit: INCOME_PAGE_LIMIT };
-      const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v1/income', params }, (e) =>
-        e.fapiPrivateGetIncome(params),
-      );
+      const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v1/income', params }, (e) => e.fapiPrivateGetIncome(params));
       const rows = parseFundingPayments(response);
       payments.push(...rows);
       const last = rows[rows.length - 1];

@@ -40,7 +40,6 @@ function isFinal(order: OrderState): boolean {
   return order.status !== 'new' && order.status !== 'partially_filled';
 }
 
-
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -139,5 +138,4 @@ export class OrderFills {
       return null;
     }
   }
-
 }

@@ -28,4 +28,3 @@ export function validateOrderRequest(request: OrderRequest): void {
     throw new InvalidOrderError(`Order ${id}: a ${request.type} order needs a positive stopPrice`, 'stop_price');
   }
 }
-

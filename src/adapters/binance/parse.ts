@@ -66,7 +66,9 @@ export function parseSymbolFilters(symbolInfo: Raw): SymbolFilters {
   const stepSize = positive(lot['stepSize']);
   const minQty = positive(lot['minQty']);
   if (tickSize === null || stepSize === null || minQty === null) {
-    throw new FatalExchangeError(`Binance exchangeInfo ${symbol}: PRICE_FILTER.tickSize, LOT_SIZE.stepSize and LOT_SIZE.minQty must be > 0`);
+    throw new FatalExchangeError(
+      `Binance exchangeInfo ${symbol}: PRICE_FILTER.tickSize, LOT_SIZE.stepSize and LOT_SIZE.minQty must be > 0`,
+    );
   }
   const notional = byType.get('MIN_NOTIONAL') ?? {};
   return {
@@ -268,11 +270,7 @@ export function summariseFills(response: unknown, orderId: string): FillSummary 
  * leverage: it comes from `leverageOf` (what this process set), else null.
  * Isolated margin is `isolatedWallet` (margin put in), falling back to `isolatedMargin`.
  */
-export function parsePositions(
-  response: unknown,
-  leverageOf: (symbol: string) => number | null,
-  nowMs: number,
-): ExchangePosition[] {
+export function parsePositions(response: unknown, leverageOf: (symbol: string) => number | null, nowMs: number): ExchangePosition[] {
   const out: ExchangePosition[] = [];
   for (const row of asArray(response)) {
     const raw = asRecord(row);

@@ -54,7 +54,11 @@ export function isTransient(error: unknown): boolean {
 }
 
 /** The wait before attempt `attempt + 1` (attempt counts from 1): full jitter, never before a Retry-After. */
-export function backoffDelayMs(attempt: number, error: unknown, options: Pick<StartupRetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'random'> = {}): number {
+export function backoffDelayMs(
+  attempt: number,
+  error: unknown,
+  options: Pick<StartupRetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'random'> = {},
+): number {
   const base = options.baseDelayMs ?? DEFAULT_STARTUP_BASE_DELAY_MS;
   const cap = options.maxDelayMs ?? DEFAULT_STARTUP_MAX_DELAY_MS;
   const ceiling = Math.min(cap, base * 2 ** Math.max(0, attempt - 1));

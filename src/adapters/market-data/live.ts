@@ -110,7 +110,9 @@ export class LiveMarketData implements MarketData {
     };
     try {
       const scheduler = options.scheduler;
-      return scheduler === undefined ? await send() : await scheduler.submit({ priority: 3, endpoint: 'GET /fapi/v1/time', weight: 1, orders: 0, run: send });
+      return scheduler === undefined
+        ? await send()
+        : await scheduler.submit({ priority: 3, endpoint: 'GET /fapi/v1/time', weight: 1, orders: 0, run: send });
     } catch (error) {
       options.logger.warn('live market data unreachable', { error: describeError(error) });
       return false;
@@ -119,9 +121,7 @@ export class LiveMarketData implements MarketData {
 
   private async klines(params: Record<string, string | number>): Promise<ReturnType<typeof parseKlines>> {
     const client = await this.client();
-    const response = await client.call({ priority: 3, endpoint: 'GET /fapi/v1/klines', params }, (ex) =>
-      ex.fapiPublicGetKlines(params),
-    );
+    const response = await client.call({ priority: 3, endpoint: 'GET /fapi/v1/klines', params }, (ex) => ex.fapiPublicGetKlines(params));
     return parseKlines(response);
   }
 
@@ -135,9 +135,7 @@ export class LiveMarketData implements MarketData {
     for (let page = 0; page < maxPages && out.length < wanted; page++) {
       const limit = Math.min(MAX_KLINES_PER_REQUEST, wanted - out.length);
       const rows = await this.klines({ symbol, interval: '5m', endTime: endOpen, limit });
-      const closed = rows
-        .filter((k) => k.closeTime < closedBy && k.candle.timestamp <= endOpen)
-        .map((k) => k.candle);
+      const closed = rows.filter((k) => k.closeTime < closedBy && k.candle.timestamp <= endOpen).map((k) => k.candle);
       if (closed.length === 0) break;
       out.unshift(...closed);
       endOpen = (closed[0]?.timestamp ?? endOpen) - CANDLE_MS;
@@ -168,8 +166,7 @@ export class LiveMarketData implements MarketData {
    * `RequestScheduler.submitTicker` and its 5 s cache.
    */
   tickerSpec(symbol: string): RequestSpec<Ticker> {
-    const weight =
-      costOf('GET /fapi/v1/ticker/price', { symbol }).weight + costOf('GET /fapi/v1/premiumIndex', { symbol }).weight;
+    const weight = costOf('GET /fapi/v1/ticker/price', { symbol }).weight + costOf('GET /fapi/v1/premiumIndex', { symbol }).weight;
     return {
       priority: 3,
       endpoint: 'GET /fapi/v1/premiumIndex',
@@ -194,9 +191,7 @@ export class LiveMarketData implements MarketData {
   async refreshTickers(): Promise<void> {
     const client = await this.client();
     const { symbols } = this.options;
-    const prices = await client.call({ priority: 3, endpoint: 'GET /fapi/v1/ticker/price' }, (ex) =>
-      ex.fapiPublicGetTickerPrice(),
-    );
+    const prices = await client.call({ priority: 3, endpoint: 'GET /fapi/v1/ticker/price' }, (ex) => ex.fapiPublicGetTickerPrice());
     const priceBySymbol = new Map(asArray(prices).map((row) => [String(asRecord(row)['symbol']), asRecord(row)]));
     const premiums = await Promise.all(
       symbols.map((symbol) =>
@@ -296,9 +291,7 @@ export class LiveMarketData implements MarketData {
           await this.sleeper.sleep(retryDelayMs);
         }
         await this.emit(batches, onClose);
-        void this.refreshTickers().catch((error: unknown) =>
-          this.logger.debug('ticker refresh failed', { error: describeError(error) }),
-        );
+        void this.refreshTickers().catch((error: unknown) => this.logger.debug('ticker refresh failed', { error: describeError(error) }));
       }
     } finally {
       this.cancelTickerTimer?.();

@@ -71,7 +71,9 @@ export class ReplayMarketData implements MarketData {
     this.clock = options.clock ?? null;
     this.sleeper = this.clock === null ? null : new CancellableSleep(this.clock);
     if (this.paced() && this.clock === null) {
-      throw new ConfigError([{ variable: 'REPLAY_SPEED', problem: `speed ${speed} needs a clock to pace on`, expected: '0 or Infinity without a clock' }]);
+      throw new ConfigError([
+        { variable: 'REPLAY_SPEED', problem: `speed ${speed} needs a clock to pace on`, expected: '0 or Infinity without a clock' },
+      ]);
     }
     this.candleStepMs = options.candleStepMs ?? CANDLE_MS;
     this.markStepMs = options.markStepMs ?? 3_600_000;

@@ -20,9 +20,7 @@ export function intrabarPath(candle: Candle): readonly [number, number, number, 
  * the trader: a buy fills above (rounded up), a sell below (rounded down).
  */
 export function slippedPrice(side: OrderSide, price: number, slippageRate: number, tickSize: number): number {
-  return side === 'buy'
-    ? roundPrice(price * (1 + slippageRate), tickSize, 'up')
-    : roundPrice(price * (1 - slippageRate), tickSize, 'down');
+  return side === 'buy' ? roundPrice(price * (1 + slippageRate), tickSize, 'up') : roundPrice(price * (1 - slippageRate), tickSize, 'down');
 }
 
 /**

@@ -24,12 +24,7 @@
  * It rejects what Binance rejects (filters via `validateOrder`, reduce-only, duplicate
  * client ids, leverage, margin), with Binance's codes, so paper results carry over to live.
  */
-import {
-  isolatedLiquidationPrice,
-  maxLeverageFor,
-  roundQty,
-  validateOrder,
-} from '../../engine/exchange-rules.js';
+import { isolatedLiquidationPrice, maxLeverageFor, roundQty, validateOrder } from '../../engine/exchange-rules.js';
 import type { ClosedCandle, Clock, Exchange, Logger, Priority } from '../../engine/ports.js';
 import type {
   Balance,
@@ -358,7 +353,16 @@ export class PaperExchange implements Exchange {
     const record: PaperOrderRecord = { seq, state, reservedMarginUsdt, resting: false };
     this.orders.set(key, record);
     this.openOrders.set(key, record);
-    this.logger.debug('paper order placed', { symbol, clientOrderId, side, type, quantity, price: state.price, stopPrice: state.stopPrice, reduceOnly });
+    this.logger.debug('paper order placed', {
+      symbol,
+      clientOrderId,
+      side,
+      type,
+      quantity,
+      price: state.price,
+      stopPrice: state.stopPrice,
+      reduceOnly,
+    });
     return state;
   }
 
@@ -655,8 +659,7 @@ export class PaperExchange implements Exchange {
         for (let step = 0; step < maxSteps + this.openOrders.size; step++) {
           const trigger = this.nextTrigger(context, direction, target);
           if (trigger === null) break;
-          const reached =
-            trigger.direction === 'fall' ? Math.min(trigger.level, context.price) : Math.max(trigger.level, context.price);
+          const reached = trigger.direction === 'fall' ? Math.min(trigger.level, context.price) : Math.max(trigger.level, context.price);
           const gapped = trigger.direction === 'fall' ? trigger.level > context.price : trigger.level < context.price;
           travelled += Math.abs(context.price - reached);
           context.price = reached;

@@ -16,24 +16,42 @@ export function paperStateProblems(value: unknown): string[] {
   if (value.version !== 1) problems.push(`version ${JSON.stringify(value.version)} (expected 1)`);
   if (!isFiniteNumber(value.walletBalanceUsdt)) problems.push('walletBalanceUsdt is not a number');
   if (!Number.isInteger(value.nextOrderSeq)) problems.push('nextOrderSeq is not a whole number');
-  if (!isObject(value.leverage) || !Object.values(value.leverage).every(isFiniteNumber)) problems.push('leverage is not a symbol → number map');
+  if (!isObject(value.leverage) || !Object.values(value.leverage).every(isFiniteNumber))
+    problems.push('leverage is not a symbol → number map');
   if (!Array.isArray(value.positions)) problems.push('positions is not a list');
   else
     value.positions.forEach((p: unknown, i) => {
-      if (!isObject(p) || typeof p.symbol !== 'string' || (p.side !== 'long' && p.side !== 'short') || ![p.size, p.entryPrice, p.isolatedMarginUsdt, p.openedAt].every(isFiniteNumber))
+      if (
+        !isObject(p) ||
+        typeof p.symbol !== 'string' ||
+        (p.side !== 'long' && p.side !== 'short') ||
+        ![p.size, p.entryPrice, p.isolatedMarginUsdt, p.openedAt].every(isFiniteNumber)
+      )
         problems.push(`positions[${i}] is not a position`);
     });
   if (!Array.isArray(value.orders)) problems.push('orders is not a list');
   else
     value.orders.forEach((o: unknown, i) => {
-      if (!isObject(o) || !Number.isInteger(o.seq) || !isObject(o.state) || typeof o.state.clientOrderId !== 'string' || typeof o.state.symbol !== 'string' || typeof o.state.status !== 'string')
+      if (
+        !isObject(o) ||
+        !Number.isInteger(o.seq) ||
+        !isObject(o.state) ||
+        typeof o.state.clientOrderId !== 'string' ||
+        typeof o.state.symbol !== 'string' ||
+        typeof o.state.status !== 'string'
+      )
         problems.push(`orders[${i}] is not an order record`);
     });
   if (!Array.isArray(value.fundingPayments)) problems.push('fundingPayments is not a list');
   if (value.forcedCloses !== undefined && !Array.isArray(value.forcedCloses)) problems.push('forcedCloses is not a list');
   if (!isObject(value.markets)) problems.push('markets is not an object');
   if (!Array.isArray(value.events)) problems.push('events is not a list');
-  if (!isObject(value.totals) || !['feesUsdt', 'fundingUsdt', 'realizedPnlUsdt', 'liquidations', 'liquidationLossUsdt', 'fills'].every((k) => isFiniteNumber((value.totals as Record<string, unknown>)[k])))
+  if (
+    !isObject(value.totals) ||
+    !['feesUsdt', 'fundingUsdt', 'realizedPnlUsdt', 'liquidations', 'liquidationLossUsdt', 'fills'].every((k) =>
+      isFiniteNumber((value.totals as Record<string, unknown>)[k]),
+    )
+  )
     problems.push('totals is incomplete');
   return problems.slice(0, 5);
 }

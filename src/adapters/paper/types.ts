@@ -3,15 +3,7 @@
  * plain-JSON state it saves with the engine snapshot (ARCHITECTURE "Persistence").
  */
 import type { Clock, Logger } from '../../engine/ports.js';
-import type {
-  ExchangePosition,
-  FundingEvent,
-  ForcedClose,
-  FundingPayment,
-  OrderState,
-  Side,
-  SymbolRules,
-} from '../../engine/types.js';
+import type { ExchangePosition, FundingEvent, ForcedClose, FundingPayment, OrderState, Side, SymbolRules } from '../../engine/types.js';
 
 export interface PaperExchangeOptions {
   readonly rules: ReadonlyMap<string, SymbolRules>;

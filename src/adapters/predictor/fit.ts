@@ -131,7 +131,9 @@ export async function fitModel(
   const calibrationCount = Math.max(minSlice, Math.floor(before.length * (options.calibrationShare ?? 0.2)));
   const calibration = before.slice(Math.max(0, before.length - calibrationCount));
   const calibrationStart = calibration.length > 0 ? (m.decidedAt[calibration[0] as number] as number) : Number.POSITIVE_INFINITY;
-  const training = before.slice(0, Math.max(0, before.length - calibrationCount)).filter((i) => (m.resolvedAt[i] as number) <= calibrationStart);
+  const training = before
+    .slice(0, Math.max(0, before.length - calibrationCount))
+    .filter((i) => (m.resolvedAt[i] as number) <= calibrationStart);
   if (training.length < minTrain || calibration.length < minSlice || validation.length < minSlice) {
     throw new NotEnoughSamplesError(
       `not enough labelled samples: ${training.length} training (need ${minTrain}), ${calibration.length} calibration and ${validation.length} validation (need ${minSlice} each)`,
@@ -151,7 +153,10 @@ export async function fitModel(
   let currentScorer: XgbScorer | null = null;
   try {
     const calibrationRaw = calibration.map((i) => booster.predict(rowOf(m, i)));
-    const platt = fitPlatt(calibrationRaw, calibration.map((i) => m.labels[i] as number));
+    const platt = fitPlatt(
+      calibrationRaw,
+      calibration.map((i) => m.labels[i] as number),
+    );
     const reference = quantiles(calibrationRaw.map((r) => round(applyPlatt(platt, r))));
     const labels = validation.map((i) => m.labels[i] as number);
     const p = validation.map((i) => applyPlatt(platt, booster.predict(rowOf(m, i))));
@@ -161,19 +166,31 @@ export async function fitModel(
       try {
         currentScorer = await XgbScorer.fromArtifact(current);
         const scorer = currentScorer;
-        logLossCurrent = logLoss(validation.map((i) => scorer.score(rowOf(m, i)).winProbability), labels);
+        logLossCurrent = logLoss(
+          validation.map((i) => scorer.score(rowOf(m, i)).winProbability),
+          labels,
+        );
       } catch {
         logLossCurrent = null; // an unusable current model does not block a good new one
       }
     }
-    const interval = aucIntervalByDay(p, labels, validation.map((i) => m.decidedAt[i] as number));
+    const interval = aucIntervalByDay(
+      p,
+      labels,
+      validation.map((i) => m.decidedAt[i] as number),
+    );
     const metrics: ModelMetrics = {
       trainSamples: training.length,
       calibrationSamples: calibration.length,
       validationSamples: validation.length,
       baseRate: round(baseRate),
       logLoss: round(logLoss(p, labels)),
-      logLossConstant: round(logLoss(labels.map(() => baseRate), labels)),
+      logLossConstant: round(
+        logLoss(
+          labels.map(() => baseRate),
+          labels,
+        ),
+      ),
       logLossCurrent: logLossCurrent === null ? null : round(logLossCurrent),
       auc: auc(p, labels),
       aucLow: interval?.low ?? null,

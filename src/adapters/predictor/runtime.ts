@@ -57,7 +57,8 @@ export class WorkerModelRuntime implements ModelRuntime {
     };
     try {
       const output = await this.runWorker(input, this.options.timeoutMs ?? 120_000);
-      if (output === null) return { kind: 'skipped', reason: `training took longer than ${this.options.timeoutMs ?? 120_000} ms and was stopped` };
+      if (output === null)
+        return { kind: 'skipped', reason: `training took longer than ${this.options.timeoutMs ?? 120_000} ms and was stopped` };
       if (!output.ok) return { kind: 'skipped', reason: output.error };
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       return { kind: 'trained', artifact: output.artifact, elapsedMs: performance.now() - started, peakRssMb: peakRss / 1024 / 1024 };
@@ -75,8 +76,18 @@ export class WorkerModelRuntime implements ModelRuntime {
   private runWorker(input: TrainTaskInput, timeoutMs: number): Promise<TrainTaskOutput | null> {
     return new Promise((resolve) => {
       // The columns are transferred, not copied.
-      const transfer = [input.samples.vectors.buffer, input.samples.labels.buffer, input.samples.decidedAt.buffer, input.samples.resolvedAt.buffer];
-      const worker = new Worker(WORKER_URL, { workerData: { kind: 'train', input }, transferList: transfer as ArrayBuffer[], stdout: true, stderr: true });
+      const transfer = [
+        input.samples.vectors.buffer,
+        input.samples.labels.buffer,
+        input.samples.decidedAt.buffer,
+        input.samples.resolvedAt.buffer,
+      ];
+      const worker = new Worker(WORKER_URL, {
+        workerData: { kind: 'train', input },
+        transferList: transfer as ArrayBuffer[],
+        stdout: true,
+        stderr: true,
+      });
       // The library prints to the console: keep it out of the bot's output (debug log only).
       worker.stdout.on('data', (chunk: Buffer) => this.log.debug('training worker', { text: chunk.toString().trim() }));
       worker.stderr.on('data', (chunk: Buffer) => this.log.debug('training worker', { text: chunk.toString().trim() }));
@@ -91,7 +102,9 @@ export class WorkerModelRuntime implements ModelRuntime {
       const timer = setTimeout(() => finish(null), timeoutMs);
       worker.once('message', (message: TrainTaskOutput) => finish(message));
       worker.once('error', (error) => finish({ ok: false, error: `training worker failed: ${error.message}`, notEnough: false }));
-      worker.once('exit', (code) => finish({ ok: false, error: `training worker exited (code ${code}) without a result`, notEnough: false }));
+      worker.once('exit', (code) =>
+        finish({ ok: false, error: `training worker exited (code ${code}) without a result`, notEnough: false }),
+      );
     });
   }
 }

@@ -120,16 +120,19 @@ const numericRanges: Record<Exclude<keyof XgbParams, 'objective' | 'tree_method'
 export function validateParams(params: Record<string, unknown>, rounds: number): XgbParams {
   const problems: string[] = [];
   const allowed = new Set<string>(['objective', 'tree_method', ...Object.keys(numericRanges)]);
-  for (const key of Object.keys(params)) if (!allowed.has(key)) problems.push(`unknown parameter "${key}" (allowed: ${[...allowed].join(', ')})`);
+  for (const key of Object.keys(params))
+    if (!allowed.has(key)) problems.push(`unknown parameter "${key}" (allowed: ${[...allowed].join(', ')})`);
   if (params['objective'] !== 'binary:logistic') problems.push(`objective must be binary:logistic, got ${String(params['objective'])}`);
-  if (params['tree_method'] !== 'hist') problems.push(`tree_method must be hist (exact is 5–10× slower), got ${String(params['tree_method'])}`);
+  if (params['tree_method'] !== 'hist')
+    problems.push(`tree_method must be hist (exact is 5–10× slower), got ${String(params['tree_method'])}`);
   for (const [key, [lo, hi, integer]] of Object.entries(numericRanges)) {
     const value = params[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi || (integer && !Number.isInteger(value))) {
       problems.push(`${key} must be ${integer ? 'a whole number' : 'a number'} from ${lo} to ${hi}, got ${String(value)}`);
     }
   }
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_ROUNDS) problems.push(`rounds must be a whole number from 1 to ${MAX_ROUNDS}, got ${rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_ROUNDS)
+    problems.push(`rounds must be a whole number from 1 to ${MAX_ROUNDS}, got ${rounds}`);
   if (problems.length > 0) throw new RangeError(`invalid XGBoost parameters: ${problems.join('; ')}`);
   return params as unknown as XgbParams;
 }
@@ -138,10 +141,17 @@ export function validateParams(params: Record<string, unknown>, rounds: number):
  * Trains a booster on `rows × cols` values (row-major) and returns XGBoost's binary model.
  * Rows are checked (finite, no −1) first; labels must be 0 or 1.
  */
-export async function trainBooster(data: Float32Array, labels: Float32Array, cols: number, params: XgbParams, rounds: number): Promise<Uint8Array> {
+export async function trainBooster(
+  data: Float32Array,
+  labels: Float32Array,
+  cols: number,
+  params: XgbParams,
+  rounds: number,
+): Promise<Uint8Array> {
   validateParams(params as unknown as Record<string, unknown>, rounds);
   const rows = labels.length;
-  if (rows < 2 || data.length !== rows * cols) throw new RangeError(`training data is ${data.length} values for ${rows} labels × ${cols} columns`);
+  if (rows < 2 || data.length !== rows * cols)
+    throw new RangeError(`training data is ${data.length} values for ${rows} labels × ${cols} columns`);
   if (rows > MAX_TRAIN_ROWS) throw new RangeError(`${rows} training rows exceed the cap of ${MAX_TRAIN_ROWS}`);
   for (let r = 0; r < rows; r++) assertModelRow(data.subarray(r * cols, (r + 1) * cols));
   for (const y of labels) if (y !== 0 && y !== 1) throw new RangeError(`labels must be 0 or 1, got ${y}`);

@@ -102,13 +102,7 @@ export class RateLimitBreaker {
     }
     const t = this.thresholds;
     const next: BreakerTier =
-      this.blockedUntilMs !== null
-        ? 'block'
-        : this.usedPct >= t.throttlePct
-          ? 'throttle'
-          : this.usedPct >= t.warnPct
-            ? 'warn'
-            : 'ok';
+      this.blockedUntilMs !== null ? 'block' : this.usedPct >= t.throttlePct ? 'throttle' : this.usedPct >= t.warnPct ? 'warn' : 'ok';
     if (next === this.currentTier) return null;
     const from = this.currentTier;
     this.currentTier = next;

@@ -33,8 +33,7 @@ export const TEN_SECONDS_MS = 10_000;
 
 /** Why a request cannot go now, and when to look again. */
 export type BudgetVerdict =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly resource: 'weight' | 'orders'; readonly retryAtMs: number };
+  { readonly ok: true } | { readonly ok: false; readonly resource: 'weight' | 'orders'; readonly retryAtMs: number };
 
 export class RequestBudget {
   private minuteIndex = Number.NaN;
@@ -88,10 +87,7 @@ export class RequestBudget {
   }
 
   /** Header sync: Binance's own count wins when it is higher (other processes on the IP, missed calls). */
-  observe(
-    counts: { usedWeight1m?: number; orders10s?: number; orders1m?: number },
-    now: number,
-  ): void {
+  observe(counts: { usedWeight1m?: number; orders10s?: number; orders1m?: number }, now: number): void {
     this.roll(now);
     if (counts.usedWeight1m !== undefined) this.usedWeight = Math.max(this.usedWeight, counts.usedWeight1m);
     if (counts.orders10s !== undefined) this.orders10s = Math.max(this.orders10s, counts.orders10s);

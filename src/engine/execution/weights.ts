@@ -118,7 +118,11 @@ function normalise(endpoint: string): string {
   const trimmed = endpoint.trim();
   const space = trimmed.indexOf(' ');
   if (space < 0) return trimmed;
-  const path = trimmed.slice(space + 1).trim().split('?')[0] ?? '';
+  const path =
+    trimmed
+      .slice(space + 1)
+      .trim()
+      .split('?')[0] ?? '';
   return `${trimmed.slice(0, space).toUpperCase()} ${path}`;
 }
 
@@ -126,9 +130,7 @@ function normalise(endpoint: string): string {
 export function costOf(endpoint: string, params?: Readonly<Record<string, unknown>>): EndpointCost {
   const rule = RULES.get(normalise(endpoint));
   if (rule === undefined) {
-    throw new RangeError(
-      `Unknown Binance endpoint "${endpoint}": add its request weight to src/engine/execution/weights.ts`,
-    );
+    throw new RangeError(`Unknown Binance endpoint "${endpoint}": add its request weight to src/engine/execution/weights.ts`);
   }
   return rule(params);
 }

@@ -151,7 +151,8 @@ const NUDGED_MINUS_ONE = Math.fround(-0.9999999);
 export function assertModelRow(row: Float32Array | number[], names: readonly string[] = MODEL_FEATURE_NAMES): void {
   for (let i = 0; i < row.length; i++) {
     const value = row[i] as number;
-    if (!Number.isFinite(value)) throw new RangeError(`model input ${names[i] ?? i} is ${value}; refusing a non-finite value (the library throws on NaN)`);
+    if (!Number.isFinite(value))
+      throw new RangeError(`model input ${names[i] ?? i} is ${value}; refusing a non-finite value (the library throws on NaN)`);
     if (Math.fround(value) === LIBRARY_MISSING) row[i] = NUDGED_MINUS_ONE;
   }
 }

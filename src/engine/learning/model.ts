@@ -90,7 +90,10 @@ export function decidePromotion(metrics: ModelMetrics): PromotionDecision {
     return { promote: false, reason: 'no out-of-sample window to judge the model on' };
   }
   if (!(metrics.logLoss < metrics.logLossConstant)) {
-    return { promote: false, reason: `log loss ${f(metrics.logLoss)} is not better than the constant predictor's ${f(metrics.logLossConstant)}` };
+    return {
+      promote: false,
+      reason: `log loss ${f(metrics.logLoss)} is not better than the constant predictor's ${f(metrics.logLossConstant)}`,
+    };
   }
   if (metrics.logLossCurrent !== null && !(metrics.logLoss < metrics.logLossCurrent)) {
     return { promote: false, reason: `log loss ${f(metrics.logLoss)} is not better than the current model's ${f(metrics.logLossCurrent)}` };

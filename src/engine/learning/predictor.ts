@@ -88,7 +88,13 @@ export class LearningPredictor implements Predictor {
       if (request.modeLabel === 'rules (grade C)' && this.source.hasModel) {
         const shadow = this.source.predict(request.symbol, request.signal, request.decidedAt);
         if (shadow !== null) {
-          this.shadow.record({ id: proposalId(request.symbol, request.decidedAt), decidedAt: request.decidedAt, winProbability: shadow.winProbability, confidence: shadow.confidence, modelVersion: shadow.modelVersion });
+          this.shadow.record({
+            id: proposalId(request.symbol, request.decidedAt),
+            decidedAt: request.decidedAt,
+            winProbability: shadow.winProbability,
+            confidence: shadow.confidence,
+            modelVersion: shadow.modelVersion,
+          });
         }
       }
       return ruleStatisticsPredictor.predict(request) as Prediction;

@@ -72,7 +72,14 @@ export class SampleRing {
     const index = this.byId.get(id);
     const sample = index === undefined ? undefined : this.items[index];
     if (index === undefined || sample === undefined || sample.id !== id) return false;
-    this.items[index] = { ...sample, label: won ? 1 : 0, outcomeR, source: 'realised', taken: true, resolvedAt: Math.max(sample.resolvedAt, atMs) };
+    this.items[index] = {
+      ...sample,
+      label: won ? 1 : 0,
+      outcomeR,
+      source: 'realised',
+      taken: true,
+      resolvedAt: Math.max(sample.resolvedAt, atMs),
+    };
     return true;
   }
 
@@ -117,15 +124,24 @@ export class SampleRing {
     if (!Array.isArray(ids) || typeof j.vectors !== 'string') return fail('ids or vectors missing');
     const n = ids.length;
     const columnsOk =
-      typeof j.sides === 'string' && j.sides.length === n &&
-      Array.isArray(j.rules) && j.rules.length === n &&
-      Array.isArray(j.decidedAt) && j.decidedAt.length === n &&
-      Array.isArray(j.resolvedAt) && j.resolvedAt.length === n &&
-      typeof j.labels === 'string' && j.labels.length === n &&
-      Array.isArray(j.outcomeR) && j.outcomeR.length === n &&
-      typeof j.proxyLabels === 'string' && j.proxyLabels.length === n &&
-      typeof j.sources === 'string' && j.sources.length === n &&
-      typeof j.taken === 'string' && j.taken.length === n;
+      typeof j.sides === 'string' &&
+      j.sides.length === n &&
+      Array.isArray(j.rules) &&
+      j.rules.length === n &&
+      Array.isArray(j.decidedAt) &&
+      j.decidedAt.length === n &&
+      Array.isArray(j.resolvedAt) &&
+      j.resolvedAt.length === n &&
+      typeof j.labels === 'string' &&
+      j.labels.length === n &&
+      Array.isArray(j.outcomeR) &&
+      j.outcomeR.length === n &&
+      typeof j.proxyLabels === 'string' &&
+      j.proxyLabels.length === n &&
+      typeof j.sources === 'string' &&
+      j.sources.length === n &&
+      typeof j.taken === 'string' &&
+      j.taken.length === n;
     if (!columnsOk) return fail('columns of different lengths');
     const bytes = Buffer.from(j.vectors, 'base64');
     if (bytes.byteLength !== n * MODEL_FEATURE_COUNT * 4) return fail('vector bytes do not match the sample count');

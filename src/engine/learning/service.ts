@@ -82,7 +82,10 @@ export interface TrainingReport {
 }
 
 const isArtifact = (value: unknown): value is ModelArtifact =>
-  typeof value === 'object' && value !== null && typeof (value as ModelArtifact).boosterBase64 === 'string' && typeof (value as ModelArtifact).version === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as ModelArtifact).boosterBase64 === 'string' &&
+  typeof (value as ModelArtifact).version === 'string';
 
 export class LearningService {
   private scorer: ModelScorer | null = null;
@@ -153,7 +156,15 @@ export class LearningService {
       if (vector !== null && tick !== undefined) {
         // The distances the pipeline sets at 1x (self-learning leverage while p < 0.55 is 1–2x: ≤ 5 % wider).
         const distances = stopDistances(signal.closePrice, signal.baseSlPct, 1, tick);
-        this.deps.learner.propose({ symbol, signal, decidedAt, vector, slDistance: distances.slDistance, tpDistance: distances.tpDistance, taken: false });
+        this.deps.learner.propose({
+          symbol,
+          signal,
+          decidedAt,
+          vector,
+          slDistance: distances.slDistance,
+          tpDistance: distances.tpDistance,
+          taken: false,
+        });
       }
     }
   }
@@ -189,14 +200,17 @@ export class LearningService {
     if (!this.settings.enableSelfLearning || this.training !== null) return;
     const now = this.deps.clock.now();
     const ring = this.deps.learner.ring;
-    const due = ring.newSinceTraining >= this.settings.retrainEveryLabels || (now - this.lastTrainingAt >= this.settings.retrainIntervalMs && ring.newSinceTraining > 0);
+    const due =
+      ring.newSinceTraining >= this.settings.retrainEveryLabels ||
+      (now - this.lastTrainingAt >= this.settings.retrainIntervalMs && ring.newSinceTraining > 0);
     if (!due) return;
     void this.train().catch((error: unknown) => this.log.error('training failed', { error: String(error) }));
   }
 
   /** One training run now (also `/model retrain`); resolves with what happened. */
   train(): Promise<TrainingReport> {
-    if (!this.settings.enableSelfLearning) return Promise.resolve({ outcome: 'skipped', version: null, reason: 'ENABLE_SELF_LEARNING is false' });
+    if (!this.settings.enableSelfLearning)
+      return Promise.resolve({ outcome: 'skipped', version: null, reason: 'ENABLE_SELF_LEARNING is false' });
     this.training ??= this.runTraining().finally(() => {
       this.training = null;
     });
@@ -221,10 +235,18 @@ export class LearningService {
       version,
       createdAt: now,
       promoted: decision.promote,
-      metrics: { ...flatMetrics(outcome.artifact.metrics), trainingMs: Math.round(outcome.elapsedMs), peakRssMb: Math.round(outcome.peakRssMb) },
+      metrics: {
+        ...flatMetrics(outcome.artifact.metrics),
+        trainingMs: Math.round(outcome.elapsedMs),
+        peakRssMb: Math.round(outcome.peakRssMb),
+      },
       model: outcome.artifact,
     });
-    this.log.info(decision.promote ? 'model promoted' : 'model not promoted', { version, reason: decision.reason, ...flatMetrics(outcome.artifact.metrics) });
+    this.log.info(decision.promote ? 'model promoted' : 'model not promoted', {
+      version,
+      reason: decision.reason,
+      ...flatMetrics(outcome.artifact.metrics),
+    });
     if (decision.promote) await this.use(outcome.artifact);
     return { outcome: decision.promote ? 'promoted' : 'refused', version, reason: decision.reason };
   }

@@ -161,4 +161,3 @@ export const MIN_SL_RATE = 0.003;
 export const TP_TO_SL_RATIO = 1.5;
 /** Blueprint: `margin = equity × 0.8`. */
 export const EQUITY_MARGIN_SHARE = 0.8;
-

@@ -182,24 +182,12 @@ interface Candidate {
 }
 
 /** Steps 4–7 at one applied leverage (clamps are filled in by the caller). */
-function buildCandidate(
-  input: PlanInput,
-  leverage: number,
-  raw: number,
-  budgetUsdt: number,
-  minNotionalUsdt: number,
-): Candidate {
+function buildCandidate(input: PlanInput, leverage: number, raw: number, budgetUsdt: number, minNotionalUsdt: number): Candidate {
   const { side, referencePrice, rules, config } = input;
   const { filters, brackets } = rules;
   const notionalBudgetUsdt = leverage * budgetUsdt;
   const distances = stopDistances(referencePrice, input.baseSlPct, leverage, filters.tickSize);
-  const { slPrice, tpPrice } = stopPrices(
-    side,
-    referencePrice,
-    distances.slDistance,
-    distances.tpDistance,
-    filters.tickSize,
-  );
+  const { slPrice, tpPrice } = stopPrices(side, referencePrice, distances.slDistance, distances.tpDistance, filters.tickSize);
   const sized = orderSize(
     notionalBudgetUsdt,
     referencePrice,
@@ -233,12 +221,7 @@ function buildCandidate(
     slPrice,
     tpPrice,
     liquidationPrice,
-    feeAdjustedRr: feeAdjustedRewardRisk(
-      distances.slDistance,
-      distances.tpDistance,
-      referencePrice,
-      config.takerFeeRate,
-    ),
+    feeAdjustedRr: feeAdjustedRewardRisk(distances.slDistance, distances.tpDistance, referencePrice, config.takerFeeRate),
     minNotionalUsdt,
     tickSize: filters.tickSize,
     stepSize: filters.marketStepSize,

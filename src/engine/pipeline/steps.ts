@@ -4,7 +4,15 @@
  */
 import { bracketFor, decimalsOf, roundQty } from '../exchange-rules.js';
 import type { LeverageBracket, LeverageClamp, Side } from '../types.js';
-import { EQUITY_MARGIN_SHARE, MIN_SL_RATE, TP_TO_SL_RATIO, type EntryPlan, type Grade, type PipelineConfig, type PlanMode } from './config.js';
+import {
+  EQUITY_MARGIN_SHARE,
+  MIN_SL_RATE,
+  TP_TO_SL_RATIO,
+  type EntryPlan,
+  type Grade,
+  type PipelineConfig,
+  type PlanMode,
+} from './config.js';
 
 /**
  * Step 1, the blueprint's leverage formula (unrounded):
@@ -22,12 +30,7 @@ export function leverageRaw(winProbability: number, confidence: number): number 
  * Step 4: `equity × 0.8 / MAX_OPEN_POSITIONS`, times the grade-S multiplier, never
  * more than the available balance (and never negative).
  */
-export function marginBudgetUsdt(
-  equityUsdt: number,
-  availableBalanceUsdt: number,
-  grade: Grade | null,
-  config: PipelineConfig,
-): number {
+export function marginBudgetUsdt(equityUsdt: number, availableBalanceUsdt: number, grade: Grade | null, config: PipelineConfig): number {
   const multiplier = grade === 'S' ? config.gradeSSizeMultiplier : 1;
   const budget = ((equityUsdt * EQUITY_MARGIN_SHARE) / config.maxOpenPositions) * multiplier;
   return Math.max(0, Math.min(budget, availableBalanceUsdt));
@@ -130,12 +133,7 @@ const nearestTick = (ticks: number): number => Math.round(ticks);
  * the TP distance is 1.5 × the SL's whole ticks, to the nearest tick (an odd SL tick
  * count gives n + ½ exactly, which rounds up: computed in ticks, not in float prices).
  */
-export function stopDistances(
-  referencePrice: number,
-  baseSlPct: number,
-  leverage: number,
-  tickSize: number,
-): StopDistances {
+export function stopDistances(referencePrice: number, baseSlPct: number, leverage: number, tickSize: number): StopDistances {
   const scale = 1 + (leverage - 1) * 0.05;
   const slPct = Math.max(baseSlPct * Math.min(scale, 3), MIN_SL_RATE);
   const slTicks = Math.max(1, Math.ceil(ticksOf(referencePrice * slPct, tickSize)));
@@ -193,8 +191,7 @@ export function orderSize(
   maxQty: number | null = null,
 ): OrderSize {
   const minimumSize = Math.max(minNotionalUsdt / price, minQty);
-  const meetsMinimums = (size: number): boolean =>
-    size * price >= minNotionalUsdt * (1 - 1e-12) && size >= minQty - stepSize * 1e-9;
+  const meetsMinimums = (size: number): boolean => size * price >= minNotionalUsdt * (1 - 1e-12) && size >= minQty - stepSize * 1e-9;
   if (!minimumOnly) {
     const down = roundQty(notionalBudgetUsdt / price, stepSize, 'down');
     if (meetsMinimums(down) && down > 0) {
@@ -215,12 +212,7 @@ export function orderSize(
  * Step 9's reward:risk after fees: `(tpDist − fees) / (slDist + fees)` with
  * `fees = 2 × takerFeeRate × price` (entry and exit taker fee, in price units).
  */
-export function feeAdjustedRewardRisk(
-  slDistance: number,
-  tpDistance: number,
-  price: number,
-  takerFeeRate: number,
-): number {
+export function feeAdjustedRewardRisk(slDistance: number, tpDistance: number, price: number, takerFeeRate: number): number {
   const fees = 2 * takerFeeRate * price;
   return (tpDistance - fees) / (slDistance + fees);
 }
@@ -238,9 +230,7 @@ export function stopBeatsLiquidation(
 ): boolean {
   const buffer = bufferRate * referencePrice;
   const tolerance = referencePrice * 1e-12;
-  return side === 'long'
-    ? slPrice - liquidationPrice >= buffer - tolerance
-    : liquidationPrice - slPrice >= buffer - tolerance;
+  return side === 'long' ? slPrice - liquidationPrice >= buffer - tolerance : liquidationPrice - slPrice >= buffer - tolerance;
 }
 
 /** Step 8: SL and TP at the plan's distances from the average fill price, on the tick grid. */

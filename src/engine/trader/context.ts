@@ -46,7 +46,13 @@ export function defaultTraderConfig(symbols: readonly string[], pipeline: Pipeli
 export type TraderEvent =
   | { readonly kind: 'entry'; readonly position: ManagedPosition }
   | { readonly kind: 'exit'; readonly trade: TradeRecord }
-  | { readonly kind: 'refused'; readonly symbol: string; readonly side: Side; readonly reasons: readonly string[]; readonly codes: readonly string[] }
+  | {
+      readonly kind: 'refused';
+      readonly symbol: string;
+      readonly side: Side;
+      readonly reasons: readonly string[];
+      readonly codes: readonly string[];
+    }
   | { readonly kind: 'warning'; readonly message: string };
 
 export interface TraderDeps {

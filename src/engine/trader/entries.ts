@@ -87,7 +87,13 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
   const inputFor = (account: Balance): PlanInput => planInput(ctx, candidate, prediction, rules, account, mode);
   const result = await planWithExploration(ctx, inputFor, screened);
   if (!result.ok) {
-    ctx.deps.onEvent?.({ kind: 'refused', symbol, side: signal.side, reasons: result.refusals.map((r) => r.reason), codes: result.refusals.map((r) => r.code) });
+    ctx.deps.onEvent?.({
+      kind: 'refused',
+      symbol,
+      side: signal.side,
+      reasons: result.refusals.map((r) => r.reason),
+      codes: result.refusals.map((r) => r.code),
+    });
     return;
   }
   const plan = result.plan;
@@ -98,7 +104,14 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
     return;
   }
   await send(ctx, {
-    request: { symbol, side: entrySide(plan.side), type: 'market', quantity: plan.size, reduceOnly: false, clientOrderId: clientOrderId('entry', symbol, decidedAt) },
+    request: {
+      symbol,
+      side: entrySide(plan.side),
+      type: 'market',
+      quantity: plan.size,
+      reduceOnly: false,
+      clientOrderId: clientOrderId('entry', symbol, decidedAt),
+    },
     purpose: 'entry',
     priority: 1,
     draft: entryDraft(plan, candidate, prediction, label),
@@ -135,7 +148,9 @@ function planInput(
     },
     config: ctx.config.pipeline,
     // A promoted model's prediction in self-learning mode: the expected-value gate and the confidence check apply.
-    ...(mode === 'self_learning' && prediction.confidenceRanks !== undefined ? { model: { confidenceRanks: prediction.confidenceRanks } } : {}),
+    ...(mode === 'self_learning' && prediction.confidenceRanks !== undefined
+      ? { model: { confidenceRanks: prediction.confidenceRanks } }
+      : {}),
   };
 }
 

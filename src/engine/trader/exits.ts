@@ -123,7 +123,12 @@ function assumedOnExchange(ctx: TraderContext, position: ManagedPosition): Excha
   };
 }
 
-function exitReasonFor(ctx: TraderContext, position: ManagedPosition, onExchange: ExchangePosition, reversals: ReadonlySet<string>): ExitReason | null {
+function exitReasonFor(
+  ctx: TraderContext,
+  position: ManagedPosition,
+  onExchange: ExchangePosition,
+  reversals: ReadonlySet<string>,
+): ExitReason | null {
   const requested = ctx.book.exitRequests.get(position.symbol);
   if (requested !== undefined) return requested;
   const now = ctx.deps.clock.now();

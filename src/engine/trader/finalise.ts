@@ -38,7 +38,14 @@ export async function finalise(ctx: TraderContext, position: ManagedPosition): P
   book.state = { ...book.state, closedTradeCount: book.state.closedTradeCount + 1 };
   if (!position.adopted) book.ruleStats.record(position.rule, position.side, pnlUsdt > 0);
   book.balanceCache = null;
-  ctx.log.info('position closed', { symbol, side: position.side, exitReason, entryPrice: position.entryPrice, exitPrice, pnlUsdt: round2(pnlUsdt) });
+  ctx.log.info('position closed', {
+    symbol,
+    side: position.side,
+    exitReason,
+    entryPrice: position.entryPrice,
+    exitPrice,
+    pnlUsdt: round2(pnlUsdt),
+  });
   ctx.predictor.onTradeClosed?.(trade);
   ctx.deps.onEvent?.({ kind: 'exit', trade });
   await ctx.deps.persist('position closed');
@@ -79,8 +86,25 @@ async function howItEnded(ctx: TraderContext, position: ManagedPosition): Promis
   const mark = last?.mark ?? position.entryPrice;
   // None of our orders closed it: the exchange did (liquidation), or someone else did.
   const forced = (await ctx.deps.exchange.fetchForcedCloses(symbol, position.openedAt)).at(-1);
-  if (forced !== undefined) return { exitReason: 'liquidation', exitPrice: forced.price, exitFeeUsdt: 0, closedAt: forced.at, exitReferencePrice: null, slState, tpState };
-  return { exitReason: 'external', exitPrice: last?.price ?? mark, exitFeeUsdt: 0, closedAt: null, exitReferencePrice: null, slState, tpState };
+  if (forced !== undefined)
+    return {
+      exitReason: 'liquidation',
+      exitPrice: forced.price,
+      exitFeeUsdt: 0,
+      closedAt: forced.at,
+      exitReferencePrice: null,
+      slState,
+      tpState,
+    };
+  return {
+    exitReason: 'external',
+    exitPrice: last?.price ?? mark,
+    exitFeeUsdt: 0,
+    closedAt: null,
+    exitReferencePrice: null,
+    slState,
+    tpState,
+  };
 }
 
 /** The order if it filled (with an average price), else null. */

@@ -34,7 +34,13 @@ function isOpen(order: OrderState): boolean {
 }
 
 function isStopFor(order: OrderState, position: ManagedPosition): boolean {
-  return isOpen(order) && order.symbol === position.symbol && order.reduceOnly && order.type === 'stop_market' && order.side === exitSide(position.side);
+  return (
+    isOpen(order) &&
+    order.symbol === position.symbol &&
+    order.reduceOnly &&
+    order.type === 'stop_market' &&
+    order.side === exitSide(position.side)
+  );
 }
 
 export type StopCheck = 'protected' | 'attached' | 'replaced' | 'closing' | 'unprotected';
@@ -52,13 +58,18 @@ export async function protectStop(ctx: TraderContext, position: ManagedPosition,
   const own = stops.find((o) => o.clientOrderId === position.slClientOrderId);
   const keep = own ?? stops[0];
   // Extras of this bot (a crash while a stop was in flight): cancelled, one stop stays.
-  for (const extra of stops) if (extra !== keep && isOurClientOrderId(extra.clientOrderId)) await cancelQuietly(ctx, symbol, extra.clientOrderId);
+  for (const extra of stops)
+    if (extra !== keep && isOurClientOrderId(extra.clientOrderId)) await cancelQuietly(ctx, symbol, extra.clientOrderId);
   const current = ctx.book.positions.get(symbol) ?? position;
   if (keep !== undefined) {
     unprotected(ctx).delete(symbol);
     if (keep.clientOrderId === current.slClientOrderId) return 'protected';
     ctx.book.positions.set(symbol, { ...current, slClientOrderId: keep.clientOrderId, slPrice: keep.stopPrice ?? current.slPrice });
-    ctx.log.warn('attached the stop found on the exchange (none placed)', { symbol, clientOrderId: keep.clientOrderId, stopPrice: keep.stopPrice });
+    ctx.log.warn('attached the stop found on the exchange (none placed)', {
+      symbol,
+      clientOrderId: keep.clientOrderId,
+      stopPrice: keep.stopPrice,
+    });
     await ctx.deps.persist(`stop attached ${symbol}`);
     return 'attached';
   }
@@ -69,7 +80,11 @@ export async function protectStop(ctx: TraderContext, position: ManagedPosition,
     return 'closing';
   }
   const id = clientOrderId('sl', symbol, ctx.deps.clock.now());
-  const placed = await send(ctx, { request: stopOrder(symbol, exitSide(current.side), current.size, current.slPrice, id), purpose: 'sl', priority: 0 });
+  const placed = await send(ctx, {
+    request: stopOrder(symbol, exitSide(current.side), current.size, current.slPrice, id),
+    purpose: 'sl',
+    priority: 0,
+  });
   const after = ctx.book.positions.get(symbol) ?? current;
   if (placed !== null) {
     ctx.book.positions.set(symbol, { ...after, slClientOrderId: id });
@@ -80,7 +95,10 @@ export async function protectStop(ctx: TraderContext, position: ManagedPosition,
   }
   ctx.book.positions.set(symbol, { ...after, slClientOrderId: null });
   unprotected(ctx).set(symbol, `stop at ${current.slPrice} refused; tried again at the next check`);
-  warn(ctx, `position ${symbol} is UNPROTECTED: its stop at ${current.slPrice} could not be re-placed; trying again at the next check (closed if the mark is through it)`);
+  warn(
+    ctx,
+    `position ${symbol} is UNPROTECTED: its stop at ${current.slPrice} could not be re-placed; trying again at the next check (closed if the mark is through it)`,
+  );
   return 'unprotected';
 }
 

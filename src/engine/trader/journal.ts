@@ -42,7 +42,13 @@ async function sendPersisted(ctx: TraderContext, options: SendOptions, createdAt
     const order = await ctx.deps.exchange.placeOrder(request, priority);
     pending.set(request.clientOrderId, { request, purpose, createdAt, stage: 'sent', draft });
     if (purpose === 'entry' && plan !== undefined)
-      ctx.log.info('entry sent', { symbol: request.symbol, side: plan.side, size: plan.size, leverage: plan.leverage, clientOrderId: request.clientOrderId });
+      ctx.log.info('entry sent', {
+        symbol: request.symbol,
+        side: plan.side,
+        size: plan.size,
+        leverage: plan.leverage,
+        clientOrderId: request.clientOrderId,
+      });
     if (purpose !== 'entry') pending.delete(request.clientOrderId);
     await ctx.deps.persist(`${purpose} sent ${request.clientOrderId}`);
     return order;

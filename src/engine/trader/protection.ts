@@ -13,7 +13,12 @@ import { protectStopQuietly } from './guard.js';
 import { send, stopOrder } from './journal.js';
 
 /** BLUEPRINT pipeline step 8: SL/TP from the average fill; the stop is on the exchange (protection while down). */
-export async function openManaged(ctx: TraderContext, draft: EntryDraft, order: OrderState, onExchange: ExchangePosition | null): Promise<void> {
+export async function openManaged(
+  ctx: TraderContext,
+  draft: EntryDraft,
+  order: OrderState,
+  onExchange: ExchangePosition | null,
+): Promise<void> {
   const opened = managedFromFill(ctx, draft, order, onExchange);
   const { symbol, size, slPrice, tpPrice, slClientOrderId: slId, tpClientOrderId: tpId } = opened;
   let position: ManagedPosition = opened;
@@ -55,7 +60,10 @@ function managedFromFill(
   const rules = ctx.deps.rules.get(order.symbol);
   const entryPrice = order.averagePrice ?? 0;
   const size = order.filledQuantity;
-  const { slPrice, tpPrice } = slTpFromFill({ side: draft.side, slDistance: draft.slDistance, tpDistance: draft.tpDistance, tickSize: draft.tickSize }, entryPrice);
+  const { slPrice, tpPrice } = slTpFromFill(
+    { side: draft.side, slDistance: draft.slDistance, tpDistance: draft.tpDistance, tickSize: draft.tickSize },
+    entryPrice,
+  );
   const { marginUsdt } = tradeMargins(size, entryPrice, draft.leverage);
   const liquidationPrice =
     onExchange?.liquidationPrice ??
@@ -89,11 +97,23 @@ export async function close(ctx: TraderContext, position: ManagedPosition, reaso
   const { positions, exitRequests } = ctx.book;
   const id = clientOrderId('close', position.symbol, ctx.deps.clock.now());
   const lastPrice = ctx.book.lastPrice.get(position.symbol)?.price;
-  const closing: ManagedPosition = { ...position, exitClientOrderId: id, exitReason: reason, ...(lastPrice !== undefined ? { exitReferencePrice: lastPrice } : {}) };
+  const closing: ManagedPosition = {
+    ...position,
+    exitClientOrderId: id,
+    exitReason: reason,
+    ...(lastPrice !== undefined ? { exitReferencePrice: lastPrice } : {}),
+  };
   positions.set(position.symbol, closing);
   exitRequests.delete(position.symbol);
   const order = await send(ctx, {
-    request: { symbol: position.symbol, side: exitSide(position.side), type: 'market', quantity: position.size, reduceOnly: true, clientOrderId: id },
+    request: {
+      symbol: position.symbol,
+      side: exitSide(position.side),
+      type: 'market',
+      quantity: position.size,
+      reduceOnly: true,
+      clientOrderId: id,
+    },
     purpose: 'close',
     priority: 0,
   });

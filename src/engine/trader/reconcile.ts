@@ -6,9 +6,8 @@ import { clientOrderId } from '../client-order-id.js';
 import { roundPrice } from '../exchange-rules.js';
 import type { ManagedPosition } from '../ports.js';
 import type { ExchangePosition, SymbolRules } from '../types.js';
-import { type TraderContext, exitSide, sideSign, warn } from './context.js';
+import { type TraderContext, sideSign, warn } from './context.js';
 import { finalise } from './finalise.js';
-import { send, stopOrder } from './journal.js';
 import { protectStopQuietly } from './guard.js';
 import { ensureStop } from './protection.js';
 import { settleEntries } from './settlement.js';
@@ -55,7 +54,9 @@ export async function reconcile(ctx: TraderContext): Promise<string> {
     `Reconciled with the exchange: ${resumed.length} position(s) resumed with their SL/TP (${list(resumed)}); ` +
     `${closedWhileDown.length} closed while the bot was down and recorded (${list(closedWhileDown)}); ` +
     `${adopted.length} unknown position(s) adopted with a protective stop (${list(adopted)}); ` +
-    (adoptedUnprotected.length > 0 ? `${adoptedUnprotected.length} adopted WITHOUT a stop (refused; retried every tick) (${list(adoptedUnprotected)}); ` : '') +
+    (adoptedUnprotected.length > 0
+      ? `${adoptedUnprotected.length} adopted WITHOUT a stop (refused; retried every tick) (${list(adoptedUnprotected)}); `
+      : '') +
     `${reported.length} left alone and reported (${list(reported)}); ` +
     `${pendingBefore} pending order(s) settled by client order id, ${book.pending.size} still pending.`;
   ctx.log.info(summary);
@@ -74,10 +75,16 @@ async function adopt(ctx: TraderContext, p: ExchangePosition): Promise<boolean> 
   const check = await protectStopQuietly(ctx, { ...position, slClientOrderId: null }, p.markPrice);
   const stop = ctx.book.positions.get(p.symbol)?.slClientOrderId ?? null;
   if (stop === null || check === null || check === 'unprotected' || check === 'closing') {
-    warn(ctx, `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) but its protective stop at ${position.slPrice} was refused`);
+    warn(
+      ctx,
+      `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) but its protective stop at ${position.slPrice} was refused`,
+    );
     return false;
   }
-  warn(ctx, `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) with a protective stop at ${ctx.book.positions.get(p.symbol)?.slPrice ?? position.slPrice}`);
+  warn(
+    ctx,
+    `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) with a protective stop at ${ctx.book.positions.get(p.symbol)?.slPrice ?? position.slPrice}`,
+  );
   return true;
 }
 

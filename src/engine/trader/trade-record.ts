@@ -24,7 +24,8 @@ export interface PositionEnding {
  */
 export function slippageOf(position: ManagedPosition, exitPrice: number, exitReferencePrice: number | null): number {
   const sign = sideSign(position.side);
-  const entry = position.entryReferencePrice === undefined ? 0 : sign * (position.entryPrice - position.entryReferencePrice) * position.size;
+  const entry =
+    position.entryReferencePrice === undefined ? 0 : sign * (position.entryPrice - position.entryReferencePrice) * position.size;
   const exit = exitReferencePrice === null ? 0 : sign * (exitReferencePrice - exitPrice) * position.size;
   return entry + exit;
 }

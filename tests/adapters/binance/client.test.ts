@@ -119,10 +119,7 @@ describe('lazy ccxt', () => {
   });
 
   it('imports ccxt only dynamically in the adapters (a static import would cost paper mode ~95 MB)', () => {
-    const files = [
-      ...readdirSync('src/adapters/binance').map((f) => join('src/adapters/binance', f)),
-      'src/adapters/market-data/live.ts',
-    ];
+    const files = [...readdirSync('src/adapters/binance').map((f) => join('src/adapters/binance', f)), 'src/adapters/market-data/live.ts'];
     for (const file of files) {
       const source = readFileSync(file, 'utf8');
       const staticImports = source.match(/^import\s+(?!type\b)[^;]*from\s+'ccxt'/gm) ?? [];

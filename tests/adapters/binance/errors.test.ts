@@ -9,12 +9,7 @@ import {
   RateLimitedError,
   RetryableExchangeError,
 } from '../../../src/errors.js';
-import {
-  DEFAULT_RETRY_AFTER_MS,
-  binanceErrorCode,
-  mapBinanceError,
-  parseBinanceErrorBody,
-} from '../../../src/adapters/binance/errors.js';
+import { DEFAULT_RETRY_AFTER_MS, binanceErrorCode, mapBinanceError, parseBinanceErrorBody } from '../../../src/adapters/binance/errors.js';
 
 const order = { isOrder: true, clientOrderId: 'e-1' } as const;
 const read = { isOrder: false } as const;
@@ -31,12 +26,8 @@ describe('mapBinanceError', () => {
       InvalidOrderError,
     );
     expect(mapBinanceError(proxied(-2022, 'ReduceOnly Order is rejected.'), order)).toMatchObject({ code: '-2022' });
-    expect(mapBinanceError(proxied(-4164, "Order's notional must be no smaller than 100"), order)).toBeInstanceOf(
-      InvalidOrderError,
-    );
-    expect(mapBinanceError(proxied(-2015, 'Invalid API-key, IP, or permissions for action.'), read)).toBeInstanceOf(
-      FatalExchangeError,
-    );
+    expect(mapBinanceError(proxied(-4164, "Order's notional must be no smaller than 100"), order)).toBeInstanceOf(InvalidOrderError);
+    expect(mapBinanceError(proxied(-2015, 'Invalid API-key, IP, or permissions for action.'), read)).toBeInstanceOf(FatalExchangeError);
     expect(mapBinanceError(proxied(-2014, 'API-key format invalid.'), read)).toBeInstanceOf(FatalExchangeError);
   });
 
@@ -101,9 +92,7 @@ describe('mapBinanceError', () => {
       InvalidOrderError,
     );
     expect(mapBinanceError(new ccxt.AuthenticationError('binanceusdm requires "apiKey"'), read)).toBeInstanceOf(FatalExchangeError);
-    expect(mapBinanceError(new ccxt.InvalidNonce('binanceusdm your time is ahead of server'), read)).toBeInstanceOf(
-      RetryableExchangeError,
-    );
+    expect(mapBinanceError(new ccxt.InvalidNonce('binanceusdm your time is ahead of server'), read)).toBeInstanceOf(RetryableExchangeError);
   });
 
   it('passes already mapped errors through unchanged', () => {

@@ -9,14 +9,7 @@ import {
   RetryableExchangeError,
 } from '../../../src/errors.js';
 import { RULES_MAX_AGE_MS } from '../../../src/adapters/binance/exchange.js';
-import {
-  marketBuy,
-  requestsTo,
-  startRig,
-  stopSell,
-  takeProfitSell,
-  type Rig,
-} from './helpers.js';
+import { marketBuy, requestsTo, startRig, stopSell, takeProfitSell, type Rig } from './helpers.js';
 
 let rig: Rig;
 
@@ -192,7 +185,15 @@ describe('BinanceExchange orders', () => {
   });
 
   it('returns the existing order when Binance reports its client order id as a duplicate (-4116)', async () => {
-    const limit = { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.01, price: 55_000, reduceOnly: false, clientOrderId: 'dup-1' } as const;
+    const limit = {
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      type: 'limit',
+      quantity: 0.01,
+      price: 55_000,
+      reduceOnly: false,
+      clientOrderId: 'dup-1',
+    } as const;
     const first = await rig.exchange.placeOrder(limit, 1);
     const again = await rig.exchange.placeOrder(limit, 1);
 

@@ -35,7 +35,10 @@ function expectNoSecret(text: string): void {
 
 const faults: readonly [string, Fault][] = [
   ['a 503', { kind: 'server_error' }],
-  ['a 500 with a Binance body', { kind: 'binance_error', code: -1000, status: 500, msg: 'An unknown error occurred while processing the request.' }],
+  [
+    'a 500 with a Binance body',
+    { kind: 'binance_error', code: -1000, status: 500, msg: 'An unknown error occurred while processing the request.' },
+  ],
   ['a timeout', { kind: 'timeout' }],
   ['a 418', { kind: 'rate_limit', status: 418, retryAfterSec: 1 }],
   ['a revoked key', { kind: 'binance_error', code: -2015 }],

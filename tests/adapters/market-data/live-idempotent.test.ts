@@ -143,8 +143,14 @@ describe('live market data feeds each closed candle once', () => {
 
   it('the emit guard itself drops a repeated or older candle (counted, debug line)', async () => {
     const fed: number[] = [];
-    const emit = (live as unknown as { emit: (b: ClosedCandle[][], f: (b: readonly ClosedCandle[]) => Promise<void>) => Promise<void> }).emit.bind(live);
-    const candle = (t: number): ClosedCandle => ({ symbol: 'BTCUSDT', mark: null, candle: { timestamp: t, open: 1, high: 1, low: 1, close: 1, volume: 1 } });
+    const emit = (
+      live as unknown as { emit: (b: ClosedCandle[][], f: (b: readonly ClosedCandle[]) => Promise<void>) => Promise<void> }
+    ).emit.bind(live);
+    const candle = (t: number): ClosedCandle => ({
+      symbol: 'BTCUSDT',
+      mark: null,
+      candle: { timestamp: t, open: 1, high: 1, low: 1, close: 1, volume: 1 },
+    });
     const sink = async (b: readonly ClosedCandle[]): Promise<void> => {
       fed.push(...b.map((c) => c.candle.timestamp));
     };

@@ -20,7 +20,13 @@ function candles(fromIndex: number, count: number, base = 100): Candle[] {
 }
 
 function marks(hours: number, base = 100): MarkCandle[] {
-  return Array.from({ length: hours }, (_, h) => ({ timestamp: T0 + h * HOUR, open: base, high: base + 50, low: base - 50, close: base + 12 * h + 11 }));
+  return Array.from({ length: hours }, (_, h) => ({
+    timestamp: T0 + h * HOUR,
+    open: base,
+    high: base + 50,
+    low: base - 50,
+    close: base + 12 * h + 11,
+  }));
 }
 
 function symbolData(symbol: string, data: readonly Candle[], mark: MarkCandle[] | null = null): ReplaySymbolData {
@@ -61,7 +67,9 @@ describe('ReplayMarketData.run', () => {
 
   it('keeps merging across a gap in one symbol', async () => {
     const gappy = [...candles(0, 2), ...candles(5, 2)];
-    const batches = await collect(new ReplayMarketData({ data: [symbolData('AAA', gappy), symbolData('BBB', candles(0, 7))], speed: Infinity }));
+    const batches = await collect(
+      new ReplayMarketData({ data: [symbolData('AAA', gappy), symbolData('BBB', candles(0, 7))], speed: Infinity }),
+    );
     const times = batches.map((b) => b[0]!.candle.timestamp);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(batches.map((b) => b.length)).toEqual([2, 2, 1, 1, 1, 2, 2]);
@@ -188,10 +196,20 @@ describe('ReplayMarketData queries', () => {
     });
     const fifth = candles(4, 1)[0]!;
     // Inside the hour the mark is the trade close bounded by the hour's mark range.
-    expect(replay.lastTicker('AAA')).toEqual({ symbol: 'AAA', last: fifth.close, mark: fifth.close, timestamp: fifth.timestamp + CANDLE_MS });
+    expect(replay.lastTicker('AAA')).toEqual({
+      symbol: 'AAA',
+      last: fifth.close,
+      mark: fifth.close,
+      timestamp: fifth.timestamp + CANDLE_MS,
+    });
     await collect(replay);
     const last = candles(23, 1)[0]!;
-    expect(replay.lastTicker('AAA')).toEqual({ symbol: 'AAA', last: last.close, mark: marks(2)[1]!.close, timestamp: last.timestamp + CANDLE_MS });
+    expect(replay.lastTicker('AAA')).toEqual({
+      symbol: 'AAA',
+      last: last.close,
+      mark: marks(2)[1]!.close,
+      timestamp: last.timestamp + CANDLE_MS,
+    });
   });
 
   it('fundingEvents exposes each symbol’s funding for the paper exchange', () => {

@@ -65,6 +65,12 @@ export function paperOnFixture(
   return { exchange, clock, feed };
 }
 
-export function marketOrder(symbol: string, side: 'buy' | 'sell', quantity: number, clientOrderId: string, reduceOnly = false): OrderRequest {
+export function marketOrder(
+  symbol: string,
+  side: 'buy' | 'sell',
+  quantity: number,
+  clientOrderId: string,
+  reduceOnly = false,
+): OrderRequest {
   return { symbol, side, type: 'market', quantity, reduceOnly, clientOrderId };
 }

@@ -50,7 +50,13 @@ describe('PaperExchange on the 2025-10-10 crash', () => {
     expect(q * ep).toBeLessThan(bracket.notionalCap);
     const expectedLp = (wb + bracket.cum - q * ep) / (q * bracket.maintMarginRatio - q);
     expect(expectedLp).toBeCloseTo(
-      isolatedLiquidationPrice({ side: 'long', size: q, entryPrice: ep, isolatedMarginUsdt: wb, brackets: fixture.rules.get('BTCUSDT')!.brackets }),
+      isolatedLiquidationPrice({
+        side: 'long',
+        size: q,
+        entryPrice: ep,
+        isolatedMarginUsdt: wb,
+        brackets: fixture.rules.get('BTCUSDT')!.brackets,
+      }),
       9,
     );
     const [position] = await exchange.fetchPositions(1);
@@ -199,11 +205,27 @@ describe('PaperExchange on the 2025-10-10 crash', () => {
     const { exchange, feed, entry } = await openLongBefore2100(15);
     const ep = entry.averagePrice!;
     await exchange.placeOrder(
-      { symbol: 'BTCUSDT', side: 'sell', type: 'stop_market', quantity: 0.1, stopPrice: roundPrice(ep * 0.97, 0.1, 'down'), reduceOnly: true, clientOrderId: 'sl-2' },
+      {
+        symbol: 'BTCUSDT',
+        side: 'sell',
+        type: 'stop_market',
+        quantity: 0.1,
+        stopPrice: roundPrice(ep * 0.97, 0.1, 'down'),
+        reduceOnly: true,
+        clientOrderId: 'sl-2',
+      },
       0,
     );
     await exchange.placeOrder(
-      { symbol: 'BTCUSDT', side: 'sell', type: 'limit', quantity: 0.1, price: roundPrice(ep * 1.05, 0.1, 'nearest'), reduceOnly: true, clientOrderId: 'tp-2' },
+      {
+        symbol: 'BTCUSDT',
+        side: 'sell',
+        type: 'limit',
+        quantity: 0.1,
+        price: roundPrice(ep * 1.05, 0.1, 'nearest'),
+        reduceOnly: true,
+        clientOrderId: 'tp-2',
+      },
       0,
     );
     exchange.drainEvents();

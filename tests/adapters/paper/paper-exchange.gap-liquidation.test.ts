@@ -13,12 +13,27 @@ const T0 = Date.UTC(2025, 7, 1);
 
 async function longWithStop(stopPrice: number) {
   const clock = new ManualClock(T0);
-  const paper = new PaperExchange({ rules: loadExchangeRules(bundledDataDir(), ['BTCUSDT']), clock, logger: silentLogger, startingBalanceUsdt: 1000, slippageRate: 0, funding: new Map() });
+  const paper = new PaperExchange({
+    rules: loadExchangeRules(bundledDataDir(), ['BTCUSDT']),
+    clock,
+    logger: silentLogger,
+    startingBalanceUsdt: 1000,
+    slippageRate: 0,
+    funding: new Map(),
+  });
   paper.onTicker('BTCUSDT', 100_000, 100_000, T0);
   await paper.setLeverage('BTCUSDT', 10);
   paper.placeOrderNow({ symbol: 'BTCUSDT', side: 'buy', type: 'market', quantity: 0.01, reduceOnly: false, clientOrderId: 'entry' });
   paper.onTicker('BTCUSDT', 100_000, 100_000, T0 + 1000);
-  paper.placeOrderNow({ symbol: 'BTCUSDT', side: 'sell', type: 'stop_market', quantity: 0.01, stopPrice, reduceOnly: true, clientOrderId: 'sl' });
+  paper.placeOrderNow({
+    symbol: 'BTCUSDT',
+    side: 'sell',
+    type: 'stop_market',
+    quantity: 0.01,
+    stopPrice,
+    reduceOnly: true,
+    clientOrderId: 'sl',
+  });
   const [position] = await paper.fetchPositions(0);
   return { paper, clock, position: position! };
 }

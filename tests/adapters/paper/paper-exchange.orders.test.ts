@@ -30,7 +30,14 @@ function bar(index: number, open: number, high: number, low: number, close: numb
 function syntheticVenue(options: Partial<PaperExchangeOptions> = {}): { exchange: PaperExchange; clock: ManualClock } {
   const clock = new ManualClock(T0);
   // 5x by default: the stop tests must not meet a liquidation first.
-  const exchange = new PaperExchange({ rules: fixture.rules, clock, logger: silentLogger, funding: new Map(), defaultLeverage: 5, ...options });
+  const exchange = new PaperExchange({
+    rules: fixture.rules,
+    clock,
+    logger: silentLogger,
+    funding: new Map(),
+    defaultLeverage: 5,
+    ...options,
+  });
   return { exchange, clock };
 }
 
@@ -90,7 +97,10 @@ describe('PaperExchange fills', () => {
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100.5, 99.8, 100.2)]);
-    await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'sell', type: 'limit', quantity: 1, price: 101.5, reduceOnly: true, clientOrderId: 'tp' }, 0);
+    await exchange.placeOrder(
+      { symbol: 'BTCUSDT', side: 'sell', type: 'limit', quantity: 1, price: 101.5, reduceOnly: true, clientOrderId: 'tp' },
+      0,
+    );
     exchange.drainEvents();
     feedBars(exchange, clock, [bar(2, 100.2, 101.4, 100.1, 101.0)]);
     expect(fillsOf(exchange.drainEvents())).toHaveLength(0);
@@ -106,7 +116,10 @@ describe('PaperExchange fills', () => {
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'sell', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100, 100, 100)]);
-    await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'take_profit_market', quantity: 1, stopPrice: 97, reduceOnly: true, clientOrderId: 'tpm' }, 0);
+    await exchange.placeOrder(
+      { symbol: 'BTCUSDT', side: 'buy', type: 'take_profit_market', quantity: 1, stopPrice: 97, reduceOnly: true, clientOrderId: 'tpm' },
+      0,
+    );
     exchange.drainEvents();
     feedBars(exchange, clock, [bar(2, 100, 100, 96, 96.5)]);
     const [tp] = fillsOf(exchange.drainEvents());
@@ -146,7 +159,10 @@ describe('PaperExchange fills', () => {
     await exchange.placeOrder(marketOrder('BTCUSDT', 'sell', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100, 100, 100)]);
     await exchange.placeOrder(stop('buy', 1, 102, 'sl'), 0);
-    await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 97, reduceOnly: true, clientOrderId: 'tp' }, 0);
+    await exchange.placeOrder(
+      { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 97, reduceOnly: true, clientOrderId: 'tp' },
+      0,
+    );
     exchange.drainEvents();
     // Closes down (99 < 100): open → high 103 (stop) → low 96 (TP would be touched, but the position is gone).
     feedBars(exchange, clock, [bar(2, 100, 103, 96, 99)]);
@@ -178,8 +194,14 @@ describe('PaperExchange fills', () => {
   it('lets a limit order that crosses the next price take liquidity there (taker), and rest otherwise', async () => {
     const { exchange, clock } = syntheticVenue();
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
-    await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 101, reduceOnly: false, clientOrderId: 'cross' }, 1);
-    await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 99, reduceOnly: false, clientOrderId: 'rest' }, 1);
+    await exchange.placeOrder(
+      { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 101, reduceOnly: false, clientOrderId: 'cross' },
+      1,
+    );
+    await exchange.placeOrder(
+      { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 99, reduceOnly: false, clientOrderId: 'rest' },
+      1,
+    );
     feedBars(exchange, clock, [bar(1, 100.5, 100.6, 100.2, 100.4)]);
     const crossed = (await exchange.fetchOrder('BTCUSDT', 'cross'))!;
     expect(crossed.averagePrice).toBe(roundPrice(100.5 * 1.0005, 0.1, 'up'));
@@ -233,10 +255,16 @@ describe('PaperExchange order book keeping', () => {
     const { exchange, clock } = syntheticVenue({ orderHistoryLimit: 3 });
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     for (let i = 0; i < 110; i++) {
-      await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 50, reduceOnly: false, clientOrderId: `o${i}` }, 1);
+      await exchange.placeOrder(
+        { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 50, reduceOnly: false, clientOrderId: `o${i}` },
+        1,
+      );
       await exchange.cancelOrder('BTCUSDT', `o${i}`, 0);
     }
-    await exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 50, reduceOnly: false, clientOrderId: 'still-open' }, 1);
+    await exchange.placeOrder(
+      { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 50, reduceOnly: false, clientOrderId: 'still-open' },
+      1,
+    );
     expect((await exchange.fetchOpenOrders()).map((o) => o.clientOrderId)).toEqual(['still-open']);
     expect(await exchange.fetchOpenOrders('ETHUSDT')).toEqual([]);
     expect(await exchange.fetchOrder('BTCUSDT', 'o109')).not.toBeNull();
@@ -260,16 +288,17 @@ describe('PaperExchange rejects what Binance rejects', () => {
   it('rejects a price off the tick grid with -1111', async () => {
     const exchange = await venueWithPrice();
     const error = await rejection(
-      exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.001, price: 99000.05, reduceOnly: false, clientOrderId: 'a' }, 1),
+      exchange.placeOrder(
+        { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.001, price: 99000.05, reduceOnly: false, clientOrderId: 'a' },
+        1,
+      ),
     );
     expect(error.code).toBe('-1111');
   });
 
   it('rejects a quantity below minQty with -4004', async () => {
     const btc = fixture.rules.get('BTCUSDT')!;
-    const rules = new Map<string, SymbolRules>([
-      ['BTCUSDT', { ...btc, filters: { ...btc.filters, minQty: 0.005, marketMinQty: 0.005 } }],
-    ]);
+    const rules = new Map<string, SymbolRules>([['BTCUSDT', { ...btc, filters: { ...btc.filters, minQty: 0.005, marketMinQty: 0.005 } }]]);
     const exchange = await venueWithPrice({ rules });
     expect((await rejection(exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 0.002, 'a'), 1))).code).toBe('-4004');
   });
@@ -278,7 +307,10 @@ describe('PaperExchange rejects what Binance rejects', () => {
     const exchange = await venueWithPrice();
     // 0.0001 BTC is off-step; use a limit far below the market: 0.001 × 9000 = 9 USDT.
     const small = await rejection(
-      exchange.placeOrder({ symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.001, price: 9000, reduceOnly: false, clientOrderId: 'a' }, 1),
+      exchange.placeOrder(
+        { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.001, price: 9000, reduceOnly: false, clientOrderId: 'a' },
+        1,
+      ),
     );
     expect(small.code).toBe('-4164');
 

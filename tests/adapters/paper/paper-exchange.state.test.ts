@@ -50,21 +50,53 @@ async function busyVenue(): Promise<{ exchange: PaperExchange; clock: ManualCloc
   const btc = (await exchange.fetchOrder('BTCUSDT', 'btc-e'))!.averagePrice!;
   const eth = (await exchange.fetchOrder('ETHUSDT', 'eth-e'))!.averagePrice!;
   await exchange.placeOrder(
-    { symbol: 'BTCUSDT', side: 'sell', type: 'stop_market', quantity: 0.1, stopPrice: roundPrice(btc * 0.9, 0.1, 'down'), reduceOnly: true, clientOrderId: 'btc-sl' },
+    {
+      symbol: 'BTCUSDT',
+      side: 'sell',
+      type: 'stop_market',
+      quantity: 0.1,
+      stopPrice: roundPrice(btc * 0.9, 0.1, 'down'),
+      reduceOnly: true,
+      clientOrderId: 'btc-sl',
+    },
     0,
   );
   await exchange.placeOrder(
-    { symbol: 'BTCUSDT', side: 'sell', type: 'limit', quantity: 0.1, price: roundPrice(btc * 1.1, 0.1, 'up'), reduceOnly: true, clientOrderId: 'btc-tp' },
+    {
+      symbol: 'BTCUSDT',
+      side: 'sell',
+      type: 'limit',
+      quantity: 0.1,
+      price: roundPrice(btc * 1.1, 0.1, 'up'),
+      reduceOnly: true,
+      clientOrderId: 'btc-tp',
+    },
     0,
   );
   await exchange.placeOrder(
-    { symbol: 'ETHUSDT', side: 'buy', type: 'stop_market', quantity: 0.5, stopPrice: roundPrice(eth * 1.02, 0.01, 'up'), reduceOnly: true, clientOrderId: 'eth-sl' },
+    {
+      symbol: 'ETHUSDT',
+      side: 'buy',
+      type: 'stop_market',
+      quantity: 0.5,
+      stopPrice: roundPrice(eth * 1.02, 0.01, 'up'),
+      reduceOnly: true,
+      clientOrderId: 'eth-sl',
+    },
     0,
   );
   feedAll(exchange, clock, '2025-10-10T15:05', '2025-10-10T20:55');
   const sol = exchange.lastPriceOf('SOLUSDT')!;
   await exchange.placeOrder(
-    { symbol: 'SOLUSDT', side: 'buy', type: 'limit', quantity: 5, price: roundPrice(sol * 0.95, 0.001, 'down'), reduceOnly: false, clientOrderId: 'sol-bid' },
+    {
+      symbol: 'SOLUSDT',
+      side: 'buy',
+      type: 'limit',
+      quantity: 5,
+      price: roundPrice(sol * 0.95, 0.001, 'down'),
+      reduceOnly: false,
+      clientOrderId: 'sol-bid',
+    },
     1,
   );
   await exchange.placeOrder(marketOrder('SOLUSDT', 'buy', 2, 'sol-e'), 1);
@@ -120,10 +152,21 @@ describe('PaperExchange state', () => {
     clock.set(batch[0]!.candle.timestamp);
     for (const closed of batch) exchange.openCandle(closed);
     await exchange.placeOrder(
-      { symbol: 'SOLUSDT', side: 'sell', type: 'stop_market', quantity: 1, stopPrice: roundPrice(exchange.lastPriceOf('SOLUSDT')! * 0.97, 0.001, 'down'), reduceOnly: true, clientOrderId: 'sol-2-sl' },
+      {
+        symbol: 'SOLUSDT',
+        side: 'sell',
+        type: 'stop_market',
+        quantity: 1,
+        stopPrice: roundPrice(exchange.lastPriceOf('SOLUSDT')! * 0.97, 0.001, 'down'),
+        reduceOnly: true,
+        clientOrderId: 'sol-2-sl',
+      },
       0,
     );
-    const restored = PaperExchange.fromJSON(JSON.parse(JSON.stringify(exchange.toJSON())) as PaperState, deps(new ManualClock(clock.now())));
+    const restored = PaperExchange.fromJSON(
+      JSON.parse(JSON.stringify(exchange.toJSON())) as PaperState,
+      deps(new ManualClock(clock.now())),
+    );
     for (const venue of [exchange, restored]) for (const closed of batch) venue.finishCandle(closed);
     expect(restored.drainEvents()).toEqual(exchange.drainEvents());
     expect(restored.toJSON()).toEqual(exchange.toJSON());

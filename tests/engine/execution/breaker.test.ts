@@ -51,6 +51,8 @@ describe('RateLimitBreaker', () => {
       min418BlockMs: 0,
     });
     expect(breaker.update(1_200, LIMIT, 0)?.to).toBe('warn');
-    expect(() => new RateLimitBreaker({ warnPct: 0.9, throttlePct: 0.8, dropPct: 0.95, lane3IntervalMs: 1, min429BlockMs: 0, min418BlockMs: 0 })).toThrow(/must rise/);
+    expect(
+      () => new RateLimitBreaker({ warnPct: 0.9, throttlePct: 0.8, dropPct: 0.95, lane3IntervalMs: 1, min429BlockMs: 0, min418BlockMs: 0 }),
+    ).toThrow(/must rise/);
   });
 });

@@ -142,9 +142,7 @@ describe('LaneScheduler', () => {
 
   it('keeps new orders under 300 per 10 s while reads and P0 closes still go', async () => {
     const { clock, scheduler, sent } = setup();
-    const orders = Array.from({ length: 400 }, (_, i) =>
-      scheduler.submit(spec(sent, `order-${i}`, 1, 0, 1, 'POST /fapi/v1/order')),
-    );
+    const orders = Array.from({ length: 400 }, (_, i) => scheduler.submit(spec(sent, `order-${i}`, 1, 0, 1, 'POST /fapi/v1/order')));
     await flush();
     expect(sent).toHaveLength(285);
     expect(scheduler.stats().orders10s).toBe(285);

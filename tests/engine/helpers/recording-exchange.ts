@@ -5,7 +5,15 @@
  * test releases it (a slow venue) or made to fail once.
  */
 import type { Clock, Exchange, Priority } from '../../../src/engine/ports.js';
-import type { Balance, ExchangePosition, ForcedClose, FundingPayment, OrderRequest, OrderState, SymbolRules } from '../../../src/engine/types.js';
+import type {
+  Balance,
+  ExchangePosition,
+  ForcedClose,
+  FundingPayment,
+  OrderRequest,
+  OrderState,
+  SymbolRules,
+} from '../../../src/engine/types.js';
 
 export type ExchangeMethod = Exclude<keyof Exchange, 'kind'>;
 

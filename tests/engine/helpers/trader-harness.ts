@@ -265,7 +265,10 @@ export class TraderHarness {
 
 /** The first `count` BTCUSDT candles of the bundled data. */
 export async function loadBtcCandles(count: number): Promise<Candle[]> {
-  const history = await loadMarketHistory(bundledDataDir(), ['BTCUSDT'], { from: DATA_START_MS, to: DATA_START_MS + (count - 1) * CANDLE_MS });
+  const history = await loadMarketHistory(bundledDataDir(), ['BTCUSDT'], {
+    from: DATA_START_MS,
+    to: DATA_START_MS + (count - 1) * CANDLE_MS,
+  });
   return history.get('BTCUSDT')!.candles;
 }
 

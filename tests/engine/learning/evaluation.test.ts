@@ -44,7 +44,12 @@ describe('evaluation', () => {
     const p = labels.map(() => 0.3);
     expect(logLoss(p, labels)).toBeCloseTo(-(0.3 * Math.log(0.3) + 0.7 * Math.log(0.7)), 9);
     expect(expectedCalibrationError(p, labels)).toBeCloseTo(0, 12);
-    expect(expectedCalibrationError(labels.map(() => 0.9), labels)).toBeCloseTo(0.6, 12);
+    expect(
+      expectedCalibrationError(
+        labels.map(() => 0.9),
+        labels,
+      ),
+    ).toBeCloseTo(0.6, 12);
   });
 
   it('Platt scaling maps overconfident raw scores back to observed frequencies', () => {
@@ -67,7 +72,10 @@ describe('evaluation', () => {
     expect(confidenceFromReference(0.9, reference)).toBe(1);
     expect(confidenceFromReference(0.4, reference)).toBeCloseTo(0.5, 2);
     const buckets = confidenceBuckets([0.1, 0.15, 0.9, 0.95], [0.3, 0.3, 0.5, 0.5], [0, 1, 1, 1], 2);
-    expect(buckets.map((b) => [b.count, b.realisedWinRate])).toEqual([[2, 0.5], [2, 1]]);
+    expect(buckets.map((b) => [b.count, b.realisedWinRate])).toEqual([
+      [2, 0.5],
+      [2, 1],
+    ]);
   });
 });
 
@@ -93,6 +101,9 @@ describe('promotion', () => {
   });
   it('refuses a model worse than the constant predictor or than the current model', () => {
     expect(decidePromotion(metrics({ logLoss: 0.68 }))).toMatchObject({ promote: false, reason: expect.stringMatching(/constant/) });
-    expect(decidePromotion(metrics({ logLossCurrent: 0.66 }))).toMatchObject({ promote: false, reason: expect.stringMatching(/current model/) });
+    expect(decidePromotion(metrics({ logLossCurrent: 0.66 }))).toMatchObject({
+      promote: false,
+      reason: expect.stringMatching(/current model/),
+    });
   });
 });

@@ -5,7 +5,14 @@ import { SampleRing } from '../../../src/engine/learning/samples.js';
 import type { Candle } from '../../../src/engine/types.js';
 
 const T0 = Date.UTC(2025, 0, 1);
-const c = (i: number, open: number, high: number, low: number, close: number): Candle => ({ timestamp: T0 + i * 300_000, open, high, low, close, volume: 1 });
+const c = (i: number, open: number, high: number, low: number, close: number): Candle => ({
+  timestamp: T0 + i * 300_000,
+  open,
+  high,
+  low,
+  close,
+  volume: 1,
+});
 const proposal = (side: 'long' | 'short', decidedIndex = 0, extra: Partial<Proposal> = {}): Proposal => ({
   id: proposalId('BTCUSDT', T0 + decidedIndex * 300_000),
   symbol: 'BTCUSDT',
@@ -76,7 +83,9 @@ describe('sample ring', () => {
     const ids = ring.all().map((s) => s.id);
     expect(ids).toEqual([2, 3, 4].map((i) => proposalId('BTCUSDT', T0 + i * 2 * 300_000)));
     const back = SampleRing.fromJSON(JSON.parse(JSON.stringify(ring.toJSON())), 3);
-    expect(back.all().map((s) => [s.id, s.side, s.label, s.vector[0]])).toEqual(ring.all().map((s) => [s.id, s.side, s.label, s.vector[0]]));
+    expect(back.all().map((s) => [s.id, s.side, s.label, s.vector[0]])).toEqual(
+      ring.all().map((s) => [s.id, s.side, s.label, s.vector[0]]),
+    );
     expect(() => SampleRing.fromJSON({ version: 2 })).toThrow(/learning samples/);
   });
 });

@@ -1,20 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPipelineConfig, leverageRaw, planEntry, refusedOnlyByModelThresholds, type PlanInput, type PlanResult } from '../../../src/engine/pipeline.js';
+import {
+  defaultPipelineConfig,
+  leverageRaw,
+  planEntry,
+  refusedOnlyByModelThresholds,
+  type PlanInput,
+  type PlanResult,
+} from '../../../src/engine/pipeline.js';
 import type { SymbolRules } from '../../../src/engine/types.js';
 import { btcBrackets } from '../fixtures/brackets.js';
 
 const rules: SymbolRules = {
   symbol: 'BTCUSDT',
-  filters: { tickSize: 0.1, stepSize: 0.001, minQty: 0.001, maxQty: null, marketStepSize: 0.001, marketMinQty: 0.001, marketMaxQty: null, minNotional: null },
+  filters: {
+    tickSize: 0.1,
+    stepSize: 0.001,
+    minQty: 0.001,
+    maxQty: null,
+    marketStepSize: 0.001,
+    marketMinQty: 0.001,
+    marketMaxQty: null,
+    minNotional: null,
+  },
   brackets: btcBrackets,
 };
 
 /** BTC at 100 000, 1 % base stop, a promoted model's prediction, after cold start. */
 const input = (overrides: Partial<PlanInput> = {}): PlanInput => ({
-  symbol: 'BTCUSDT', side: 'long', referencePrice: 100_000, baseSlPct: 0.01, winProbability: 0.7, confidence: 0.9,
-  exploration: false, equityUsdt: 10_000, availableBalanceUsdt: 10_000, openPositions: 0, rules,
+  symbol: 'BTCUSDT',
+  side: 'long',
+  referencePrice: 100_000,
+  baseSlPct: 0.01,
+  winProbability: 0.7,
+  confidence: 0.9,
+  exploration: false,
+  equityUsdt: 10_000,
+  availableBalanceUsdt: 10_000,
+  openPositions: 0,
+  rules,
   mode: { paused: false, strategyMode: 'self_learning', grade: 'A', closedTradeCount: 500 },
-  config: defaultPipelineConfig, model: { confidenceRanks: true }, ...overrides,
+  config: defaultPipelineConfig,
+  model: { confidenceRanks: true },
+  ...overrides,
 });
 const codes = (r: PlanResult): string[] => (r.ok ? [] : r.refusals.map((x) => x.code));
 const plan = (r: PlanResult) => r.plan!;
@@ -61,7 +88,15 @@ describe('confidence that does not rank', () => {
 describe('cold start', () => {
   it('caps leverage at 10x during the first 100 closed trades, whatever the model says', () => {
     for (const closedTradeCount of [0, 50, 99]) {
-      const p = plan(planEntry(input({ winProbability: 0.9, confidence: 1, mode: { paused: false, strategyMode: 'self_learning', grade: 'A', closedTradeCount } })));
+      const p = plan(
+        planEntry(
+          input({
+            winProbability: 0.9,
+            confidence: 1,
+            mode: { paused: false, strategyMode: 'self_learning', grade: 'A', closedTradeCount },
+          }),
+        ),
+      );
       expect(p.leverage).toBeLessThanOrEqual(10);
       expect(p.leverageClamps.some((c) => c.step === 'cold_start')).toBe(true);
     }

@@ -36,7 +36,11 @@ beforeAll(async () => {
   signalIndex = signalsIn(candles)[0]!.index;
 });
 
-function atSignal(source: ModelSource, mode: 'self_learning' | 'rules', grade: 'C' | null = null): { h: TraderHarness; predictor: LearningPredictor } {
+function atSignal(
+  source: ModelSource,
+  mode: 'self_learning' | 'rules',
+  grade: 'C' | null = null,
+): { h: TraderHarness; predictor: LearningPredictor } {
   const predictor = new LearningPredictor(source);
   const h = new TraderHarness({ trader: { explorationRate: 0 }, plugs: { predictor } });
   h.trader.setStrategyMode(mode);
@@ -108,7 +112,8 @@ describe('exploration', () => {
     const source = new FakeSource({ winProbability: 0.3, confidence: 0.5, modelVersion: 'low', confidenceRanks: true });
     let onlyThresholds = 0;
     const result = await runBacktest({
-      config: backtestConfig({}, { symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], strategy: 'self_learning', dataDir: bundledDataDir() }).config,
+      config: backtestConfig({}, { symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], strategy: 'self_learning', dataDir: bundledDataDir() })
+        .config,
       logger: silentLogger,
       predictor: new LearningPredictor(source),
       onEvent: (event) => {

@@ -2,8 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/adapters/clock.js';
 import { MODEL_FEATURE_NAMES } from '../../../src/engine/learning/features.js';
 import { SignalLearner } from '../../../src/engine/learning/learner.js';
-import type { ModelArtifact, ModelMetrics, ModelRuntime, ModelScorer, TrainOutcome, TrainRequest } from '../../../src/engine/learning/model.js';
-import { LearningService, type ModelVersionEntry, type ModelVersionStore, type SampleArchive } from '../../../src/engine/learning/service.js';
+import type {
+  ModelArtifact,
+  ModelMetrics,
+  ModelRuntime,
+  ModelScorer,
+  TrainOutcome,
+  TrainRequest,
+} from '../../../src/engine/learning/model.js';
+import {
+  LearningService,
+  type ModelVersionEntry,
+  type ModelVersionStore,
+  type SampleArchive,
+} from '../../../src/engine/learning/service.js';
 import { MemoryLogger } from '../../../src/logger.js';
 import { syntheticSamples } from '../../adapters/predictor/samples-fixture.js';
 
@@ -34,8 +46,18 @@ class MemoryArchive implements SampleArchive {
 }
 
 const metrics = (logLoss: number, logLossCurrent: number | null = null): ModelMetrics => ({
-  trainSamples: 600, calibrationSamples: 150, validationSamples: 200, baseRate: 0.4,
-  logLoss, logLossConstant: 0.673, logLossCurrent, auc: 0.53, aucLow: 0.49, aucHigh: 0.57, ece: 0.02, confidenceRanks: false,
+  trainSamples: 600,
+  calibrationSamples: 150,
+  validationSamples: 200,
+  baseRate: 0.4,
+  logLoss,
+  logLossConstant: 0.673,
+  logLossCurrent,
+  auc: 0.53,
+  aucLow: 0.49,
+  aucHigh: 0.57,
+  ece: 0.02,
+  confidenceRanks: false,
 });
 
 /** A ModelRuntime test double: each training returns the next queued log loss; scorers answer p = 0.5 − logLoss/10. */
@@ -48,14 +70,26 @@ class FakeRuntime implements ModelRuntime {
     this.requests.push(request);
     const logLoss = this.queue.shift() ?? 0.7;
     const artifact: ModelArtifact = {
-      version: request.version, createdAt: request.nowMs, featureNames: [...MODEL_FEATURE_NAMES], params: {}, rounds: 1,
-      boosterBase64: 'AA==', calibration: { a: 1, b: 0 }, confidenceReference: [], metrics: metrics(logLoss, request.current === null ? null : request.current.metrics.logLoss), dataUntil: request.nowMs,
+      version: request.version,
+      createdAt: request.nowMs,
+      featureNames: [...MODEL_FEATURE_NAMES],
+      params: {},
+      rounds: 1,
+      boosterBase64: 'AA==',
+      calibration: { a: 1, b: 0 },
+      confidenceReference: [],
+      metrics: metrics(logLoss, request.current === null ? null : request.current.metrics.logLoss),
+      dataUntil: request.nowMs,
     };
     return { kind: 'trained', artifact, elapsedMs: 5, peakRssMb: 100 };
   }
   async load(artifact: ModelArtifact): Promise<ModelScorer> {
     this.loaded.push(artifact.version);
-    return { artifact, score: () => ({ winProbability: 0.5 - artifact.metrics.logLoss / 10, confidence: 0.5 }), free: () => void this.freed.push(artifact.version) };
+    return {
+      artifact,
+      score: () => ({ winProbability: 0.5 - artifact.metrics.logLoss / 10, confidence: 0.5 }),
+      free: () => void this.freed.push(artifact.version),
+    };
   }
 }
 
@@ -64,7 +98,13 @@ function service(runtime: ModelRuntime, versions = new MemoryVersions(), archive
   const learner = new SignalLearner({ timeStopMs: 86_400_000, roundTripFeeRate: 0.001 });
   for (const s of syntheticSamples(100, 0.5, 1)) learner.ring.add(s);
   const svc = new LearningService({
-    learner, runtime, versions, samples: archive, clock, logger: new MemoryLogger(), rules: new Map(),
+    learner,
+    runtime,
+    versions,
+    samples: archive,
+    clock,
+    logger: new MemoryLogger(),
+    rules: new Map(),
     settings: { enableSelfLearning, retrainEveryLabels: 50, retrainIntervalMs: 86_400_000 },
   });
   return { svc, clock, learner, versions, archive };

@@ -51,7 +51,11 @@ export async function parseBody(req: IncomingMessage): Promise<ParsedBody> {
 async function parseMultipart(raw: Buffer, contentType: string): Promise<ParsedBody> {
   let form: FormData;
   try {
-    form = await new Request('http://fake.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(raw) }).formData();
+    form = await new Request('http://fake.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: new Uint8Array(raw),
+    }).formData();
   } catch (error) {
     throw new BodyError(400, `Malformed multipart body: ${(error as Error).message}`);
   }

@@ -118,7 +118,8 @@ export function messageText(message: StoredMessage | JsonObject): string {
   for (const embed of arrayOr(payload['embeds'])) {
     const e = embed as JsonObject;
     for (const key of ['title', 'description'] as const) if (typeof e[key] === 'string') parts.push(e[key]);
-    for (const field of arrayOr(e['fields'])) parts.push(`${String((field as JsonObject)['name'])}: ${String((field as JsonObject)['value'])}`);
+    for (const field of arrayOr(e['fields']))
+      parts.push(`${String((field as JsonObject)['name'])}: ${String((field as JsonObject)['value'])}`);
     const footer = e['footer'] as JsonObject | undefined;
     if (footer && typeof footer['text'] === 'string') parts.push(footer['text']);
   }
@@ -149,7 +150,12 @@ export class FakeDiscord {
     this.guild = options.guild ?? defaultGuild(this.bot);
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
     this.state = new DiscordState(this.guild, this.bot, this.applicationId, () => `${this.origin}/attachments`);
-    this.restContext = { state: this.state, token: this.token, gatewayUrl: () => this.gatewayUrl, callbackDeadlineMs: options.callbackDeadlineMs ?? null };
+    this.restContext = {
+      state: this.state,
+      token: this.token,
+      gatewayUrl: () => this.gatewayUrl,
+      callbackDeadlineMs: options.callbackDeadlineMs ?? null,
+    };
     this.gateway = new FakeGateway({
       token: this.token,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 2000,
@@ -292,7 +298,12 @@ export class FakeDiscord {
       throw new Error(`fake Discord: message ${message.id} is ephemeral; only user ${message.visibleTo} can see and press its buttons`);
     }
     const stored = this.state.channels.get(message.channelId);
-    const built = baseInteraction(this.state, 3, { ...input, channelId: message.channelId, guildId: input.guildId ?? stored?.guildId ?? null }, userId);
+    const built = baseInteraction(
+      this.state,
+      3,
+      { ...input, channelId: message.channelId, guildId: input.guildId ?? stored?.guildId ?? null },
+      userId,
+    );
     built.payload['message'] = structuredClone(message.payload);
     built.payload['data'] = { custom_id: input.customId, component_type: 2 };
     return this.inject(built.payload, built);
@@ -359,7 +370,11 @@ export class FakeDiscord {
       () => this.state.requests.find(where),
       options.timeoutMs ?? this.defaultTimeoutMs,
       'a matching request',
-      () => `${this.state.requests.length} requests: ${this.state.requests.slice(-5).map((r) => `${r.method} ${r.route} ${r.status}`).join('; ')}`,
+      () =>
+        `${this.state.requests.length} requests: ${this.state.requests
+          .slice(-5)
+          .map((r) => `${r.method} ${r.route} ${r.status}`)
+          .join('; ')}`,
     );
   }
 
@@ -370,7 +385,13 @@ export class FakeDiscord {
       () => this.gatewayLog.slice(from).find((e) => kinds.includes(e.kind)),
       options.timeoutMs ?? this.defaultTimeoutMs,
       `gateway ${kinds.join('|')}`,
-      () => `events since #${from}: ${this.gatewayLog.slice(from).map((e) => e.kind).join(', ') || 'none'}`,
+      () =>
+        `events since #${from}: ${
+          this.gatewayLog
+            .slice(from)
+            .map((e) => e.kind)
+            .join(', ') || 'none'
+        }`,
     );
   }
 
@@ -470,7 +491,12 @@ export class FakeDiscord {
           'x-ratelimit-scope': failure.global ? 'global' : 'user',
         };
         if (failure.global) headers['x-ratelimit-global'] = 'true';
-        sendJson(res, failure.status, { message: 'You are being rate limited.', retry_after: failure.retryAfterSec, global: failure.global, code: 0 }, headers);
+        sendJson(
+          res,
+          failure.status,
+          { message: 'You are being rate limited.', retry_after: failure.retryAfterSec, global: failure.global, code: 0 },
+          headers,
+        );
       } else {
         sendJson(res, failure.status, discordError(0, `${failure.status}: Internal Server Error`));
       }

@@ -150,7 +150,17 @@ function resolvedEntry(state: DiscordState, resolved: Record<string, JsonObject>
   if (type === 8 || type === 9) {
     const role = guild.roles.find((r) => r.id === value);
     if (role === undefined) throw new Error(`fake Discord: role option ${value} is not a role of the fake`);
-    add('roles', value, { id: role.id, name: role.name, permissions: role.permissions, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 });
+    add('roles', value, {
+      id: role.id,
+      name: role.name,
+      permissions: role.permissions,
+      position: 0,
+      color: 0,
+      hoist: false,
+      managed: false,
+      mentionable: false,
+      flags: 0,
+    });
   }
 }
 
@@ -168,7 +178,9 @@ export function commandData(state: DiscordState, input: CommandInput, guildId: s
       const declared = defs.find((d) => d['name'] === name)?.['type'];
       const type = typeof given === 'object' ? given.type : typeof declared === 'number' ? declared : inferType(raw);
       if (command !== undefined && declared === undefined) {
-        throw new Error(`fake Discord: /${input.name} has no option "${name}" (registered: ${defs.map((d) => String(d['name'])).join(', ') || 'none'})`);
+        throw new Error(
+          `fake Discord: /${input.name} has no option "${name}" (registered: ${defs.map((d) => String(d['name'])).join(', ') || 'none'})`,
+        );
       }
       const value: Json = type === 4 || type === 10 ? Number(raw) : type === 5 ? raw === true || raw === 'true' : raw;
       if (type >= 6 && type <= 9) resolvedEntry(state, resolved, type, String(raw));

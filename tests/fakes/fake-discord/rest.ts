@@ -37,7 +37,10 @@ export interface RestContext {
 
 const ok = (body: Json): RestResponse => ({ status: 200, body });
 const noContent: RestResponse = { status: 204, body: undefined };
-const fail = (status: number, code: number, message: string, errors?: Json): RestResponse => ({ status, body: discordError(code, message, errors) });
+const fail = (status: number, code: number, message: string, errors?: Json): RestResponse => ({
+  status,
+  body: discordError(code, message, errors),
+});
 const invalidForm = (problems: string[]): RestResponse => fail(400, 50035, 'Invalid Form Body', { _problems: problems });
 
 function asObject(body: Json): JsonObject {
@@ -73,7 +76,11 @@ export function handleRest(ctx: RestContext, req: RestRequest): RestResponse {
 // --- login, users, guilds --------------------------------------------------------------
 
 route('GET', '/gateway/bot', true, (ctx) =>
-  ok({ url: ctx.gatewayUrl(), shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } }),
+  ok({
+    url: ctx.gatewayUrl(),
+    shards: 1,
+    session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+  }),
 );
 route('GET', '/gateway', false, (ctx) => ok({ url: ctx.gatewayUrl() }));
 route('GET', '/users/@me', true, (ctx) => ok({ ...userPayload(ctx.state.bot), verified: true, mfa_enabled: false }));
@@ -143,7 +150,13 @@ route('GET', '/channels/:id/messages', true, (ctx, req, [channelId]) => {
   const stored = channelOr404(ctx, channelId);
   if ('status' in stored) return stored;
   const limit = Math.min(100, Number(req.query['limit'] ?? 50));
-  return ok(stored.messages.filter((m) => m.visibleTo === null).slice(-limit).reverse().map((m) => m.payload));
+  return ok(
+    stored.messages
+      .filter((m) => m.visibleTo === null)
+      .slice(-limit)
+      .reverse()
+      .map((m) => m.payload),
+  );
 });
 route('POST', '/channels/:id/messages', true, (ctx, req, [channelId]) => {
   const stored = channelOr404(ctx, channelId);
