@@ -15,7 +15,8 @@ describe('README', () => {
 
   it('documents every configuration variable with its real default', () => {
     for (const name of variableNames) {
-      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+      // Cells may be padded (Prettier aligns markdown tables).
+      const row = readme.split('\n').find((line) => new RegExp(`^\\|\\s*\`${name}\`\\s*\\|`).test(line));
       expect(row, `README row for ${name}`).toBeDefined();
       const documented = row!.split('|')[2]!.trim();
       const actual = defaults[name];
