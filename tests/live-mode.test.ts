@@ -4,49 +4,20 @@
  * reduce-only stop on the exchange; the position loop reads positions once per tick; every
  * request stays under Binance's futures paths; a restart resumes without a second stop.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeBinance, type FakeBinance } from './fakes/fake-binance.js';
-import { spawnTs, type Spawned } from './helpers/process.js';
+import { describe, expect, it } from 'vitest';
+import { botDir, liveEnv, useBotRig } from './helpers/bot.js';
+import type { Spawned } from './helpers/process.js';
 
-let fake: FakeBinance | null = null;
-const running: Spawned[] = [];
-afterEach(async () => {
-  for (const run of running.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
-  await fake?.close();
-  fake = null;
-});
+const rig = useBotRig();
 
-function startBot(dir: string, url: string): Spawned {
-  const run = spawnTs(
-    'src/main.ts',
-    {
-      TRADING_MODE: 'live',
-      BINANCE_API_KEY: 'test-key-not-real',
-      BINANCE_API_SECRET: 'test-secret-not-real',
-      CONFIRM_LIVE_TRADING: 'yes',
-      EXCHANGE_API_BASE: url,
-      SYMBOLS: 'BTCUSDT',
-      STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
-      POSITION_CHECK_INTERVAL_MS: '500',
-      UNKNOWN_POSITIONS: 'adopt',
-      LOG_LEVEL: 'info',
-    },
-    [],
-    dir,
-  );
-  run.child.stdin?.end();
-  running.push(run);
-  return run;
-}
+const startBot = (dir: string, url: string): Spawned =>
+  rig.start(dir, { ...liveEnv(url), POSITION_CHECK_INTERVAL_MS: '500', UNKNOWN_POSITIONS: 'adopt' });
 
 describe('live trading against a fake Binance', () => {
   it('adopts an unknown position with an exchange-side stop, polls positions once per tick, resumes after a restart', async () => {
-    fake = await startFakeBinance({ prices: { BTCUSDT: 60_000, ETHUSDT: 3_000 } });
+    const fake = await rig.fakeBinance({ prices: { BTCUSDT: 60_000, ETHUSDT: 3_000 } });
     fake.state.positions.set('BTCUSDT', { symbol: 'BTCUSDT', amount: 0.01, entryPrice: 60_000, updateTime: Date.now() });
-    const dir = mkdtempSync(join(tmpdir(), 'live-'));
+    const dir = botDir('live-');
 
     const first = startBot(dir, fake.url);
     await first.waitFor(/Reconciled with the exchange/, 60_000);
@@ -60,7 +31,7 @@ describe('live trading against a fake Binance', () => {
     expect(first.stdout).toContain('could not set isolated margin on BTCUSDT');
 
     // The 500 ms position loop: several ticks, each exactly one positions request.
-    const positionReads = (): number => fake!.requests.filter((r) => r.path.endsWith('/positionRisk')).length;
+    const positionReads = (): number => fake.requests.filter((r) => r.path.endsWith('/positionRisk')).length;
     const readsBefore = positionReads();
     await new Promise((resolve) => setTimeout(resolve, 2600));
     const reads = positionReads() - readsBefore;
@@ -89,21 +60,11 @@ describe('live trading against a fake Binance', () => {
 });
 
 describe('paper trading on live market data', () => {
-  function startPaper(dir: string, env: Record<string, string>): Spawned {
-    const run = spawnTs(
-      'src/main.ts',
-      { SYMBOLS: 'BTCUSDT,ETHUSDT', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...env },
-      [],
-      dir,
-    );
-    run.child.stdin?.end();
-    running.push(run);
-    return run;
-  }
+  const startPaper = (dir: string, env: Record<string, string>): Spawned => rig.start(dir, { SYMBOLS: 'BTCUSDT,ETHUSDT', ...env });
 
   it('MARKET_DATA=auto uses live data when reachable: warm-up from klines, tickers through lane 3, no keys', async () => {
-    fake = await startFakeBinance({ prices: { BTCUSDT: 60_000, ETHUSDT: 3_000 } });
-    const dir = mkdtempSync(join(tmpdir(), 'paper-live-'));
+    const fake = await rig.fakeBinance({ prices: { BTCUSDT: 60_000, ETHUSDT: 3_000 } });
+    const dir = botDir('paper-live-');
     const bot = startPaper(dir, { MARKET_DATA: 'auto', EXCHANGE_API_BASE: fake.url });
     await bot.waitFor(/Reconciled with the exchange/, 60_000);
     expect(bot.stdout).toContain('trading mode: PAPER');
@@ -118,7 +79,7 @@ describe('paper trading on live market data', () => {
   }, 90_000);
 
   it('MARKET_DATA=auto falls back to replay with a loud banner when Binance is unreachable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'paper-fallback-'));
+    const dir = botDir('paper-fallback-');
     const bot = startPaper(dir, { MARKET_DATA: 'auto', EXCHANGE_API_BASE: 'http://127.0.0.1:9' });
     await bot.waitFor(/Reconciled with the exchange/, 60_000);
     expect(bot.stdout).toMatch(/"level":"warn","message":" market data: replay \(FALLBACK: live Binance data unreachable/);

@@ -3,56 +3,27 @@
  * the process"): the bot process in live mode, real ccxt, the fake Binance answering the
  * first requests of each start-up step with a transient fault. Only fatal errors exit.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backoffDelayMs, retryStartup } from '../../src/adapters/binance/startup-retry.js';
 import { ManualClock } from '../../src/adapters/clock.js';
 import { FatalExchangeError, RateLimitedError, RetryableExchangeError } from '../../src/errors.js';
 import { MemoryLogger } from '../../src/logger.js';
-import { startFakeBinance, type FakeBinance } from '../fakes/fake-binance.js';
-import { spawnTs, type Spawned } from '../helpers/process.js';
+import { botDir, liveEnv, useBotRig } from '../helpers/bot.js';
+import type { Spawned } from '../helpers/process.js';
 
-let fake: FakeBinance | null = null;
-const running: Spawned[] = [];
-afterEach(async () => {
-  for (const run of running.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
-  await fake?.close();
-  fake = null;
-});
+const rig = useBotRig();
 
-function startLive(dir: string, url: string): Spawned {
-  const run = spawnTs(
-    'src/main.ts',
-    {
-      TRADING_MODE: 'live',
-      BINANCE_API_KEY: 'test-key-not-real',
-      BINANCE_API_SECRET: 'test-secret-not-real',
-      CONFIRM_LIVE_TRADING: 'yes',
-      EXCHANGE_API_BASE: url,
-      SYMBOLS: 'BTCUSDT',
-      STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
-      POSITION_CHECK_INTERVAL_MS: '1000',
-      LOG_LEVEL: 'info',
-    },
-    [],
-    dir,
-  );
-  run.child.stdin?.end();
-  running.push(run);
-  return run;
-}
+const startLive = (dir: string, url: string): Spawned => rig.start(dir, { ...liveEnv(url), POSITION_CHECK_INTERVAL_MS: '1000' });
 
 describe('live start-up against transient faults', () => {
   it('retries a 429 on exchangeInfo, a -1021 on leverageBracket, a 503 and a timeout on positions and a 500 on warm-up klines, then trades', async () => {
-    fake = await startFakeBinance();
+    const fake = await rig.fakeBinance();
     fake.inject('GET /fapi/v1/exchangeInfo', { kind: 'rate_limit', status: 429, retryAfterSec: 1 });
     fake.inject('GET /fapi/v1/leverageBracket', { kind: 'binance_error', code: -1021 });
     fake.inject('GET /fapi/v3/positionRisk', { kind: 'server_error', status: 503 });
     fake.inject('GET /fapi/v3/positionRisk', { kind: 'timeout', holdMs: 200 });
     fake.inject('GET /fapi/v1/klines', { kind: 'server_error', status: 500 });
-    const dir = mkdtempSync(join(tmpdir(), 'startup-retry-'));
+    const dir = botDir('startup-retry-');
     const bot = startLive(dir, fake.url);
     await bot.waitFor(/signals warmed up on live candles/, 90_000);
     const out = bot.stdout + bot.stderr;
@@ -72,9 +43,9 @@ describe('live start-up against transient faults', () => {
   }, 120_000);
 
   it('exits on a revoked key at once, saying what to fix, without retrying', async () => {
-    fake = await startFakeBinance();
+    const fake = await rig.fakeBinance();
     fake.inject('GET /fapi/v3/positionRisk', { kind: 'binance_error', code: -2015, status: 401 }, 100);
-    const dir = mkdtempSync(join(tmpdir(), 'startup-fatal-'));
+    const dir = botDir('startup-fatal-');
     const bot = startLive(dir, fake.url);
     const code = await bot.exited;
     expect(code).toBe(1);

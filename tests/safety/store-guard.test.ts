@@ -4,51 +4,24 @@
  * and the reverse, with exit code 2 and how to point at a fresh store; another API key is
  * refused too; the key itself is never stored.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/adapters/clock.js';
 import { openStore } from '../../src/db/store.js';
 import { accountFingerprint, guardStoreOwner, storeOwnerOf } from '../../src/db/store-guard.js';
 import { ConfigError } from '../../src/errors.js';
 import { MemoryLogger } from '../../src/logger.js';
-import { startFakeBinance, type FakeBinance } from '../fakes/fake-binance.js';
-import { spawnTs, type Spawned } from '../helpers/process.js';
+import { botDir, liveEnv, useBotRig } from '../helpers/bot.js';
 
-let fake: FakeBinance | null = null;
-const running: Spawned[] = [];
-afterEach(async () => {
-  for (const run of running.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
-  await fake?.close();
-  fake = null;
-});
-
-function start(dir: string, env: Record<string, string>): Spawned {
-  const run = spawnTs(
-    'src/main.ts',
-    { SYMBOLS: 'BTCUSDT', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...env },
-    [],
-    dir,
-  );
-  run.child.stdin?.end();
-  running.push(run);
-  return run;
-}
-
-const live = (url: string, key = 'live-key-AAAA'): Record<string, string> => ({
-  TRADING_MODE: 'live',
-  BINANCE_API_KEY: key,
-  BINANCE_API_SECRET: 'live-secret',
-  CONFIRM_LIVE_TRADING: 'yes',
-  EXCHANGE_API_BASE: url,
-});
+const { start, fakeBinance } = useBotRig();
+const live = (url: string, key = 'live-key-AAAA'): Record<string, string> => liveEnv(url, key, 'live-secret');
 const paper = { TRADING_MODE: 'paper', MARKET_DATA: 'replay', REPLAY_SPEED: '1' };
 
 describe('one store, one mode and account', () => {
   it('a paper run refuses the store a live run wrote (exit 2, says what to do) and changes nothing', async () => {
-    fake = await startFakeBinance();
-    const dir = mkdtempSync(join(tmpdir(), 'guard-live-'));
+    const fake = await fakeBinance();
+    const dir = botDir('guard-live-');
     const first = start(dir, live(fake.url));
     await first.waitFor(/Reconciled with the exchange/, 60_000);
     first.child.kill('SIGTERM');
@@ -75,8 +48,8 @@ describe('one store, one mode and account', () => {
   }, 120_000);
 
   it('a live run refuses the store a paper run wrote', async () => {
-    fake = await startFakeBinance();
-    const dir = mkdtempSync(join(tmpdir(), 'guard-paper-'));
+    const fake = await fakeBinance();
+    const dir = botDir('guard-paper-');
     const first = start(dir, paper);
     await first.waitFor(/Reconciled with the exchange/, 60_000);
     first.child.kill('SIGTERM');
@@ -93,7 +66,7 @@ describe('one store, one mode and account', () => {
 describe('guardStoreOwner', () => {
   const logger = new MemoryLogger();
   it('claims a store written before the owner record by what its snapshot holds, and refuses a mismatch', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'guard-legacy-'));
+    const dir = botDir('guard-legacy-');
     const url = `sqlite://${join(dir, 'state.sqlite')}`;
     const store = await openStore(url, { logger, clock: new ManualClock(0) });
     await store.saveSnapshot({

@@ -1,37 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { fitModel, NotEnoughSamplesError, XgbScorer } from '../../../src/adapters/predictor/fit.js';
 import { Booster, DEFAULT_ROUNDS, DEFAULT_XGB_PARAMS, trainBooster, validateParams } from '../../../src/adapters/predictor/xgboost.js';
-import { seededRandom } from '../../../src/engine/learning/evaluation.js';
 import { MODEL_FEATURE_COUNT } from '../../../src/engine/learning/features.js';
-import type { Sample } from '../../../src/engine/learning/labels.js';
 import { decidePromotion } from '../../../src/engine/learning/model.js';
-
-const DAY = 86_400_000;
-
-/** Samples whose label depends on feature 0 with strength `signal` (0 = pure noise). */
-function samples(count: number, signal: number, seed: number): Sample[] {
-  const random = seededRandom(seed);
-  return Array.from({ length: count }, (_, i) => {
-    const vector = new Float32Array(MODEL_FEATURE_COUNT);
-    for (let j = 0; j < MODEL_FEATURE_COUNT; j++) vector[j] = random() * 2 - 0.5;
-    const p = 0.4 + signal * (vector[0]! - 0.5);
-    const decidedAt = Date.UTC(2025, 0, 1) + i * (DAY / 30);
-    return {
-      id: `BTCUSDT:${decidedAt}`,
-      symbol: 'BTCUSDT',
-      side: 'long',
-      rule: 'breakout',
-      decidedAt,
-      resolvedAt: decidedAt + 3_600_000,
-      vector,
-      label: random() < p ? 1 : 0,
-      outcomeR: 0,
-      proxyLabel: null,
-      source: 'counterfactual',
-      taken: false,
-    } satisfies Sample;
-  });
-}
+import { syntheticSamples } from './samples-fixture.js';
 
 describe('XGBoost adapter', () => {
   it('refuses misspelled or unsafe parameters instead of letting the library ignore them', () => {
@@ -46,7 +18,7 @@ describe('XGBoost adapter', () => {
     const data = new Float32Array(4 * MODEL_FEATURE_COUNT);
     data[5] = Number.NaN;
     await expect(trainBooster(data, new Float32Array([0, 1, 0, 1]), MODEL_FEATURE_COUNT, DEFAULT_XGB_PARAMS, 5)).rejects.toThrow(/NaN/);
-    const train = samples(3000, 0.6, 1);
+    const train = syntheticSamples(3000, 0.6, 1);
     const matrix = new Float32Array(train.length * MODEL_FEATURE_COUNT);
     train.forEach((s, i) => matrix.set(s.vector, i * MODEL_FEATURE_COUNT));
     const bytes = await trainBooster(matrix, Float32Array.from(train.map((s) => s.label)), MODEL_FEATURE_COUNT, DEFAULT_XGB_PARAMS, 30);
@@ -67,12 +39,12 @@ describe('XGBoost adapter', () => {
   });
 
   it('stores the default model (80 trees of depth 3) in under 100 KB (base64 in a JSON artifact)', async () => {
-    const artifact = await fitModel(samples(6000, 0.3, 2), null, 'v-size', 0);
+    const artifact = await fitModel(syntheticSamples(6000, 0.3, 2), null, 'v-size', 0);
     const stored = JSON.stringify(artifact);
     expect(artifact.rounds).toBe(DEFAULT_ROUNDS);
     expect(Buffer.byteLength(stored)).toBeLessThan(100 * 1024);
     const scorer = await XgbScorer.fromArtifact(JSON.parse(stored));
-    const score = scorer.score(samples(1, 0, 9)[0]!.vector);
+    const score = scorer.score(syntheticSamples(1, 0, 9)[0]!.vector);
     scorer.free();
     expect(score.winProbability).toBeGreaterThan(0);
     expect(score.winProbability).toBeLessThan(1);
@@ -81,12 +53,12 @@ describe('XGBoost adapter', () => {
   });
 
   it('promotes a model with signal over the constant predictor, and refuses one trained on noise against it', async () => {
-    const good = await fitModel(samples(4000, 0.6, 3), null, 'v-good', 0, { rounds: 40 });
+    const good = await fitModel(syntheticSamples(4000, 0.6, 3), null, 'v-good', 0, { rounds: 40 });
     expect(good.metrics.logLoss).toBeLessThan(good.metrics.logLossConstant);
     expect(decidePromotion(good.metrics).promote).toBe(true);
     expect(good.metrics.auc!).toBeGreaterThan(0.6);
     // A model trained on noise, judged against the good model on data with signal: refused.
-    const noiseThenSignal = [...samples(3000, 0, 4).slice(0, 2400), ...samples(4000, 0.6, 3).slice(3200)];
+    const noiseThenSignal = [...syntheticSamples(3000, 0, 4).slice(0, 2400), ...syntheticSamples(4000, 0.6, 3).slice(3200)];
     const worse = await fitModel(noiseThenSignal, good, 'v-worse', 0, { rounds: 40 });
     expect(worse.metrics.logLossCurrent).not.toBeNull();
     const decision = decidePromotion(worse.metrics);
@@ -94,6 +66,6 @@ describe('XGBoost adapter', () => {
   });
 
   it('says why when there are too few samples', async () => {
-    await expect(fitModel(samples(100, 0.5, 5), null, 'v', 0)).rejects.toThrow(NotEnoughSamplesError);
+    await expect(fitModel(syntheticSamples(100, 0.5, 5), null, 'v', 0)).rejects.toThrow(NotEnoughSamplesError);
   });
 });
