@@ -17,7 +17,7 @@ import { periodDayCount } from '../engine/metrics.js';
 import type { Logger } from '../engine/ports.js';
 import { replayStep } from '../engine/replay-loop.js';
 import { wireReports } from '../reports/wiring.js';
-import type { Predictor, TraderEvent } from '../engine/trader.js';
+import type { ExitAdvisor, Predictor, TraderEvent } from '../engine/trader.js';
 import { CANDLE_MS, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
 import { buildReport, type BacktestReport, type SignalCounts } from './report.js';
@@ -36,6 +36,8 @@ export interface BacktestOptions {
   readonly onEvent?: (event: TraderEvent) => void;
   /** Self-learning: the Trader's predictor (src/backtest/self-learning.ts gives the walk-forward one). */
   readonly predictor?: Predictor;
+  /** Model exits (POSITION_CONTROL_MODE=self_learning with the walk-forward model). */
+  readonly exitAdvisor?: ExitAdvisor;
   /** Hands out the replay clock (the walk-forward model source reads the decision time from it). */
   readonly onClock?: (clock: ManualClock) => void;
   /** Already loaded history (benchmarks of the engine alone); loaded from the data directory when absent. */
@@ -117,6 +119,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     },
     controllerIntervalMs: CANDLE_MS,
     ...(options.predictor !== undefined ? { predictor: options.predictor } : {}),
+    ...(options.exitAdvisor !== undefined ? { exitAdvisor: options.exitAdvisor } : {}),
   });
   // The daily report at each simulated midnight, grade applied, as `npm start` on replay does
   // (same trades, same grades; no files, no notices).

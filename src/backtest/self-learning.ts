@@ -7,6 +7,7 @@
 import { ManualClock } from '../adapters/clock.js';
 import { loadExchangeRules, loadMarketHistory } from '../adapters/data/index.js';
 import { dataDirOf } from '../compose/market-data.js';
+import { ModelExitAdvisor } from '../engine/learning/exit-advisor.js';
 import { LearningPredictor } from '../engine/learning/predictor.js';
 import { buildModelReport, type ModelReport } from './model-report.js';
 import { runBacktest, type BacktestOptions, type BacktestResult } from './run-backtest.js';
@@ -44,18 +45,30 @@ export async function runSelfLearningBacktest(
   });
   // The engine's own clock decides which promoted model exists at each decision; the source reads it.
   let clock: ManualClock | null = null;
-  const source = new WalkForwardSource(samples, walk, { now: () => clock?.now() ?? Number.NEGATIVE_INFINITY });
+  const source = await WalkForwardSource.create(
+    samples,
+    walk,
+    { now: () => clock?.now() ?? Number.NEGATIVE_INFINITY },
+    (config.timeStopHours > 0 ? config.timeStopHours : 24) * 3_600_000,
+  );
   const once = { preloaded: history, transformHistory: () => undefined };
   progress('engine replay with the model…');
-  const result = await runBacktest({
-    ...options,
-    ...once,
-    config: { ...config, strategyMode: 'self_learning' },
-    predictor: new LearningPredictor(source),
-    onClock: (c) => {
-      clock = c;
-    },
-  });
+  let result: BacktestResult;
+  try {
+    result = await runBacktest({
+      ...options,
+      ...once,
+      config: { ...config, strategyMode: 'self_learning' },
+      predictor: new LearningPredictor(source),
+      // POSITION_CONTROL_MODE=self_learning: the model in force may close a position early ('model' exits).
+      ...(config.positionControlMode === 'self_learning' ? { exitAdvisor: new ModelExitAdvisor(source, config.minWinProbability) } : {}),
+      onClock: (c) => {
+        clock = c;
+      },
+    });
+  } finally {
+    source.free();
+  }
   progress('engine replay rules-only…');
   const rulesOnly = await runBacktest({ ...options, ...once, config: { ...config, strategyMode: 'rules' }, onProgress: () => undefined });
   const model = buildModelReport({ samples, walk, selfLearningTrades: result.trades, rulesTrades: rulesOnly.trades });

@@ -6,7 +6,7 @@
 import type { Config } from '../config.js';
 import type { Clock, Exchange, Logger, Notifier } from '../engine/ports.js';
 import { PositionController } from '../engine/position-controller.js';
-import { Trader, type Predictor, type TraderEvent } from '../engine/trader.js';
+import { Trader, type ExitAdvisor, type Predictor, type TraderEvent } from '../engine/trader.js';
 import { TradingState } from '../engine/trading-state.js';
 import type { SymbolRules, TradeRecord } from '../engine/types.js';
 import { traderConfigFrom } from './settings.js';
@@ -32,6 +32,8 @@ export interface EngineDeps {
   readonly notifier?: Notifier;
   /** Self-learning: the model's predictor (src/engine/learning/predictor.ts); the per-rule statistics when absent. */
   readonly predictor?: Predictor;
+  /** Model exits (POSITION_CONTROL_MODE=self_learning, src/engine/learning/exit-advisor.ts); none when absent. */
+  readonly exitAdvisor?: ExitAdvisor;
 }
 
 export interface Engine {
@@ -54,6 +56,7 @@ export function buildEngine(config: Config, deps: EngineDeps): Engine {
       recordTrade: deps.recordTrade,
       onEvent: deps.onEvent,
       ...(deps.predictor !== undefined ? { predictor: deps.predictor } : {}),
+      ...(deps.exitAdvisor !== undefined ? { exitAdvisor: deps.exitAdvisor } : {}),
     },
     config.strategyMode,
   );

@@ -7,6 +7,7 @@
 import { WorkerModelRuntime } from '../adapters/predictor/runtime.js';
 import type { Config } from '../config.js';
 import { SignalLearner } from '../engine/learning/learner.js';
+import { ModelExitAdvisor } from '../engine/learning/exit-advisor.js';
 import { LearningPredictor } from '../engine/learning/predictor.js';
 import { LearningService, type ModelVersionEntry, type ModelVersionStore, type SampleArchive } from '../engine/learning/service.js';
 import type { Clock, Logger, Store } from '../engine/ports.js';
@@ -16,6 +17,8 @@ export interface Learning {
   readonly learner: SignalLearner;
   readonly service: LearningService;
   readonly predictor: LearningPredictor;
+  /** Model exits; null with POSITION_CONTROL_MODE=rules. */
+  readonly exitAdvisor: ModelExitAdvisor | null;
   stop(): Promise<void>;
 }
 
@@ -74,5 +77,7 @@ export async function buildLearning(
     },
   });
   await service.start();
-  return { learner, service, predictor: new LearningPredictor(service), stop: () => service.stop() };
+  const exitAdvisor =
+    config.positionControlMode === 'self_learning' ? new ModelExitAdvisor(service, config.minWinProbability, deps.logger) : null;
+  return { learner, service, predictor: new LearningPredictor(service), exitAdvisor, stop: () => service.stop() };
 }

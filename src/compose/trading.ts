@@ -120,6 +120,7 @@ async function buildRestoredEngine(
     // Trading-state alerts (halted, reducing) get the reports' dedup and are listed in the day's report.
     ...(reports !== null ? { notifier: reports.notifier } : {}),
     predictor: learning.predictor,
+    ...(learning.exitAdvisor !== null ? { exitAdvisor: learning.exitAdvisor } : {}),
     // Live: while the lanes block (429/418), work from own state so closes still go out on lane 0.
     ...(config.tradingMode === 'live' ? { positionsReadable: () => scheduler.stats().breaker !== 'block' } : {}),
   });

@@ -32,4 +32,24 @@ describe('learning in the composition root', () => {
     await second.stop();
     await reopened.close();
   });
+
+  it('wires model exits with POSITION_CONTROL_MODE=self_learning (the default) and none with rules', async () => {
+    const clock = new ManualClock(Date.UTC(2025, 5, 1));
+    const logger = new MemoryLogger();
+    for (const [mode, wired] of [
+      ['self_learning', true],
+      ['rules', false],
+    ] as const) {
+      const config = loadConfig({
+        STORE_URL: `sqlite://${join(dir, `exits-${mode}.sqlite`)}`,
+        ENABLE_SELF_LEARNING: 'false',
+        POSITION_CONTROL_MODE: mode,
+      });
+      const store = await openStore(config.storeUrl, { logger, clock });
+      const learning = await buildLearning(config, { store, clock, logger, rules: new Map() });
+      expect(learning.exitAdvisor !== null).toBe(wired);
+      await learning.stop();
+      await store.close();
+    }
+  });
 });

@@ -104,6 +104,18 @@ export function decidePromotion(metrics: ModelMetrics): PromotionDecision {
   };
 }
 
+/**
+ * Retirement: the model in force is judged again at every retrain on the newest window. When
+ * it is no longer better than the constant predictor there (and no new model replaces it),
+ * it is retired: the bot goes back to the base rate / per-rule statistics rather than keep
+ * trading on a model that now does worse than knowing nothing. Null: keep it.
+ */
+export function retirementReason(metrics: ModelMetrics): string | null {
+  if (metrics.logLossCurrent === null || !(metrics.validationSamples > 0)) return null;
+  if (metrics.logLossCurrent < metrics.logLossConstant) return null;
+  return `the model in force scores log loss ${metrics.logLossCurrent.toFixed(5)} on the newest window, not better than the constant predictor's ${metrics.logLossConstant.toFixed(5)}: retired`;
+}
+
 /** The numbers stored with a version (ModelVersionRecord.metrics is a flat record of numbers). */
 export function flatMetrics(metrics: ModelMetrics): Record<string, number> {
   const out: Record<string, number> = {};

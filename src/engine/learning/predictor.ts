@@ -6,8 +6,9 @@
  * pairs those predictions with the signals' counterfactual outcomes, for the shadow score.
  */
 import type { Prediction } from '../ports.js';
-import type { Signal } from '../signals.js';
-import type { Candle, TradeRecord } from '../types.js';
+import type { Features } from '../features.js';
+import type { Signal, SignalRule } from '../signals.js';
+import type { Candle, Side, TradeRecord } from '../types.js';
 import { type PredictionRequest, type Predictor, ruleStatisticsPredictor } from '../trader/predictor.js';
 import { proposalId, type Sample } from './labels.js';
 import type { ModelPrediction } from './service.js';
@@ -19,6 +20,8 @@ export interface ModelSource {
   predict(symbol: string, signal: Signal, decidedAt: number): ModelPrediction | null;
   onCandle?(symbol: string, candle: Candle, signal: Signal | null, decidedAt: number): void;
   onTradeClosed?(trade: TradeRecord, decidedAt: number): void;
+  /** Model exits: the promoted model's p for an open position (exit-advisor.ts); absent: no model exits. */
+  scoreOpen?(symbol: string, side: Side, rule: SignalRule, features: Features): ModelPrediction | null;
 }
 
 /** Decision time from an entry client order id (`slt_e_<SYMBOL>_<base 36 ms>`, client-order-id.ts); null for other ids. */

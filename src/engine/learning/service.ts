@@ -2,7 +2,7 @@
  * Self-learning in the running engine: labels every proposed signal, retrains off the event
  * loop (a worker thread, through the ModelRuntime port) on a schedule and after N new labels,
  * promotes a new model only when it beats the constant predictor and the current model out of
- * sample, keeps every version with its metrics, reloads the last good model on restart, rolls
+ * sample, retires the model in force when it no longer beats the constant on the newest window, keeps every version with its metrics, reloads the last good model on restart, rolls
  * back in one call, and predicts on the main thread with the promoted model.
  *
  * Without a promoted model (or with STRATEGY_MODE=rules, handled by the Trader), the per-rule
@@ -10,12 +10,21 @@
  * still used.
  */
 import type { Clock, Logger } from '../ports.js';
-import type { Signal } from '../signals.js';
-import type { Candle, SymbolRules, TradeRecord } from '../types.js';
+import type { Features } from '../features.js';
+import type { Signal, SignalRule } from '../signals.js';
+import type { Candle, Side, SymbolRules, TradeRecord } from '../types.js';
 import { stopDistances } from '../pipeline.js';
 import type { SignalLearner } from './learner.js';
 import { proposalId } from './labels.js';
-import { decidePromotion, flatMetrics, type ModelArtifact, type ModelRuntime, type ModelScorer, type PromotionDecision } from './model.js';
+import {
+  decidePromotion,
+  flatMetrics,
+  retirementReason,
+  type ModelArtifact,
+  type ModelRuntime,
+  type ModelScorer,
+  type PromotionDecision,
+} from './model.js';
 import { SampleRing } from './samples.js';
 
 /** One stored model version (the shape of the store's model-version repository). */
@@ -184,6 +193,11 @@ export class LearningService {
     }
   }
 
+  /** Model exits: the promoted model's p for an open position's side and rule at the symbol's last candle. */
+  scoreOpen(symbol: string, side: Side, rule: SignalRule, features: Features): ModelPrediction | null {
+    return this.predict(symbol, { side, rule, features });
+  }
+
   /** An entry was sent for the signal decided at `decidedAt`. */
   onEntry(symbol: string, decidedAt: number): void {
     this.deps.learner.markTaken(proposalId(symbol, decidedAt));
@@ -248,7 +262,29 @@ export class LearningService {
       ...flatMetrics(outcome.artifact.metrics),
     });
     if (decision.promote) await this.use(outcome.artifact);
+    else {
+      const retired = this.current === null ? null : retirementReason(outcome.artifact.metrics);
+      if (retired !== null) {
+        await this.retire(retired);
+        return { outcome: 'refused', version, reason: `${decision.reason}; ${retired}` };
+      }
+    }
     return { outcome: decision.promote ? 'promoted' : 'refused', version, reason: decision.reason };
+  }
+
+  /**
+   * The model in force no longer beats the constant predictor on the newest window: it is
+   * marked not promoted (not reloaded on restart) and the per-rule statistics stand in until a
+   * new model earns promotion.
+   */
+  private async retire(reason: string): Promise<void> {
+    const from = this.current?.version ?? null;
+    if (from === null) return;
+    const entry = await this.deps.versions.get(from);
+    if (entry !== null) await this.deps.versions.put({ ...entry, promoted: false });
+    this.scorer?.free();
+    this.scorer = null;
+    this.log.warn('model retired: the per-rule statistics stand in', { version: from, reason });
   }
 
   /**

@@ -4,6 +4,7 @@
  * position early ('model' exit). Both are injected through `TraderDeps`; without them the
  * Trader predicts from the per-rule statistics and has no model exits, as before a model exists.
  */
+import type { Features } from '../features.js';
 import type { Candle, ExchangePosition, TradeRecord } from '../types.js';
 import type { ManagedPosition, Prediction } from '../ports.js';
 import type { RuleStatistics } from '../rule-stats.js';
@@ -41,6 +42,10 @@ export interface ExitAdviceRequest {
   /** The exchange's view of the position at this tick (mark price, liquidation price). */
   readonly onExchange: ExchangePosition;
   readonly now: number;
+  /** The mode decisions are made in now (effectiveMode's label), e.g. 'self_learning' or 'rules (grade C)'. */
+  readonly modeLabel: string;
+  /** The rule generator's features of the symbol's last closed candle (null while warming up). */
+  readonly features: Features | null;
 }
 
 export interface ExitAdvisor {

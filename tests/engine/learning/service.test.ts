@@ -65,10 +65,15 @@ class FakeRuntime implements ModelRuntime {
   readonly requests: TrainRequest[] = [];
   loaded: string[] = [];
   freed: string[] = [];
-  constructor(private readonly queue: number[]) {}
+  /** The current model's log loss on the new window, per training (default: its own stored log loss). */
+  constructor(
+    private readonly queue: number[],
+    private readonly currentOnNewWindow: (number | undefined)[] = [],
+  ) {}
   async train(request: TrainRequest): Promise<TrainOutcome> {
     this.requests.push(request);
     const logLoss = this.queue.shift() ?? 0.7;
+    const currentNow = this.currentOnNewWindow.shift();
     const artifact: ModelArtifact = {
       version: request.version,
       createdAt: request.nowMs,
@@ -78,7 +83,7 @@ class FakeRuntime implements ModelRuntime {
       boosterBase64: 'AA==',
       calibration: { a: 1, b: 0 },
       confidenceReference: [],
-      metrics: metrics(logLoss, request.current === null ? null : request.current.metrics.logLoss),
+      metrics: metrics(logLoss, request.current === null ? null : (currentNow ?? request.current.metrics.logLoss)),
       dataUntil: request.nowMs,
     };
     return { kind: 'trained', artifact, elapsedMs: 5, peakRssMb: 100 };
@@ -123,6 +128,33 @@ describe('learning service', () => {
     expect(runtime.requests[1]!.current?.version).toBe(first);
     expect([...versions.entries.values()].map((e) => e.promoted)).toEqual([true, false]);
     expect(versions.entries.get(first)!.metrics).toMatchObject({ logLoss: 0.66, logLossConstant: 0.673, trainingMs: 5 });
+  });
+
+  it('retires the model in force when it no longer beats the constant on the newest window (not reloaded on restart)', async () => {
+    // Second training: the candidate (0.68) is refused, and the model in force scores 0.675 on
+    // the new window, worse than the constant's 0.673: it is retired, the rule statistics stand in.
+    const runtime = new FakeRuntime([0.66, 0.68], [undefined, 0.675]);
+    const { svc, clock, versions, archive } = service(runtime);
+    expect(await svc.train()).toMatchObject({ outcome: 'promoted' });
+    const first = svc.current!.version;
+    clock.set(clock.now() + 1000);
+    expect(await svc.train()).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/retired/) });
+    expect(svc.hasModel).toBe(false);
+    expect(runtime.freed).toContain(first);
+    expect(versions.entries.get(first)!.promoted).toBe(false);
+    const restarted = service(new FakeRuntime([]), versions, archive).svc;
+    await restarted.start();
+    expect(restarted.hasModel).toBe(false);
+  });
+
+  it('keeps the model in force when the candidate is refused but the model still beats the constant', async () => {
+    const runtime = new FakeRuntime([0.66, 0.68], [undefined, 0.67]);
+    const { svc, clock } = service(runtime);
+    await svc.train();
+    const first = svc.current!.version;
+    clock.set(clock.now() + 1000);
+    expect(await svc.train()).toMatchObject({ outcome: 'refused' });
+    expect(svc.current?.version).toBe(first);
   });
 
   it('refuses a first model that does not beat the constant predictor: the rule statistics stand in', async () => {
