@@ -4,6 +4,7 @@
  * lintText with a file path); the type-aware rules are switched off for them, since the
  * snippets are not part of the TypeScript program, and checked separately to be on.
  */
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
@@ -82,6 +83,19 @@ describe('size limits', { timeout: 120_000 }, () => {
   it('refuses a file over 500 lines in src/', async () => {
     const code = `export const values: number[] = [];\n${'values.push(1);\n'.repeat(500)}`;
     expect((await lint('src/adapters/lint-probe.ts', code)).map((m) => m.ruleId)).toEqual(['max-lines']);
+  });
+
+  it('exempts no file: every file in src/ has the 500-line limit, every file in src/engine the 80-line function limit', async () => {
+    const full = new ESLint({ cwd: root });
+    const files = readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files).toContain(path.join('adapters', 'paper', 'paper-exchange.ts'));
+    for (const file of files) {
+      const config = (await full.calculateConfigForFile(path.join(root, 'src', file))) as { rules: Record<string, unknown> };
+      expect(config.rules['max-lines'], file).toEqual([2, expect.objectContaining({ max: 500 })]);
+      if (file.startsWith(`engine${path.sep}`)) {
+        expect(config.rules['max-lines-per-function'], file).toEqual([2, expect.objectContaining({ max: 80 })]);
+      }
+    }
   });
 });
 
