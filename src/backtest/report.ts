@@ -18,6 +18,7 @@ import {
   expectancyUsdt,
   feesUsdt,
   fundingUsdt,
+  headlineFigures,
   leverageDistribution,
   maxDrawdown,
   netPnlUsdt,
@@ -77,20 +78,11 @@ export interface ReportFigures {
 export function reportFigures(trades: readonly TradeRecord[], period: MetricsPeriod): ReportFigures {
   const m = computeMetrics(trades, period);
   return {
-    trades: m.trades,
-    wins: m.wins,
-    losses: m.losses,
-    winRate: m.winRate,
-    pnlUsdt: m.netPnlUsdt,
+    ...headlineFigures(m),
     returnPct: pct(m.returnRate),
-    feesUsdt: m.feesUsdt,
     slippageUsdt: m.slippageUsdt,
-    fundingUsdt: m.fundingUsdt,
     profitFactor: m.profitFactor,
-    expectancyR: m.expectancyR,
-    expectancyUsdt: m.expectancyUsdt,
     cagrPct: pct(m.cagrRate),
-    sharpe: m.sharpe,
     sortino: m.sortino,
     calmar: m.calmar,
     maxDrawdownPct: m.maxDrawdownRate * 100,
@@ -102,8 +94,6 @@ export function reportFigures(trades: readonly TradeRecord[], period: MetricsPer
     bestDay: m.bestDay,
     worstDay: m.worstDay,
     longestLosingStreak: m.longestLosingStreak,
-    losses100Pct: m.losses100Pct,
-    liquidations: m.liquidations,
     averageLeverage: trades.length === 0 ? null : trades.reduce((s, t) => s + t.leverage, 0) / trades.length,
     warnings: m.warnings,
   };

@@ -23,7 +23,7 @@
  * clamped to 0–100 and rounded half up to an integer before grading
  * (S ≥ 90, A ≥ 80, B ≥ 70, C below). With no trade the score is 0.
  */
-import { DAY_MS, byCloseTime, computeMetrics, type MetricsPeriod, type MetricsTrade } from './metrics.js';
+import { DAY_MS, byCloseTime, computeMetrics, headlineFigures, type MetricsPeriod, type MetricsTrade } from './metrics.js';
 import type { Grade } from './ports.js';
 import type { DimensionKey, DimensionScore, GradeAction, ModelScore, TradeFigures } from './reports.js';
 import type { TradeRecord } from './types.js';
@@ -111,22 +111,11 @@ export function payoffRatio(trades: readonly MetricsTrade[]): number | null {
 export function tradeFigures(trades: readonly TradeRecord[], period: MetricsPeriod): TradeFigures {
   const m = computeMetrics(trades, period);
   return {
-    trades: m.trades,
-    wins: m.wins,
-    losses: m.losses,
-    winRate: m.winRate,
-    pnlUsdt: m.netPnlUsdt,
+    ...headlineFigures(m),
     // Net = price − fees + funding, so price = net + fees − funding.
     grossPnlUsdt: m.netPnlUsdt + m.feesUsdt - m.fundingUsdt,
-    feesUsdt: m.feesUsdt,
-    fundingUsdt: m.fundingUsdt,
     averageRr: payoffRatio(trades),
-    expectancyUsdt: m.expectancyUsdt,
-    expectancyR: m.expectancyR,
     maxDrawdownRate: m.maxDrawdownRate,
-    sharpe: m.sharpe,
-    losses100Pct: m.losses100Pct,
-    liquidations: m.liquidations,
   };
 }
 

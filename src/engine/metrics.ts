@@ -464,3 +464,37 @@ export function computeMetrics(
     warnings: sampleWarnings({ days: days.length, trades: trades.length }, thresholds),
   };
 }
+
+/** The figures of closed trades that every report shows (backtest report, daily report); `pnlUsdt` is the net P&L. */
+export type HeadlineFigures = Pick<
+  TradeMetrics,
+  | 'trades'
+  | 'wins'
+  | 'losses'
+  | 'winRate'
+  | 'feesUsdt'
+  | 'fundingUsdt'
+  | 'expectancyR'
+  | 'expectancyUsdt'
+  | 'sharpe'
+  | 'losses100Pct'
+  | 'liquidations'
+> & { readonly pnlUsdt: number };
+
+/** The one mapping of `computeMetrics` to the figures the reports share; each report adds its own. */
+export function headlineFigures(m: TradeMetrics): HeadlineFigures {
+  return {
+    trades: m.trades,
+    wins: m.wins,
+    losses: m.losses,
+    winRate: m.winRate,
+    pnlUsdt: m.netPnlUsdt,
+    feesUsdt: m.feesUsdt,
+    fundingUsdt: m.fundingUsdt,
+    expectancyR: m.expectancyR,
+    expectancyUsdt: m.expectancyUsdt,
+    sharpe: m.sharpe,
+    losses100Pct: m.losses100Pct,
+    liquidations: m.liquidations,
+  };
+}
