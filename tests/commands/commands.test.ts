@@ -313,6 +313,13 @@ describe('control commands', () => {
     expect((await run(rig, 'unsubscribe')).lines).toEqual(['<#222222222222222222> receives nothing any more.']);
     expect((await run(rig, 'unsubscribe')).lines).toEqual(['<#222222222222222222> has no subscription.']);
     expect((await run(rig, 'subscribe', { kinds: 'news' })).lines).toEqual(['unknown kind "news": use reports, alerts, trades or all']);
+    // Typed outside a channel (the console) without naming one: both say how to name it.
+    expect((await run(rig, 'subscribe', {}, { channelId: null })).lines).toEqual([
+      'say which channel: /subscribe channel:<id> kinds:<reports,alerts,trades>',
+    ]);
+    expect((await run(rig, 'unsubscribe', { kinds: 'alerts' }, { channelId: null })).lines).toEqual([
+      'say which channel: /unsubscribe channel:<id>',
+    ]);
     expect(await rig.subscriptions.list('reports')).toEqual([
       { channelId: '333333333333333333', kinds: ['alerts', 'reports'], addedAt: START_MS },
     ]);
