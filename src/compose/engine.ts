@@ -44,6 +44,11 @@ export interface Engine {
 }
 
 export function buildEngine(config: Config, deps: EngineDeps): Engine {
+  const tradingState = new TradingState({
+    clock: deps.wallClock ?? deps.clock,
+    logger: deps.logger,
+    ...(deps.notifier !== undefined ? { notifier: deps.notifier } : {}),
+  });
   const trader: Trader = new Trader(
     traderConfigFrom(config),
     {
@@ -55,16 +60,13 @@ export function buildEngine(config: Config, deps: EngineDeps): Engine {
       persist: (reason) => deps.persist(trader, reason),
       recordTrade: deps.recordTrade,
       onEvent: deps.onEvent,
+      // Reducing and halted block new entries; error reactions set them.
+      entryGate: tradingState,
       ...(deps.predictor !== undefined ? { predictor: deps.predictor } : {}),
       ...(deps.exitAdvisor !== undefined ? { exitAdvisor: deps.exitAdvisor } : {}),
     },
     config.strategyMode,
   );
-  const tradingState = new TradingState({
-    clock: deps.wallClock ?? deps.clock,
-    logger: deps.logger,
-    ...(deps.notifier !== undefined ? { notifier: deps.notifier } : {}),
-  });
   const controller = new PositionController({
     trader,
     exchange: deps.exchange,

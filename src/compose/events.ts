@@ -17,6 +17,7 @@ export function describeEvent(event: TraderEvent): string | null {
       return `EXIT  ${t.side.toUpperCase()} ${t.symbol} ${t.rule} @ ${t.exitPrice} (${t.exitReason}) · P&L ${t.pnlUsdt >= 0 ? '+' : ''}${t.pnlUsdt.toFixed(2)} USDT · fees ${t.feesUsdt.toFixed(2)} · slippage ${t.slippageUsdt.toFixed(2)} · funding ${t.fundingUsdt.toFixed(2)}${t.liquidated ? ' · LIQUIDATED' : ''} · at ${isoMinute(t.closedAt)}`;
     }
     case 'warning':
+    case 'safety':
     case 'refused':
       return null;
   }

@@ -30,6 +30,9 @@ export {
   initialEngineState,
   type TraderConfig,
   type TraderDeps,
+  type EntryGate,
+  type SafetyEvent,
+  type SafetyKind,
   type TraderEvent,
 } from './trader/context.js';
 export {

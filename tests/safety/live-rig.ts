@@ -83,11 +83,21 @@ export class LiveRig {
           holder.rig?.trades.push(trade);
         },
         onEvent: (event) => holder.rig?.events.push(event),
+        entryGate: tradingState,
       },
       'rules',
     );
     if (options.snapshot !== undefined) trader.restoreState(options.snapshot);
-    const controller = new PositionController({ trader, exchange, clock, logger, intervalMs: TICK_MS, tradingState });
+    // As the bot wires it: while the lanes block (429/418) the controller works from its own state.
+    const controller = new PositionController({
+      trader,
+      exchange,
+      clock,
+      logger,
+      intervalMs: TICK_MS,
+      tradingState,
+      positionsReadable: () => scheduler.stats().breaker !== 'block',
+    });
     const rig = new LiveRig(fake, clock, logger, scheduler, exchange, trader, controller, tradingState, rules, options.fake === undefined);
     holder.rig = rig;
     return rig;

@@ -53,7 +53,45 @@ export type TraderEvent =
       readonly reasons: readonly string[];
       readonly codes: readonly string[];
     }
-  | { readonly kind: 'warning'; readonly message: string };
+  | { readonly kind: 'warning'; readonly message: string }
+  | { readonly kind: 'safety'; readonly safety: SafetyEvent };
+
+/**
+ * What happened to a position's protection or to the engine's right to trade, typed (alerts
+ * are wired from these, never from warning text):
+ *   unprotected          the position's stop could not be placed (retried every tick)
+ *   stop_replaced        its stop was missing on the exchange and was placed again
+ *   stop_missing_closing its stop was missing with the mark through its level: closing
+ *   tp_replaced          its take-profit was missing and was placed again
+ *   adopted              an unknown position was taken over with its stop
+ *   adopted_unprotected  an unknown position was taken over but its stop was refused
+ *   close_held           a close refused during an IP ban waits for the ban to lift (or the price to move)
+ *   closed_outside       a position closed outside the bot; its record may be estimated
+ */
+export type SafetyKind =
+  | 'unprotected'
+  | 'stop_replaced'
+  | 'stop_missing_closing'
+  | 'tp_replaced'
+  | 'adopted'
+  | 'adopted_unprotected'
+  | 'close_held'
+  | 'closed_outside';
+
+export interface SafetyEvent {
+  readonly kind: SafetyKind;
+  readonly symbol: string | null;
+  readonly detail: string;
+}
+
+/** The engine's right to open positions (the trading state: active, reducing, halted) and what errors do to it. */
+export interface EntryGate {
+  /** True only while active. */
+  canEnter(): boolean;
+  status(): { readonly state: string; readonly reason: string | null };
+  /** Acts on an error's declared reaction (insufficient funds → reducing, revoked key → halted). */
+  observe(error: unknown, context: string): unknown;
+}
 
 export interface TraderDeps {
   readonly exchange: Exchange;
@@ -69,6 +107,8 @@ export interface TraderDeps {
   readonly predictor?: Predictor;
   /** Model exits: asked at each controller tick whether to close a position early; default: none. */
   readonly exitAdvisor?: ExitAdvisor;
+  /** Whether new entries are allowed (the engine's trading state); always when absent (backtests). */
+  readonly entryGate?: EntryGate;
 }
 
 /** What `onCandles` returns when it had nothing asynchronous to do (callers may skip awaiting it). */
@@ -139,6 +179,12 @@ export interface TraderContext {
 export function warn(ctx: TraderContext, message: string): void {
   ctx.log.warn(message);
   ctx.deps.onEvent?.({ kind: 'warning', message });
+}
+
+/** Logs a warning and emits the typed safety event (alerts are wired from it). */
+export function safety(ctx: TraderContext, kind: SafetyKind, symbol: string | null, detail: string): void {
+  ctx.log.warn(detail, { safety: kind, ...(symbol !== null ? { symbol } : {}) });
+  ctx.deps.onEvent?.({ kind: 'safety', safety: { kind, symbol, detail } });
 }
 
 /** The mode decisions are made in: grade C and "no model yet" mean rules (BLUEPRINT grades). */

@@ -3,7 +3,7 @@
  * candle → signal → prediction → the "From signal to order" pipeline (pipeline.ts) →
  * leverage set → entry order through the journal.
  */
-import { describeError } from '../../errors.js';
+import { TraderError, describeError } from '../../errors.js';
 import { clientOrderId } from '../client-order-id.js';
 import { type EntryPlan, type PlanInput, type PlanResult, planEntry, refusedOnlyByModelThresholds } from '../pipeline.js';
 import type { ClosedCandle, EntryDraft, Prediction } from '../ports.js';
@@ -11,6 +11,7 @@ import type { Signal } from '../signals.js';
 import { CANDLE_MS, type Balance, type SymbolRules } from '../types.js';
 import { NOTHING_TO_DO, type TraderContext, effectiveMode, entrySide, warn } from './context.js';
 import { send } from './journal.js';
+import { openIfFilled } from './settlement.js';
 
 interface Candidate {
   readonly symbol: string;
@@ -52,7 +53,34 @@ export function onCandles(ctx: TraderContext, batch: readonly ClosedCandle[]): P
 }
 
 async function tryEntries(ctx: TraderContext, candidates: readonly Candidate[]): Promise<void> {
-  for (const candidate of candidates) await tryEntry(ctx, candidate);
+  for (const candidate of candidates) {
+    // The engine state gates entries (reducing: exits and protection only; halted: protection only).
+    if (!entriesAllowed(ctx, candidate)) continue;
+    try {
+      await tryEntry(ctx, candidate);
+    } catch (error) {
+      // An exchange error on an entry never ends the candle loop; its reaction drives the engine state.
+      if (!(error instanceof TraderError)) throw error;
+      ctx.deps.entryGate?.observe(error, `entry ${candidate.symbol}`);
+      warn(ctx, `entry on ${candidate.symbol} not sent: ${describeError(error)}`);
+    }
+  }
+}
+
+/** False (and the signal reported refused, without a request) while the engine is reducing or halted. */
+function entriesAllowed(ctx: TraderContext, candidate: Candidate): boolean {
+  const gate = ctx.deps.entryGate;
+  if (gate === undefined || gate.canEnter()) return true;
+  const { state, reason } = gate.status();
+  ctx.log.info(`signal on ${candidate.symbol} not traded: engine ${state}`, { symbol: candidate.symbol, reason });
+  ctx.deps.onEvent?.({
+    kind: 'refused',
+    symbol: candidate.symbol,
+    side: candidate.signal.side,
+    reasons: [`engine ${state}${reason !== null ? `: ${reason}` : ''}`],
+    codes: [`engine_${state}`],
+  });
+  return false;
 }
 
 /**
@@ -100,10 +128,11 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
   try {
     await ctx.deps.exchange.setLeverage(symbol, plan.leverage);
   } catch (error) {
+    ctx.deps.entryGate?.observe(error, `leverage ${symbol}`);
     warn(ctx, `could not set ${plan.leverage}x on ${symbol}; entry skipped: ${describeError(error)}`);
     return;
   }
-  await send(ctx, {
+  const entry = await send(ctx, {
     request: {
       symbol,
       side: entrySide(plan.side),
@@ -117,6 +146,8 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
     draft: entryDraft(plan, candidate, prediction, label),
     plan,
   });
+  // The fill is known now: the stop goes out straight away on lane 0, not at the next tick.
+  if (entry !== null) await openIfFilled(ctx, entry);
 }
 
 function planInput(

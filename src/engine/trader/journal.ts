@@ -59,6 +59,8 @@ async function sendPersisted(ctx: TraderContext, options: SendOptions, createdAt
     } else {
       pending.delete(request.clientOrderId);
       if (error instanceof InsufficientFundsError) ctx.book.balanceCache = null;
+      // Its declared reaction drives the engine state (insufficient funds → reducing, revoked key → halted).
+      ctx.deps.entryGate?.observe(error, `${purpose} order ${request.symbol}`);
       warn(ctx, `${purpose} order ${request.clientOrderId} refused: ${describeError(error)}`);
     }
     await ctx.deps.persist(`${purpose} failed ${request.clientOrderId}`);

@@ -4,10 +4,23 @@
  * dropped, and protection or close orders of unknown outcome are found or forgotten.
  */
 import type { ManagedPosition, PendingOrder } from '../ports.js';
-import type { ExchangePosition } from '../types.js';
+import type { ExchangePosition, OrderState } from '../types.js';
 import { type TraderContext, warn } from './context.js';
 import { cancelQuietly } from './journal.js';
 import { ensureStop, openManaged } from './protection.js';
+
+/**
+ * An entry whose reply says it filled becomes a managed position at once, its stop and
+ * take-profit placed in the same breath (issue 9: no tick without a stop after a fill).
+ * Not filled yet (or already settled by a tick): left to the controller's settlement.
+ */
+export async function openIfFilled(ctx: TraderContext, order: OrderState): Promise<void> {
+  const pendingOrder = ctx.book.pending.get(order.clientOrderId);
+  if (pendingOrder?.purpose !== 'entry' || pendingOrder.draft === null) return;
+  if (order.status !== 'filled' || order.averagePrice === null || order.filledQuantity <= 0) return;
+  ctx.book.pending.delete(order.clientOrderId);
+  await openManaged(ctx, pendingOrder.draft, order, null);
+}
 
 export async function settleEntries(ctx: TraderContext, bySymbol: ReadonlyMap<string, ExchangePosition>): Promise<void> {
   const { book, deps, config } = ctx;
@@ -16,11 +29,14 @@ export async function settleEntries(ctx: TraderContext, bySymbol: ReadonlyMap<st
     // Its send is still running (an entry from a candle close while this tick runs):
     // settling it now could open the position twice.
     if (book.sending.has(request.clientOrderId)) continue;
+    // Opened meanwhile by its own send (openIfFilled) while this loop awaited another order.
+    if (!book.pending.has(request.clientOrderId)) continue;
     if (pendingOrder.purpose !== 'entry') {
       await settleProtection(ctx, pendingOrder);
       continue;
     }
     const order = await deps.exchange.fetchOrder(request.symbol, request.clientOrderId);
+    if (!book.pending.has(request.clientOrderId)) continue;
     if (order === null) {
       // Never reached the exchange (crash between intent and send, or refused): forget it.
       book.pending.delete(request.clientOrderId);
