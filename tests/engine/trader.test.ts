@@ -358,9 +358,13 @@ describe('Start-up reconciliation', () => {
     const summary = await h.trader.reconcile();
     const [adopted] = h.trader.managedPositions();
     expect(adopted).toMatchObject({ symbol: 'BTCUSDT', side: 'long', size: 0.02, adopted: true, slPrice: 99_000 });
-    const stops = await h.paper.fetchOpenOrders('BTCUSDT');
-    expect(stops).toEqual([
+    const orders = await h.paper.fetchOpenOrders('BTCUSDT');
+    expect(orders.filter((o) => o.type === 'stop_market')).toEqual([
       expect.objectContaining({ type: 'stop_market', side: 'sell', stopPrice: 99_000, reduceOnly: true, quantity: 0.02 }),
+    ]);
+    // And its take-profit (issue 9): a reduce-only limit at its TP price.
+    expect(orders.filter((o) => o.type === 'limit')).toEqual([
+      expect.objectContaining({ side: 'sell', price: adopted!.tpPrice, reduceOnly: true, clientOrderId: adopted!.tpClientOrderId }),
     ]);
     expect(summary).toContain('1 unknown position(s) adopted with a protective stop (BTCUSDT)');
   });
@@ -380,7 +384,7 @@ describe('Start-up reconciliation', () => {
     h.clock.advance(60_000);
     h.price('BTCUSDT', 98_000);
     await h.trader.reconcile();
-    const stops = await h.paper.fetchOpenOrders('BTCUSDT');
+    const stops = (await h.paper.fetchOpenOrders('BTCUSDT')).filter((o) => o.type === 'stop_market');
     expect(stops).toEqual([expect.objectContaining({ type: 'stop_market', stopPrice: 97_020 })]);
     expect(h.trader.managedPositions()[0]!.slClientOrderId).toBe(stops[0]!.clientOrderId);
   });

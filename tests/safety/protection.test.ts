@@ -3,7 +3,7 @@
  * the Binance adapter (real ccxt) against the fake Binance.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FakeAlgoOrder } from '../fakes/fake-binance.js';
+import type { FakeAlgoOrder, FakeOrder } from '../fakes/fake-binance.js';
 import { LiveRig } from './live-rig.js';
 
 let rig: LiveRig | null = null;
@@ -14,6 +14,9 @@ afterEach(async () => {
 
 const openStops = (r: LiveRig, symbol = 'BTCUSDT'): FakeAlgoOrder[] =>
   r.fake.state.algoOrders.filter((a) => a.symbol === symbol && a.algoStatus === 'NEW' && a.orderType === 'STOP_MARKET');
+
+const openTakeProfits = (r: LiveRig, symbol = 'BTCUSDT'): FakeOrder[] =>
+  r.fake.state.orders.filter((o) => o.symbol === symbol && o.status === 'NEW' && o.type === 'LIMIT' && o.reduceOnly);
 
 async function adoptedLong(symbols: readonly string[] = ['BTCUSDT'], trader = {}): Promise<LiveRig> {
   const r = await LiveRig.start({ symbols, trader });
@@ -93,6 +96,64 @@ describe('stop protection, checked every tick', () => {
     expect(openStops(rig)).toHaveLength(0);
     await rig.tick();
     expect(openStops(rig)).toHaveLength(1);
+  });
+});
+
+describe('take-profit, checked every tick and after a restart', () => {
+  it('an adopted position gets its take-profit (a reduce-only limit GTC); cancelled, it is re-placed within 3 ticks, exactly one', async () => {
+    rig = await adoptedLong();
+    await rig.trader.reconcile();
+    const position = rig.trader.managedPositions()[0]!;
+    expect(openTakeProfits(rig).map((o) => o.clientOrderId)).toEqual([position.tpClientOrderId]);
+    expect(openTakeProfits(rig)[0]).toMatchObject({ side: 'SELL', price: position.tpPrice, timeInForce: 'GTC' });
+    openTakeProfits(rig)[0]!.status = 'CANCELED'; // a user in the Binance app
+    for (let i = 0; i < 3; i++) await rig.tick();
+    const tps = openTakeProfits(rig);
+    expect(tps).toHaveLength(1);
+    expect(tps[0]!.price).toBe(position.tpPrice);
+    expect(rig.trader.managedPositions()[0]!.tpClientOrderId).toBe(tps[0]!.clientOrderId);
+    expect(rig.events.some((e) => e.kind === 'safety' && e.safety.kind === 'tp_replaced' && e.safety.symbol === 'BTCUSDT')).toBe(true);
+    for (let i = 0; i < 3; i++) await rig.tick();
+    expect(openTakeProfits(rig)).toHaveLength(1);
+  });
+
+  it('after a restart the restored position gets its take-profit back; one left by a crashed run is attached, not doubled', async () => {
+    rig = await adoptedLong();
+    await rig.trader.reconcile();
+    const { fake, clock } = rig;
+    const snapshot = structuredClone(rig.saved!);
+    const before = snapshot.positions[0]!;
+    await rig.controller.stop();
+    rig.scheduler.stop();
+    // While the bot is down the take-profit is cancelled.
+    openTakeProfits(rig)[0]!.status = 'CANCELED';
+    const second = await LiveRig.start({ fake, clock, snapshot });
+    try {
+      const summary = await second.trader.reconcile();
+      expect(summary).toMatch(/1 position\(s\) resumed/);
+      const tps = openTakeProfits(second);
+      expect(tps).toHaveLength(1);
+      expect(tps[0]!.price).toBe(before.tpPrice);
+      expect(second.trader.managedPositions()[0]!.tpClientOrderId).toBe(tps[0]!.clientOrderId);
+      // A third run after a crash during that placement: the take-profit on the exchange is attached.
+      const crashed = structuredClone(second.saved!);
+      const lost = { ...crashed, positions: crashed.positions.map((p) => ({ ...p, tpClientOrderId: 'slt_t_BTCUSDT_lost' })) };
+      await second.controller.stop();
+      second.scheduler.stop();
+      const third = await LiveRig.start({ fake, clock, snapshot: lost });
+      try {
+        const from = fake.requests.length;
+        await third.trader.reconcile();
+        for (let i = 0; i < 3; i++) await third.tick();
+        expect(openTakeProfits(third).map((o) => o.clientOrderId)).toEqual([tps[0]!.clientOrderId]);
+        expect(third.trader.managedPositions()[0]!.tpClientOrderId).toBe(tps[0]!.clientOrderId);
+        expect(third.requests('POST /fapi/v1/order', from)).toHaveLength(0);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      await second.close();
+    }
   });
 });
 

@@ -14,7 +14,7 @@ import { clientOrderId, isOurClientOrderId } from '../client-order-id.js';
 import type { ManagedPosition } from '../ports.js';
 import type { OrderState } from '../types.js';
 import { describeError } from '../../errors.js';
-import { type TraderContext, exitSide, sideSign, warn } from './context.js';
+import { type TraderContext, exitSide, safety, sideSign } from './context.js';
 import { cancelQuietly, send, stopOrder } from './journal.js';
 
 /** Positions known to be without their stop, and why (per Trader). */
@@ -46,14 +46,33 @@ function isStopFor(order: OrderState, position: ManagedPosition): boolean {
 export type StopCheck = 'protected' | 'attached' | 'replaced' | 'closing' | 'unprotected';
 
 /**
- * Makes sure the position has exactly one reduce-only stop on the exchange. `mark` is the
- * latest mark price (null when unknown). Never throws for a refused order; a failed read
- * throws (the caller backs off for this symbol).
+ * Makes sure the position has exactly one reduce-only stop on the exchange, and its
+ * take-profit (the same open-orders read: no extra weight). `mark` is the latest mark price
+ * (null when unknown). Never throws for a refused order; a failed read throws (the caller
+ * backs off for this symbol). A symbol with an order in flight is left for the next check
+ * (the entry that just filled is placing its own stop and take-profit).
  */
 export async function protectStop(ctx: TraderContext, position: ManagedPosition, mark: number | null): Promise<StopCheck> {
   if (position.exitClientOrderId !== null) return 'closing';
+  if (sendingFor(ctx, position.symbol)) return 'protected';
+  const orders = await ctx.deps.exchange.fetchOpenOrders(position.symbol);
+  const check = await checkStop(ctx, position, orders, mark);
+  if (check !== 'closing') await protectTakeProfit(ctx, position.symbol, orders);
+  return check;
+}
+
+function sendingFor(ctx: TraderContext, symbol: string): boolean {
+  for (const id of ctx.book.sending) if (ctx.book.pending.get(id)?.request.symbol === symbol) return true;
+  return false;
+}
+
+async function checkStop(
+  ctx: TraderContext,
+  position: ManagedPosition,
+  orders: readonly OrderState[],
+  mark: number | null,
+): Promise<StopCheck> {
   const { symbol } = position;
-  const orders = await ctx.deps.exchange.fetchOpenOrders(symbol);
   const stops = orders.filter((o) => isStopFor(o, position));
   const own = stops.find((o) => o.clientOrderId === position.slClientOrderId);
   const keep = own ?? stops[0];
@@ -75,10 +94,20 @@ export async function protectStop(ctx: TraderContext, position: ManagedPosition,
   }
   // No stop on the exchange. Already through its level: get out now, on lane 0.
   if (mark !== null && sideSign(current.side) * (mark - current.slPrice) <= 0) {
-    warn(ctx, `stop of ${symbol} is missing and the mark ${mark} is through its level ${current.slPrice}; closing the position`);
+    safety(
+      ctx,
+      'stop_missing_closing',
+      symbol,
+      `stop of ${symbol} is missing and the mark ${mark} is through its level ${current.slPrice}; closing the position`,
+    );
     ctx.book.exitRequests.set(symbol, 'sl');
     return 'closing';
   }
+  return placeStop(ctx, current);
+}
+
+async function placeStop(ctx: TraderContext, current: ManagedPosition): Promise<StopCheck> {
+  const { symbol } = current;
   const id = clientOrderId('sl', symbol, ctx.deps.clock.now());
   const placed = await send(ctx, {
     request: stopOrder(symbol, exitSide(current.side), current.size, current.slPrice, id),
@@ -89,17 +118,88 @@ export async function protectStop(ctx: TraderContext, position: ManagedPosition,
   if (placed !== null) {
     ctx.book.positions.set(symbol, { ...after, slClientOrderId: id });
     unprotected(ctx).delete(symbol);
-    warn(ctx, `stop of ${symbol} was missing; re-placed at ${current.slPrice}`);
+    safety(ctx, 'stop_replaced', symbol, `stop of ${symbol} was missing; re-placed at ${current.slPrice}`);
     await ctx.deps.persist(`stop re-placed ${symbol}`);
     return 'replaced';
   }
   ctx.book.positions.set(symbol, { ...after, slClientOrderId: null });
   unprotected(ctx).set(symbol, `stop at ${current.slPrice} refused; tried again at the next check`);
-  warn(
+  safety(
     ctx,
+    'unprotected',
+    symbol,
     `position ${symbol} is UNPROTECTED: its stop at ${current.slPrice} could not be re-placed; trying again at the next check (closed if the mark is through it)`,
   );
   return 'unprotected';
+}
+
+function isTakeProfitFor(order: OrderState, position: ManagedPosition): boolean {
+  return (
+    isOpen(order) &&
+    order.symbol === position.symbol &&
+    order.reduceOnly &&
+    order.type === 'limit' &&
+    order.side === exitSide(position.side)
+  );
+}
+
+/** After a refused take-profit, the next try waits this long, doubling to at most a minute. */
+const TP_RETRY_FIRST_MS = 4_000;
+const TP_RETRY_MAX_MS = 60_000;
+const tpRetryByCtx = new WeakMap<TraderContext, Map<string, { at: number; delayMs: number }>>();
+
+/**
+ * The take-profit (a reduce-only limit GTC, a regular order) as the stop: attach before you
+ * place (the position's own client id, then any reduce-only limit on the exit side), extras
+ * of this bot cancelled, a missing one placed again at the position's TP price.
+ */
+async function protectTakeProfit(ctx: TraderContext, symbol: string, orders: readonly OrderState[]): Promise<void> {
+  const current = ctx.book.positions.get(symbol);
+  if (current === undefined || current.exitClientOrderId !== null) return;
+  const tps = orders.filter((o) => isTakeProfitFor(o, current));
+  const keep = tps.find((o) => o.clientOrderId === current.tpClientOrderId) ?? tps[0];
+  for (const extra of tps)
+    if (extra !== keep && isOurClientOrderId(extra.clientOrderId)) await cancelQuietly(ctx, symbol, extra.clientOrderId);
+  if (keep !== undefined) {
+    if (keep.clientOrderId === current.tpClientOrderId) return;
+    ctx.book.positions.set(symbol, { ...current, tpClientOrderId: keep.clientOrderId, tpPrice: keep.price ?? current.tpPrice });
+    ctx.log.warn('attached the take-profit found on the exchange (none placed)', { symbol, clientOrderId: keep.clientOrderId });
+    await ctx.deps.persist(`take-profit attached ${symbol}`);
+    return;
+  }
+  let retries = tpRetryByCtx.get(ctx);
+  if (retries === undefined) {
+    retries = new Map<string, { at: number; delayMs: number }>();
+    tpRetryByCtx.set(ctx, retries);
+  }
+  const now = ctx.deps.clock.now();
+  const retry = retries.get(symbol);
+  if (retry !== undefined && now < retry.at) return;
+  const id = clientOrderId('tp', symbol, now);
+  const placed = await send(ctx, {
+    request: {
+      symbol,
+      side: exitSide(current.side),
+      type: 'limit',
+      quantity: current.size,
+      price: current.tpPrice,
+      reduceOnly: true,
+      clientOrderId: id,
+    },
+    purpose: 'tp',
+    priority: 0,
+  });
+  const after = ctx.book.positions.get(symbol) ?? current;
+  if (placed === null) {
+    const delayMs = Math.min(TP_RETRY_MAX_MS, retry === undefined ? TP_RETRY_FIRST_MS : retry.delayMs * 2);
+    retries.set(symbol, { at: now + delayMs, delayMs });
+    ctx.log.warn(`take-profit of ${symbol} at ${current.tpPrice} could not be placed; tried again in ${delayMs} ms`, { symbol });
+    return;
+  }
+  retries.delete(symbol);
+  ctx.book.positions.set(symbol, { ...after, tpClientOrderId: id });
+  safety(ctx, 'tp_replaced', symbol, `take-profit of ${symbol} was missing; placed at ${current.tpPrice}`);
+  await ctx.deps.persist(`take-profit re-placed ${symbol}`);
 }
 
 /** protectStop, with a failed read logged instead of thrown (reconciliation, settlement). */
