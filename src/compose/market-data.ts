@@ -11,6 +11,7 @@ import type { PaperExchange } from '../adapters/paper/paper-exchange.js';
 import type { Config } from '../config.js';
 import type { LaneScheduler } from '../engine/execution/scheduler.js';
 import { FEATURE_WARMUP_CANDLES } from '../engine/features.js';
+import { CANDLE_CONTEXT_WARMUP } from '../engine/learning/features.js';
 import type { Clock, Logger, MarketData } from '../engine/ports.js';
 import type { Trader } from '../engine/trader.js';
 import type { Candle } from '../engine/types.js';
@@ -41,6 +42,13 @@ export async function chooseSource(
   return { source: config.marketData === 'replay' ? 'replay' : 'live', fallback: false };
 }
 
+/**
+ * Candles fed before the engine decides, at every start and restart: the rule features need
+ * 110, the model's features (24 h returns and ranges) 289, so a restarted bot scores signals
+ * right away instead of ~15 h later. 300 = one klines request of weight 2 (limit < 500).
+ */
+export const ENGINE_WARMUP_CANDLES = Math.max(300, FEATURE_WARMUP_CANDLES + 10, CANDLE_CONTEXT_WARMUP + 10);
+
 export const dataDirOf = (config: Config): string => config.dataDir ?? bundledDataDir();
 
 /** The replay's history (candle files validated first); its warnings are logged. */
@@ -52,7 +60,7 @@ export async function loadReplayHistory(config: Config, logger: Logger): Promise
 }
 
 /**
- * Warms the signal generators on replayed history and returns, per symbol, the open time of
+ * Warms the signal generators and the learner (ENGINE_WARMUP_CANDLES) on replayed history and returns, per symbol, the open time of
  * the last candle the replay must skip. A fresh start warms on the data's first candles
  * (which the replay then skips); a resume warms on the candles before its resume point.
  */
@@ -69,11 +77,11 @@ export function warmUpOnHistory(
     if (resumeAfter !== undefined) {
       const end = candles.findIndex((c) => c.timestamp > resumeAfter);
       const stop = end === -1 ? candles.length : end;
-      trader.warmUp(symbol, candles.slice(Math.max(0, stop - FEATURE_WARMUP_CANDLES - 10), stop));
+      trader.warmUp(symbol, candles.slice(Math.max(0, stop - ENGINE_WARMUP_CANDLES), stop));
       startAfter[symbol] = resumeAfter;
       continue;
     }
-    const warmUp = candles.slice(0, FEATURE_WARMUP_CANDLES);
+    const warmUp = candles.slice(0, ENGINE_WARMUP_CANDLES);
     trader.warmUp(symbol, warmUp);
     const lastWarm = warmUp.at(-1);
     if (lastWarm !== undefined) startAfter[symbol] = lastWarm.timestamp;
@@ -117,7 +125,7 @@ export async function wireMarketData(
     testnet: config.exchange.testnet,
   });
   for (const symbol of config.symbols) {
-    const warmUp = (): Promise<Candle[]> => live.history(symbol, FEATURE_WARMUP_CANDLES + 10, wallClock.now());
+    const warmUp = (): Promise<Candle[]> => live.history(symbol, ENGINE_WARMUP_CANDLES, wallClock.now());
     trader.warmUp(symbol, await retryStartup(`warm-up candles of ${symbol}`, warmUp, { clock: wallClock, logger: deps.logger }));
   }
   deps.logger.child('main').info(`signals warmed up on live candles of ${config.symbols.join(', ')}; trading on each closed 5m candle`);

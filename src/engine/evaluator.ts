@@ -108,7 +108,7 @@ export function payoffRatio(trades: readonly MetricsTrade[]): number | null {
 }
 
 /** The report's figures of some closed trades over a period (all from metrics.ts, plus the payoff ratio). */
-export function tradeFigures(trades: readonly TradeRecord[], period: MetricsPeriod): TradeFigures {
+export function tradeFigures(trades: readonly ScoredTrade[], period: MetricsPeriod): TradeFigures {
   const m = computeMetrics(trades, period);
   return {
     ...headlineFigures(m),
@@ -119,9 +119,12 @@ export function tradeFigures(trades: readonly TradeRecord[], period: MetricsPeri
   };
 }
 
+/** What the score reads of a trade (a TradeRecord, or a shadow trade of the model). */
+export type ScoredTrade = MetricsTrade & Pick<TradeRecord, 'exploration'>;
+
 export interface ScoreInput {
   /** Closed trades; those outside the window and exploration trades are left out here. */
-  readonly trades: readonly TradeRecord[];
+  readonly trades: readonly ScoredTrade[];
   /** The report's UTC midnight: the window is [windowToMs − windowDays, windowToMs). */
   readonly windowToMs: number;
   readonly windowDays: number;
@@ -131,7 +134,7 @@ export interface ScoreInput {
 }
 
 /** The scored trades: closed in the window, not exploration, in close order. */
-export function scoredTrades(trades: readonly TradeRecord[], windowFromMs: number, windowToMs: number): TradeRecord[] {
+export function scoredTrades<T extends ScoredTrade>(trades: readonly T[], windowFromMs: number, windowToMs: number): T[] {
   return byCloseTime(trades.filter((t) => !t.exploration && t.closedAt >= windowFromMs && t.closedAt < windowToMs));
 }
 
@@ -176,3 +179,97 @@ export function scoreModel(input: ScoreInput): ModelScore {
     windowToMs: input.windowToMs,
   };
 }
+
+// ── Shadow score and the automatic resume (issue 14 §7) ─────────────────────────────────────
+
+/**
+ * A shadow prediction (made while grade C held the engine in pure rules mode) with its
+ * signal's counterfactual outcome: what the model would have done, had it traded.
+ */
+export interface ShadowOutcome {
+  readonly id: string;
+  readonly symbol: string;
+  readonly side: TradeRecord['side'];
+  readonly decidedAt: number;
+  /** When the outcome became known (TP or SL touched, or the time stop): the shadow trade's close. */
+  readonly resolvedAt: number;
+  readonly winProbability: number;
+  /** The stop distance as a fraction of the entry price (the pipeline's at 1x). */
+  readonly slRate: number;
+  /** Outcome in R before costs: +TP/SL at the take-profit, −1 at the stop, marked at the time stop. */
+  readonly outcomeR: number;
+}
+
+/** The model's entry gate as the shadow applies it (MIN_WIN_PROBABILITY, MIN_EXPECTED_R, costs). */
+export interface ShadowGate {
+  readonly minWinProbability: number;
+  readonly minExpectedR: number;
+  /** Round-trip taker fees plus the stop's slippage, as a fraction of price (2 × taker + slippage). */
+  readonly costRate: number;
+  /** Planned TP distance over SL distance (1.5). */
+  readonly rewardRisk: number;
+}
+
+/** Risk of one shadow trade: 1 % of the equity at the window start (sets its drawdown and Sharpe). */
+export const SHADOW_RISK_RATE = 0.01;
+
+/**
+ * The shadow trade list: the shadow predictions the model's own gate would have taken
+ * (p ≥ MIN_WIN_PROBABILITY and expected R after costs > MIN_EXPECTED_R), each closed when its
+ * outcome became known, worth its outcome R minus the costs in R, at a fixed risk.
+ */
+export function shadowTrades(outcomes: readonly ShadowOutcome[], gate: ShadowGate, riskUsdt: number): ScoredTrade[] {
+  const trades: ScoredTrade[] = [];
+  for (const o of outcomes) {
+    const costsInR = o.slRate > 0 ? gate.costRate / o.slRate : Number.POSITIVE_INFINITY;
+    const expectedR = o.winProbability * gate.rewardRisk - (1 - o.winProbability) - costsInR;
+    if (!(o.winProbability >= gate.minWinProbability && expectedR > gate.minExpectedR)) continue;
+    trades.push({
+      id: `shadow:${o.id}`,
+      symbol: o.symbol,
+      side: o.side,
+      openedAt: o.decidedAt,
+      closedAt: o.resolvedAt,
+      leverage: 1,
+      plannedRiskUsdt: riskUsdt,
+      feesUsdt: 0, // the costs are in the R
+      fundingUsdt: 0,
+      pnlUsdt: (o.outcomeR - costsInR) * riskUsdt,
+      is100PctLoss: false,
+      liquidated: false,
+      exploration: false,
+    });
+  }
+  return trades;
+}
+
+export interface ShadowScoreInput {
+  readonly outcomes: readonly ShadowOutcome[];
+  readonly gate: ShadowGate;
+  readonly windowToMs: number;
+  readonly windowDays: number;
+  readonly minTrades: number;
+  readonly startingEquityUsdt: number;
+}
+
+/** The shadow score: the same 0–100 score as the real one, of the shadow trade list over the same window. */
+export function shadowScore(input: ShadowScoreInput): ModelScore {
+  const riskUsdt = Math.max(0, input.startingEquityUsdt) * SHADOW_RISK_RATE;
+  return scoreModel({
+    trades: shadowTrades(input.outcomes, input.gate, riskUsdt),
+    windowToMs: input.windowToMs,
+    windowDays: input.windowDays,
+    minTrades: input.minTrades,
+    startingEquityUsdt: input.startingEquityUsdt,
+  });
+}
+
+/**
+ * Whether self-learning resumes after a full daily report: the engine is (still) held in pure
+ * rules mode by grade C, and the shadow score, on enough shadow trades, reaches
+ * SELF_LEARNING_RESUME_SCORE.
+ */
+export function shouldResume(gradeAfter: Grade | null, shadow: ModelScore | null, resumeScore: number): boolean {
+  return gradeAfter === 'C' && shadow !== null && shadow.enoughTrades && shadow.score >= resumeScore;
+}
+
