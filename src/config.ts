@@ -51,6 +51,8 @@ export interface Config {
   readonly memoryLimitMb: number;
   /** Self-learning (issue 14): the expected-value gate's threshold in R, and when to retrain. */
   readonly minExpectedR: number;
+  /** Grade C: self-learning resumes after a full daily report whose shadow score reaches this (0–100). */
+  readonly selfLearningResumeScore: number;
   readonly retrainEveryLabels: number;
   readonly retrainIntervalHours: number;
   readonly logLevel: LogLevel;
@@ -186,6 +188,7 @@ const variables = {
   EXPLORATION_RATE: { schema: num(0, 0.5), expected: 'a fraction from 0 to 0.5, e.g. 0.05' },
   MEMORY_LIMIT_MB: { schema: int(64, 65536), expected: 'a whole number of MB from 64, e.g. 512' },
   MIN_EXPECTED_R: { schema: num(-1, 5), expected: 'an expected R after costs from -1 to 5, e.g. 0' },
+  SELF_LEARNING_RESUME_SCORE: { schema: num(0, 100), expected: 'a shadow score from 0 to 100, e.g. 80' },
   RETRAIN_EVERY_LABELS: { schema: int(50, 100_000), expected: 'a whole number of new labels from 50, e.g. 500' },
   RETRAIN_INTERVAL_HOURS: { schema: num(1, 24 * 90), expected: 'hours from 1 to 2160, e.g. 168' },
   LOG_LEVEL: { schema: z.enum(['error', 'warn', 'info', 'debug']), expected: 'error, warn, info or debug' },
@@ -237,6 +240,7 @@ export const defaults: Partial<Record<VariableName, string>> = {
   EXPLORATION_RATE: '0.05',
   MEMORY_LIMIT_MB: '512',
   MIN_EXPECTED_R: '0',
+  SELF_LEARNING_RESUME_SCORE: '80',
   RETRAIN_EVERY_LABELS: '500',
   RETRAIN_INTERVAL_HOURS: '168',
   LOG_LEVEL: 'info',
@@ -368,6 +372,7 @@ export function loadConfig(env: Env): Config {
     explorationRate: d('EXPLORATION_RATE'),
     memoryLimitMb: d('MEMORY_LIMIT_MB'),
     minExpectedR: d('MIN_EXPECTED_R'),
+    selfLearningResumeScore: d('SELF_LEARNING_RESUME_SCORE'),
     retrainEveryLabels: d('RETRAIN_EVERY_LABELS'),
     retrainIntervalHours: d('RETRAIN_INTERVAL_HOURS'),
     logLevel: d('LOG_LEVEL'),

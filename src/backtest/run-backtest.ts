@@ -18,6 +18,7 @@ import type { Logger } from '../engine/ports.js';
 import { replayStep } from '../engine/replay-loop.js';
 import { wireReports } from '../reports/wiring.js';
 import type { ExitAdvisor, Predictor, TraderEvent } from '../engine/trader.js';
+import type { ReportShadow } from '../reports/service.js';
 import { CANDLE_MS, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
 import { buildReport, type BacktestReport, type SignalCounts } from './report.js';
@@ -36,6 +37,8 @@ export interface BacktestOptions {
   readonly onEvent?: (event: TraderEvent) => void;
   /** Self-learning: the Trader's predictor (src/backtest/self-learning.ts gives the walk-forward one). */
   readonly predictor?: Predictor;
+  /** Grade C: the model's shadow score and the automatic resume (the self-learning backtest). */
+  readonly shadow?: ReportShadow;
   /** Model exits (POSITION_CONTROL_MODE=self_learning with the walk-forward model). */
   readonly exitAdvisor?: ExitAdvisor;
   /** Hands out the replay clock (the walk-forward model source reads the decision time from it). */
@@ -137,6 +140,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     equitySource: 'venue',
     grade: () => trader.engineState().grade,
     setGrade: async (grade) => trader.setGrade(grade),
+    ...(options.shadow !== undefined ? { shadow: options.shadow } : {}),
     dir: null,
   });
   const lastCandleAt: Record<string, number> = {};

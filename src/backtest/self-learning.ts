@@ -6,6 +6,7 @@
  */
 import { ManualClock } from '../adapters/clock.js';
 import { loadExchangeRules, loadMarketHistory } from '../adapters/data/index.js';
+import { reportShadowOf } from '../compose/learning.js';
 import { dataDirOf } from '../compose/market-data.js';
 import { ModelExitAdvisor } from '../engine/learning/exit-advisor.js';
 import { LearningPredictor } from '../engine/learning/predictor.js';
@@ -53,13 +54,16 @@ export async function runSelfLearningBacktest(
   );
   const once = { preloaded: history, transformHistory: () => undefined };
   progress('engine replay with the model…');
+  const predictor = new LearningPredictor(source);
   let result: BacktestResult;
   try {
     result = await runBacktest({
       ...options,
       ...once,
       config: { ...config, strategyMode: 'self_learning' },
-      predictor: new LearningPredictor(source),
+      predictor,
+      // Grade C: the model predicts in shadow; a daily report's shadow score ≥ SELF_LEARNING_RESUME_SCORE resumes it.
+      shadow: reportShadowOf(config, predictor),
       // POSITION_CONTROL_MODE=self_learning: the model in force may close a position early ('model' exits).
       ...(config.positionControlMode === 'self_learning' ? { exitAdvisor: new ModelExitAdvisor(source, config.minWinProbability) } : {}),
       onClock: (c) => {

@@ -238,7 +238,7 @@ export class WalkForwardSource implements ModelSource {
   private readonly learner: SignalLearner;
 
   private constructor(
-    samples: readonly Sample[],
+    private readonly samples: readonly Sample[],
     walk: WalkForwardResult,
     private readonly clock: Pick<Clock, 'now'>,
     timeStopMs: number,
@@ -288,6 +288,11 @@ export class WalkForwardSource implements ModelSource {
       modelVersion: promoted.version,
       confidenceRanks: promoted.confidenceRanks,
     };
+  }
+
+  /** The labels known at `nowMs` (the shadow score at grade C reads them). */
+  labelled(nowMs: number): readonly Sample[] {
+    return this.samples.filter((s) => s.resolvedAt <= nowMs);
   }
 
   onCandle(symbol: string, candle: Candle): void {

@@ -11,7 +11,9 @@ import { ModelExitAdvisor } from '../engine/learning/exit-advisor.js';
 import { LearningPredictor } from '../engine/learning/predictor.js';
 import { LearningService, type ModelVersionEntry, type ModelVersionStore, type SampleArchive } from '../engine/learning/service.js';
 import type { Clock, Logger, Store } from '../engine/ports.js';
+import { TP_TO_SL_RATIO } from '../engine/pipeline/config.js';
 import type { SymbolRules } from '../engine/types.js';
+import type { ReportShadow } from '../reports/service.js';
 
 export interface Learning {
   readonly learner: SignalLearner;
@@ -40,6 +42,24 @@ class MemoryModelVersions implements ModelVersionStore {
 }
 
 type LearningStore = Store & { readonly modelVersions?: ModelVersionStore; readonly learningSamples?: SampleArchive };
+
+/**
+ * The daily report's view of the model's shadow predictions (grade C): scored through the
+ * model's own gate (MIN_WIN_PROBABILITY, MIN_EXPECTED_R after the paper costs), resuming
+ * self-learning at SELF_LEARNING_RESUME_SCORE.
+ */
+export function reportShadowOf(config: Config, predictor: LearningPredictor): ReportShadow {
+  return {
+    outcomes: (untilMs) => predictor.shadowOutcomes(untilMs),
+    gate: {
+      minWinProbability: config.minWinProbability,
+      minExpectedR: config.minExpectedR,
+      costRate: 2 * config.paper.takerFeeRate + config.paper.slippageRate,
+      rewardRisk: TP_TO_SL_RATIO,
+    },
+    resumeScore: config.selfLearningResumeScore,
+  };
+}
 
 export async function buildLearning(
   config: Config,

@@ -8,6 +8,7 @@ import type { LaneScheduler } from '../engine/execution/scheduler.js';
 import type { AuditEntry, Clock, DailyReportArchive, Exchange, Grade, Logger, Notifier, Store } from '../engine/ports.js';
 import type { ModelInfo } from '../engine/reports.js';
 import { logNotifier } from '../engine/trading-state.js';
+import type { ReportShadow } from '../reports/service.js';
 import { wireReports, type ReportsWiring } from '../reports/wiring.js';
 
 /** Where notices go: the Discord outbox (shows charts) or, without a transport, the log. */
@@ -30,7 +31,9 @@ export interface ReportsStepDeps {
   readonly transport?: NoticeTransport;
   /** The engine's grade, and how to set it (bound once the Trader exists). */
   readonly grade: () => Grade | null;
-  readonly setGrade: (grade: Grade) => Promise<void>;
+  readonly setGrade: (grade: Grade | null) => Promise<void>;
+  /** Grade C: the model's shadow score and the automatic resume. */
+  readonly shadow?: ReportShadow;
   readonly model?: () => ModelInfo;
 }
 
@@ -51,6 +54,7 @@ export function wireReportsStep(config: Config, deps: ReportsStepDeps): ReportsW
     equitySource: deps.paper ? 'venue' : 'exchange',
     grade: deps.grade,
     setGrade: deps.setGrade,
+    ...(deps.shadow !== undefined ? { shadow: deps.shadow } : {}),
     ...(deps.recentAudit !== undefined ? { recentAudit: deps.recentAudit } : {}),
     ...(deps.model !== undefined ? { model: deps.model } : {}),
   });

@@ -21,7 +21,7 @@ import type { Trader, TraderEvent } from '../engine/trader.js';
 import { wireControl } from './control.js';
 import { wireDiscord } from './discord.js';
 import { buildEngine, type Engine } from './engine.js';
-import { buildLearning, type Learning } from './learning.js';
+import { buildLearning, reportShadowOf, type Learning } from './learning.js';
 import { wireReportsStep, type NoticeTransport } from './reports.js';
 import { describeEvent } from './events.js';
 import { wireMarketData, type SourceChoice } from './market-data.js';
@@ -182,6 +182,7 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
             await snapshots.save(traderRef);
           },
           model: () => modelInfoOf(learning.service.current),
+          shadow: reportShadowOf(config, learning.predictor),
         });
   const engine = await buildRestoredEngine(
     deps,

@@ -35,7 +35,8 @@ export type AlertCondition =
   | { readonly kind: 'reconciliation'; readonly symbol: string | null; readonly detail: string }
   | { readonly kind: 'unprotected_position'; readonly symbol: string; readonly detail: string }
   | { readonly kind: 'engine_state'; readonly state: 'reducing' | 'halted'; readonly reason: string }
-  | { readonly kind: 'training_skipped'; readonly memoryUsedRate: number; readonly limitMb: number };
+  | { readonly kind: 'training_skipped'; readonly memoryUsedRate: number; readonly limitMb: number }
+  | { readonly kind: 'self_learning_resumed'; readonly day: string; readonly shadowScore: number; readonly resumeScore: number };
 
 export type AlertKind = AlertCondition['kind'];
 
@@ -74,6 +75,8 @@ export function alertIdentity(condition: AlertCondition): AlertIdentity {
     case 'training_skipped':
       // In 5-point steps: 81 % → 82 % is not "worse" enough to wake anyone.
       return { key: 'training_skipped', magnitude: Math.floor((condition.memoryUsedRate * 100) / 5) };
+    case 'self_learning_resumed':
+      return { key: `self_learning_resumed:${condition.day}`, magnitude: 1 };
   }
 }
 
@@ -94,7 +97,7 @@ export function describeAlert(condition: AlertCondition, atMs: number): Notice {
           condition.switchedToRules
             ? 'Switched to pure rules mode (leverage capped by RULES_MAX_LEVERAGE).'
             : 'Already in pure rules mode.',
-          'Self-learning resumes by itself when a daily report grades B or better.',
+          'Self-learning resumes by itself when a daily report grades B or better, or when its shadow score reaches SELF_LEARNING_RESUME_SCORE.',
         ],
       };
     case 'grade_change':
@@ -156,7 +159,22 @@ export function describeAlert(condition: AlertCondition, atMs: number): Notice {
           `Memory use ${(condition.memoryUsedRate * 100).toFixed(0)} % of ${condition.limitMb} MB (limit 80 %). Training resumes when it falls.`,
         ],
       };
+    case 'self_learning_resumed':
+      return { ...base, ...resumedNotice(condition) };
   }
+}
+
+function resumedNotice(
+  condition: Extract<AlertCondition, { kind: 'self_learning_resumed' }>,
+): Pick<Notice, 'severity' | 'title' | 'lines'> {
+  return {
+    severity: 'info',
+    title: `Self-learning resumed (shadow score ${condition.shadowScore}/100)`,
+    lines: [
+      `Report of ${condition.day}: the model's shadow trades scored ${condition.shadowScore} ≥ ${condition.resumeScore} (SELF_LEARNING_RESUME_SCORE).`,
+      'Grade C lifted: the model trades again; the next daily report grades it.',
+    ],
+  };
 }
 
 export function gradeMeaning(grade: Grade): string {

@@ -127,6 +127,21 @@ export interface ScorePoint {
   readonly pnlUsdt: number;
 }
 
+/**
+ * The model's shadow score while grade C holds the engine in pure rules mode: the same score,
+ * of the trades the model's gate would have taken (evaluator.ts `shadowScore`).
+ */
+export interface ShadowScoreSummary {
+  readonly score: number;
+  readonly grade: Grade;
+  /** Shadow trades in the score window, and whether they are enough to act on. */
+  readonly trades: number;
+  readonly enoughTrades: boolean;
+  /** SELF_LEARNING_RESUME_SCORE, and whether this report resumed self-learning. */
+  readonly resumeScore: number;
+  readonly resumed: boolean;
+}
+
 /** The daily report card: `model_report_YYYY-MM-DD.json`. */
 export interface DailyReport {
   readonly schema: 1;
@@ -160,6 +175,8 @@ export interface DailyReport {
   readonly equitySource: 'exchange' | 'venue' | 'assumed';
   /** Net P&L of each day of the window, oldest first (the daily P&L chart). */
   readonly dailyPnl: readonly { readonly day: string; readonly pnlUsdt: number }[];
+  /** Grade C days: the model's shadow score (absent otherwise, and in reports older than it). */
+  readonly shadow?: ShadowScoreSummary;
 }
 
 /**

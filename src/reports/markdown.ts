@@ -56,6 +56,11 @@ export function renderMarkdown(report: DailyReport): string {
     `- Net P&L of the day: **${usd(report.pnlUsdt)}** (fees and funding included, exploration included)`,
     `- Action: ${report.actionTaken}`,
     `- Engine grade: ${report.gradeBefore ?? '—'} → ${report.gradeAfter ?? '—'}${report.gradeAfter === null ? '' : ` (${gradeMeaning(report.gradeAfter)})`}`,
+    ...(report.shadow === undefined
+      ? []
+      : [
+          `- Model shadow score (grade C): ${report.shadow.score}/100 on ${report.shadow.trades} shadow trades${report.shadow.enoughTrades ? '' : ' (not enough)'}; resumes self-learning at ${report.shadow.resumeScore}${report.shadow.resumed ? ': **resumed**' : ''}`,
+        ]),
     '',
     `## Score: ${windowFirstDay} → ${report.day} (${s.windowDays} days, ${s.trades} trades, exploration excluded)`,
     '',

@@ -14,7 +14,8 @@ import type { AlertCondition } from '../engine/alerts.js';
 import { describeAlert as describeAlertNotice } from '../engine/alerts.js';
 import { DAY_MS } from '../engine/metrics.js';
 import type { Clock, DailyReportArchive, Grade, Logger, NoticeAttachment, Notifier, Store } from '../engine/ports.js';
-import type { DailyReport, ModeChange, ModelInfo, ReportCards, ReportedAlert, ScorePoint } from '../engine/reports.js';
+import { shadowScore, shouldResume, type ShadowGate, type ShadowOutcome } from '../engine/evaluator.js';
+import type { DailyReport, ModeChange, ModelInfo, ModelScore, ReportCards, ReportedAlert, ScorePoint } from '../engine/reports.js';
 import type { TradeRecord } from '../engine/types.js';
 import { UserInputError, describeError } from '../errors.js';
 import { addDays, buildDailyReport, reportLogLine, utcDayOf, utcDayStart, type GradeDecision } from './builder.js';
@@ -29,6 +30,17 @@ export interface ReportEngine {
   grade(): Grade | null;
   /** Sets the grade (grade C = pure rules mode, S = size multiplier) and persists it. */
   applyGrade(grade: Grade, reason: string): Promise<void>;
+  /** Lifts grade C's pure rules mode (the shadow score reached SELF_LEARNING_RESUME_SCORE); absent: never resumed here. */
+  resumeSelfLearning?(reason: string): Promise<void>;
+}
+
+/** The model's shadow predictions at grade C, and how the report scores them (evaluator.ts). */
+export interface ReportShadow {
+  /** Shadow predictions whose outcomes were known by `untilMs`. */
+  outcomes(untilMs: number): readonly ShadowOutcome[];
+  readonly gate: ShadowGate;
+  /** SELF_LEARNING_RESUME_SCORE. */
+  readonly resumeScore: number;
 }
 
 export interface ReportAlerts {
@@ -50,6 +62,8 @@ export interface DailyReportsDeps {
   readonly fallbackEquityUsdt: number;
   /** Absent (the one-shot CLI): the report is written, the grade is not applied. */
   readonly engine?: ReportEngine;
+  /** Grade C: the shadow score and the automatic resume; absent: neither. */
+  readonly shadow?: ReportShadow;
   readonly modeChanges?: (fromMs: number, toMs: number) => Promise<ModeChange[]>;
   readonly model?: () => ModelInfo;
   /** Renders the report's charts; absent: no charts. */
@@ -156,12 +170,43 @@ export class DailyReports implements ReportCards {
       // On demand (no engine to act on): say so rather than claim an action.
       finalReport = { ...report, gradeAfter: report.gradeBefore, actionTaken: `none: on-demand report (the running bot applies grades at 00:00 UTC; this one would: ${report.actionTaken})` };
     }
+    // Grade C: the model's shadow score; a full report reaching SELF_LEARNING_RESUME_SCORE resumes self-learning.
+    const shadow = this.shadowScoreOf(finalReport);
+    let resume = false;
+    if (shadow !== null) {
+      resume =
+        canApply && this.deps.engine?.resumeSelfLearning !== undefined && shouldResume(decision.gradeAfter, shadow, this.deps.shadow!.resumeScore);
+      const resumed = storedReport !== null ? storedReport.shadow?.resumed === true : resume;
+      finalReport = {
+        ...finalReport,
+        shadow: {
+          score: shadow.score,
+          grade: shadow.grade,
+          trades: shadow.trades,
+          enoughTrades: shadow.enoughTrades,
+          resumeScore: this.deps.shadow!.resumeScore,
+          resumed,
+        },
+        ...(resume
+          ? {
+              gradeAfter: null,
+              actionTaken: `${finalReport.actionTaken}; self-learning resumed: shadow score ${shadow.score} ≥ ${this.deps.shadow!.resumeScore}`,
+            }
+          : {}),
+      };
+    }
     const markdown = renderMarkdown(finalReport);
     await this.deps.archive.put({ day, generatedAt: now, report: finalReport, markdown });
     if (this.deps.dir !== null) await writeReportFiles(this.deps.dir, finalReport, markdown);
     this.log.info(reportLogLine(finalReport), { day, grade: finalReport.score.grade, enoughTrades: finalReport.score.enoughTrades });
     if (canApply && decision.gradeAfter !== null && decision.gradeAfter !== decision.gradeBefore && this.deps.engine !== undefined) {
       await this.deps.engine.applyGrade(decision.gradeAfter, `daily report ${day}: score ${finalReport.score.score}`);
+    }
+    if (resume && shadow !== null && this.deps.engine?.resumeSelfLearning !== undefined) {
+      const resumeScore = this.deps.shadow!.resumeScore;
+      await this.deps.engine.resumeSelfLearning(`daily report ${day}: shadow score ${shadow.score} ≥ ${resumeScore} on ${shadow.trades} shadow trades`);
+      this.log.info(`self-learning resumed: the model's shadow score ${shadow.score} reached ${resumeScore} (${shadow.trades} shadow trades)`, { day });
+      if (options.alert) this.deps.alerts?.raise({ kind: 'self_learning_resumed', day, shadowScore: shadow.score, resumeScore });
     }
     if (options.alert && canApply) for (const condition of decision.alerts) this.deps.alerts?.raise(condition);
     await this.send(finalReport);
@@ -197,6 +242,21 @@ export class DailyReports implements ReportCards {
         const n = describeAlertNotice(condition, atMs);
         return { at: atMs, key: n.key, severity: n.severity, title: n.title };
       },
+    });
+  }
+
+  /** The shadow score of a full report's window, when the engine was held at grade C that day; null otherwise. */
+  private shadowScoreOf(report: DailyReport): ModelScore | null {
+    const shadow = this.deps.shadow;
+    if (shadow === undefined || report.partial || (report.gradeBefore !== 'C' && report.gradeAfter !== 'C')) return null;
+    const windowToMs = utcDayStart(report.day) + DAY_MS;
+    return shadowScore({
+      outcomes: shadow.outcomes(windowToMs),
+      gate: shadow.gate,
+      windowToMs,
+      windowDays: this.deps.windowDays,
+      minTrades: this.deps.minTrades,
+      startingEquityUsdt: report.equityCurve[0]?.equityUsdt ?? this.deps.fallbackEquityUsdt,
     });
   }
 

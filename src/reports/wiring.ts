@@ -19,7 +19,7 @@ import type { TradeRecord } from '../engine/types.js';
 import { describeError } from '../errors.js';
 import { chartRenderer } from './charts.js';
 import { ClockMidnightTrigger, NodeScheduleMidnightTrigger, type MidnightTrigger } from './schedule.js';
-import { DailyReports } from './service.js';
+import { DailyReports, type ReportShadow } from './service.js';
 
 export interface ReportsWiringDeps {
   readonly config: Config;
@@ -40,8 +40,10 @@ export interface ReportsWiringDeps {
   readonly walletBalanceUsdt: () => Promise<number | null>;
   readonly equitySource: 'exchange' | 'venue';
   readonly grade: () => Grade | null;
-  /** Sets the engine's grade and persists the state. */
-  readonly setGrade: (grade: Grade) => Promise<void>;
+  /** Sets the engine's grade (null: none, which lifts grade C) and persists the state. */
+  readonly setGrade: (grade: Grade | null) => Promise<void>;
+  /** Grade C: the model's shadow score and the automatic resume (src/engine/learning); absent: neither. */
+  readonly shadow?: ReportShadow;
   /** Recent audit entries (mode changes); absent: none listed. */
   readonly recentAudit?: (limit: number) => Promise<AuditEntry[]>;
   readonly model?: () => ModelInfo;
@@ -119,7 +121,16 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
           .appendAudit({ at: deps.engineClock.now(), actor: 'evaluator', action: 'grade', detail: `${before ?? '—'} → ${grade}: ${reason}`, result: 'ok' })
           .catch((error: unknown) => log.warn(`audit of the grade change failed: ${describeError(error)}`));
       },
+      resumeSelfLearning: async (reason) => {
+        const before = deps.grade();
+        await deps.setGrade(null);
+        log.info(`grade ${before ?? '—'} → — : self-learning resumed (${reason})`);
+        await deps.store
+          .appendAudit({ at: deps.engineClock.now(), actor: 'evaluator', action: 'mode', detail: `self_learning resumed: ${reason}`, result: 'ok' })
+          .catch((error: unknown) => log.warn(`audit of the resume failed: ${describeError(error)}`));
+      },
     },
+    ...(deps.shadow !== undefined ? { shadow: deps.shadow } : {}),
     modeChanges,
     ...(deps.model !== undefined ? { model: deps.model } : {}),
     charts: chartRenderer({ quickchartUrl: deps.config.reports.quickchartUrl }),

@@ -5,6 +5,8 @@
  * mode by grade C, the model keeps predicting in SHADOW (no trade follows): the shadow log
  * pairs those predictions with the signals' counterfactual outcomes, for the shadow score.
  */
+import type { ShadowOutcome } from '../evaluator.js';
+import { MIN_SL_RATE } from '../pipeline/config.js';
 import type { Prediction } from '../ports.js';
 import type { Features } from '../features.js';
 import type { Signal, SignalRule } from '../signals.js';
@@ -20,6 +22,8 @@ export interface ModelSource {
   predict(symbol: string, signal: Signal, decidedAt: number): ModelPrediction | null;
   onCandle?(symbol: string, candle: Candle, signal: Signal | null, decidedAt: number): void;
   onTradeClosed?(trade: TradeRecord, decidedAt: number): void;
+  /** The labelled samples known at `nowMs` (resolved by then): what the shadow predictions are scored against. */
+  labelled?(nowMs: number): readonly Sample[];
   /** Model exits: the promoted model's p for an open position (exit-advisor.ts); absent: no model exits. */
   scoreOpen?(symbol: string, side: Side, rule: SignalRule, features: Features): ModelPrediction | null;
 }
@@ -34,6 +38,10 @@ export function decisionTimeOf(entryClientOrderId: string): number | null {
 
 export interface ShadowPrediction {
   readonly id: string;
+  readonly symbol: string;
+  readonly side: Side;
+  /** The stop distance as a fraction of the entry (the pipeline's at 1x: the base stop, at least MIN_SL_RATE). */
+  readonly slRate: number;
   readonly decidedAt: number;
   readonly winProbability: number;
   readonly confidence: number;
@@ -61,11 +69,11 @@ export class ShadowLog {
    * The shadow predictions whose signals have a label: p next to what happened. The reports
    * turn these into the shadow score (a trade list as the model would have taken it).
    */
-  resolved(samples: readonly Sample[]): { prediction: ShadowPrediction; label: 0 | 1; outcomeR: number }[] {
-    const out: { prediction: ShadowPrediction; label: 0 | 1; outcomeR: number }[] = [];
+  resolved(samples: readonly Sample[]): { prediction: ShadowPrediction; label: 0 | 1; outcomeR: number; resolvedAt: number }[] {
+    const out: { prediction: ShadowPrediction; label: 0 | 1; outcomeR: number; resolvedAt: number }[] = [];
     for (const sample of samples) {
       const prediction = this.items.get(sample.id);
-      if (prediction !== undefined) out.push({ prediction, label: sample.label, outcomeR: sample.outcomeR });
+      if (prediction !== undefined) out.push({ prediction, label: sample.label, outcomeR: sample.outcomeR, resolvedAt: sample.resolvedAt });
     }
     return out;
   }
@@ -93,6 +101,9 @@ export class LearningPredictor implements Predictor {
         if (shadow !== null) {
           this.shadow.record({
             id: proposalId(request.symbol, request.decidedAt),
+            symbol: request.symbol,
+            side: request.signal.side,
+            slRate: Math.max(request.signal.baseSlPct, MIN_SL_RATE),
             decidedAt: request.decidedAt,
             winProbability: shadow.winProbability,
             confidence: shadow.confidence,
@@ -115,6 +126,27 @@ export class LearningPredictor implements Predictor {
       source: `model ${model.modelVersion}`,
       confidenceRanks: model.confidenceRanks,
     };
+  }
+
+  /**
+   * The shadow predictions whose signals' outcomes were known by `untilMs`, as the daily
+   * report scores them (evaluator.ts `shadowScore`); empty without a labelled-sample source.
+   */
+  shadowOutcomes(untilMs: number): ShadowOutcome[] {
+    const samples = this.source.labelled?.(untilMs) ?? [];
+    return this.shadow
+      .resolved(samples)
+      .filter((r) => r.resolvedAt <= untilMs)
+      .map((r) => ({
+        id: r.prediction.id,
+        symbol: r.prediction.symbol,
+        side: r.prediction.side,
+        decidedAt: r.prediction.decidedAt,
+        resolvedAt: r.resolvedAt,
+        winProbability: r.prediction.winProbability,
+        slRate: r.prediction.slRate,
+        outcomeR: r.outcomeR,
+      }));
   }
 
   onTradeClosed(trade: TradeRecord): void {

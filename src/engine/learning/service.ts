@@ -15,7 +15,7 @@ import type { Signal, SignalRule } from '../signals.js';
 import type { Candle, Side, SymbolRules, TradeRecord } from '../types.js';
 import { stopDistances } from '../pipeline.js';
 import type { SignalLearner } from './learner.js';
-import { proposalId } from './labels.js';
+import { proposalId, type Sample } from './labels.js';
 import {
   decidePromotion,
   flatMetrics,
@@ -191,6 +191,11 @@ export class LearningService {
       this.log.warn('model prediction failed; the per-rule statistics stand in', { symbol, error: String(error) });
       return null;
     }
+  }
+
+  /** The labelled samples in the ring resolved by `nowMs` (the shadow score reads them). */
+  labelled(nowMs: number): readonly Sample[] {
+    return this.deps.learner.ring.all().filter((s) => s.resolvedAt <= nowMs);
   }
 
   /** Model exits: the promoted model's p for an open position's side and rule at the symbol's last candle. */
