@@ -74,3 +74,19 @@ export function marketOrder(
 ): OrderRequest {
   return { symbol, side, type: 'market', quantity, reduceOnly, clientOrderId };
 }
+
+/** A reduce-only stop-market (the stop-loss of a position). */
+export function stopOrder(symbol: string, side: 'buy' | 'sell', quantity: number, stopPrice: number, clientOrderId: string): OrderRequest {
+  return { symbol, side, type: 'stop_market', quantity, stopPrice, reduceOnly: true, clientOrderId };
+}
+
+export function limitOrder(
+  symbol: string,
+  side: 'buy' | 'sell',
+  quantity: number,
+  price: number,
+  clientOrderId: string,
+  reduceOnly = false,
+): OrderRequest {
+  return { symbol, side, type: 'limit', quantity, price, reduceOnly, clientOrderId };
+}

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedLiquidationPrice, roundPrice } from '../../../src/engine/exchange-rules.js';
 import type { PaperEvent } from '../../../src/adapters/paper/index.js';
 import type { OrderState } from '../../../src/engine/types.js';
-import { FIVE_MIN_MS, closedCandles, loadCrashFixture, marketOrder, paperOnFixture, utc } from './crash-fixture.js';
+import { FIVE_MIN_MS, closedCandles, loadCrashFixture, limitOrder, marketOrder, paperOnFixture, stopOrder, utc } from './crash-fixture.js';
 import type { CrashFixture } from './crash-fixture.js';
 
 let fixture: CrashFixture;
@@ -204,30 +204,8 @@ describe('PaperExchange on the 2025-10-10 crash', () => {
   it('cancels the remaining reduce-only take-profit when the stop closes the position (Binance expires it)', async () => {
     const { exchange, feed, entry } = await openLongBefore2100(15);
     const ep = entry.averagePrice!;
-    await exchange.placeOrder(
-      {
-        symbol: 'BTCUSDT',
-        side: 'sell',
-        type: 'stop_market',
-        quantity: 0.1,
-        stopPrice: roundPrice(ep * 0.97, 0.1, 'down'),
-        reduceOnly: true,
-        clientOrderId: 'sl-2',
-      },
-      0,
-    );
-    await exchange.placeOrder(
-      {
-        symbol: 'BTCUSDT',
-        side: 'sell',
-        type: 'limit',
-        quantity: 0.1,
-        price: roundPrice(ep * 1.05, 0.1, 'nearest'),
-        reduceOnly: true,
-        clientOrderId: 'tp-2',
-      },
-      0,
-    );
+    await exchange.placeOrder(stopOrder('BTCUSDT', 'sell', 0.1, roundPrice(ep * 0.97, 0.1, 'down'), 'sl-2'), 0);
+    await exchange.placeOrder(limitOrder('BTCUSDT', 'sell', 0.1, roundPrice(ep * 1.05, 0.1, 'nearest'), 'tp-2', true), 0);
     exchange.drainEvents();
     feed('BTCUSDT', '2025-10-10T21:05', '2025-10-10T21:30');
     const events = exchange.drainEvents();

@@ -11,7 +11,7 @@ import { ManualClock } from '../../../src/adapters/clock.js';
 import { PaperExchange, type PaperState } from '../../../src/adapters/paper/index.js';
 import type { OrderRequest } from '../../../src/engine/types.js';
 import { silentLogger } from '../../../src/logger.js';
-import { FIVE_MIN_MS, closedCandles, loadCrashFixture, marketOrder, utc } from './crash-fixture.js';
+import { FIVE_MIN_MS, closedCandles, limitOrder, loadCrashFixture, marketOrder, utc } from './crash-fixture.js';
 import type { CrashFixture } from './crash-fixture.js';
 
 let fixture: CrashFixture;
@@ -23,8 +23,8 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
 
 /** Buy limits at about a tenth of the fixture's prices (10 USDT notional): never reached. */
 const ANCHORS: readonly OrderRequest[] = [
-  { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.001, price: 10_000, reduceOnly: false, clientOrderId: 'anchor-BTC' },
-  { symbol: 'ETHUSDT', side: 'buy', type: 'limit', quantity: 0.025, price: 400, reduceOnly: false, clientOrderId: 'anchor-ETH' },
+  limitOrder('BTCUSDT', 'buy', 0.001, 10_000, 'anchor-BTC'),
+  limitOrder('ETHUSDT', 'buy', 0.025, 400, 'anchor-ETH'),
 ];
 const isAnchor = (clientOrderId: string): boolean => clientOrderId.startsWith('anchor-');
 

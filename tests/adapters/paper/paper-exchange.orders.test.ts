@@ -9,10 +9,10 @@ import { PaperExchange } from '../../../src/adapters/paper/index.js';
 import type { PaperEvent, PaperExchangeOptions } from '../../../src/adapters/paper/index.js';
 import { roundPrice } from '../../../src/engine/exchange-rules.js';
 import type { ClosedCandle } from '../../../src/engine/ports.js';
-import type { OrderRequest, SymbolRules } from '../../../src/engine/types.js';
+import type { SymbolRules } from '../../../src/engine/types.js';
 import { InsufficientFundsError, InvalidOrderError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/logger.js';
-import { FIVE_MIN_MS, closedCandles, loadCrashFixture, marketOrder, paperOnFixture, utc } from './crash-fixture.js';
+import { FIVE_MIN_MS, closedCandles, loadCrashFixture, limitOrder, marketOrder, paperOnFixture, stopOrder, utc } from './crash-fixture.js';
 import type { CrashFixture } from './crash-fixture.js';
 
 let fixture: CrashFixture;
@@ -62,10 +62,6 @@ async function rejection(promise: Promise<unknown>): Promise<InvalidOrderError> 
   return error as InvalidOrderError;
 }
 
-function stop(side: 'buy' | 'sell', quantity: number, stopPrice: number, id: string): OrderRequest {
-  return { symbol: 'BTCUSDT', side, type: 'stop_market', quantity, stopPrice, reduceOnly: true, clientOrderId: id };
-}
-
 describe('PaperExchange fills', () => {
   it('fills a market order at the NEXT candle open with slippage against the trader, on the tick grid, with the taker fee', async () => {
     const { exchange, feed } = paperOnFixture(fixture, '2025-10-10T12:00');
@@ -97,10 +93,7 @@ describe('PaperExchange fills', () => {
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100.5, 99.8, 100.2)]);
-    await exchange.placeOrder(
-      { symbol: 'BTCUSDT', side: 'sell', type: 'limit', quantity: 1, price: 101.5, reduceOnly: true, clientOrderId: 'tp' },
-      0,
-    );
+    await exchange.placeOrder(limitOrder('BTCUSDT', 'sell', 1, 101.5, 'tp', true), 0);
     exchange.drainEvents();
     feedBars(exchange, clock, [bar(2, 100.2, 101.4, 100.1, 101.0)]);
     expect(fillsOf(exchange.drainEvents())).toHaveLength(0);
@@ -132,7 +125,7 @@ describe('PaperExchange fills', () => {
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100, 100, 100)]);
-    await exchange.placeOrder(stop('sell', 1, 95, 'sl'), 0);
+    await exchange.placeOrder(stopOrder('BTCUSDT', 'sell', 1, 95, 'sl'), 0);
     exchange.drainEvents();
     feedBars(exchange, clock, [bar(2, 94, 94.5, 93, 93.5)]);
     const [sl] = fillsOf(exchange.drainEvents());
@@ -145,7 +138,7 @@ describe('PaperExchange fills', () => {
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100, 100, 100)]);
-    await exchange.placeOrder(stop('sell', 1, 95, 'sl'), 0);
+    await exchange.placeOrder(stopOrder('BTCUSDT', 'sell', 1, 95, 'sl'), 0);
     exchange.drainEvents();
     // Trigger 95 × (1 − 1 %) = 94.05, but the candle's low is 94.5.
     feedBars(exchange, clock, [bar(2, 96, 96.2, 94.5, 95.5)]);
@@ -158,11 +151,8 @@ describe('PaperExchange fills', () => {
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'sell', 1, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100, 100, 100, 100)]);
-    await exchange.placeOrder(stop('buy', 1, 102, 'sl'), 0);
-    await exchange.placeOrder(
-      { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 97, reduceOnly: true, clientOrderId: 'tp' },
-      0,
-    );
+    await exchange.placeOrder(stopOrder('BTCUSDT', 'buy', 1, 102, 'sl'), 0);
+    await exchange.placeOrder(limitOrder('BTCUSDT', 'buy', 1, 97, 'tp', true), 0);
     exchange.drainEvents();
     // Closes down (99 < 100): open → high 103 (stop) → low 96 (TP would be touched, but the position is gone).
     feedBars(exchange, clock, [bar(2, 100, 103, 96, 99)]);
@@ -180,7 +170,7 @@ describe('PaperExchange fills', () => {
     const [position] = await exchange.fetchPositions(1);
     const lp = position!.liquidationPrice!;
     expect(lp).toBeGreaterThan(990);
-    await exchange.placeOrder(stop('sell', 1, 985, 'sl'), 0);
+    await exchange.placeOrder(stopOrder('BTCUSDT', 'sell', 1, 985, 'sl'), 0);
     exchange.drainEvents();
     feedBars(exchange, clock, [bar(2, 1000, 1000, 980, 982)]);
     const events = exchange.drainEvents();
@@ -194,14 +184,8 @@ describe('PaperExchange fills', () => {
   it('lets a limit order that crosses the next price take liquidity there (taker), and rest otherwise', async () => {
     const { exchange, clock } = syntheticVenue();
     feedBars(exchange, clock, [bar(0, 100, 100, 100, 100)]);
-    await exchange.placeOrder(
-      { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 101, reduceOnly: false, clientOrderId: 'cross' },
-      1,
-    );
-    await exchange.placeOrder(
-      { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 99, reduceOnly: false, clientOrderId: 'rest' },
-      1,
-    );
+    await exchange.placeOrder(limitOrder('BTCUSDT', 'buy', 1, 101, 'cross'), 1);
+    await exchange.placeOrder(limitOrder('BTCUSDT', 'buy', 1, 99, 'rest'), 1);
     feedBars(exchange, clock, [bar(1, 100.5, 100.6, 100.2, 100.4)]);
     const crossed = (await exchange.fetchOrder('BTCUSDT', 'cross'))!;
     expect(crossed.averagePrice).toBe(roundPrice(100.5 * 1.0005, 0.1, 'up'));
@@ -225,7 +209,7 @@ describe('PaperExchange on live tickers', () => {
     await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 1, 'e'), 1);
     exchange.onTicker('BTCUSDT', 100.2, 100.25, T0 + 2000);
     expect((await exchange.fetchOrder('BTCUSDT', 'e'))!.averagePrice).toBe(roundPrice(100.2 * 1.0005, 0.1, 'up'));
-    await exchange.placeOrder(stop('sell', 1, 99, 'sl'), 0);
+    await exchange.placeOrder(stopOrder('BTCUSDT', 'sell', 1, 99, 'sl'), 0);
     exchange.onTicker('BTCUSDT', 99.5, 99.55, T0 + 4000);
     expect((await exchange.fetchOrder('BTCUSDT', 'sl'))!.status).toBe('new');
     exchange.onTicker('BTCUSDT', 98.7, 98.75, T0 + 6000);
@@ -261,10 +245,7 @@ describe('PaperExchange order book keeping', () => {
       );
       await exchange.cancelOrder('BTCUSDT', `o${i}`, 0);
     }
-    await exchange.placeOrder(
-      { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 1, price: 50, reduceOnly: false, clientOrderId: 'still-open' },
-      1,
-    );
+    await exchange.placeOrder(limitOrder('BTCUSDT', 'buy', 1, 50, 'still-open'), 1);
     expect((await exchange.fetchOpenOrders()).map((o) => o.clientOrderId)).toEqual(['still-open']);
     expect(await exchange.fetchOpenOrders('ETHUSDT')).toEqual([]);
     expect(await exchange.fetchOrder('BTCUSDT', 'o109')).not.toBeNull();
@@ -287,12 +268,7 @@ describe('PaperExchange rejects what Binance rejects', () => {
 
   it('rejects a price off the tick grid with -1111', async () => {
     const exchange = await venueWithPrice();
-    const error = await rejection(
-      exchange.placeOrder(
-        { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.001, price: 99000.05, reduceOnly: false, clientOrderId: 'a' },
-        1,
-      ),
-    );
+    const error = await rejection(exchange.placeOrder(limitOrder('BTCUSDT', 'buy', 0.001, 99000.05, 'a'), 1));
     expect(error.code).toBe('-1111');
   });
 
@@ -306,12 +282,7 @@ describe('PaperExchange rejects what Binance rejects', () => {
   it('rejects a non-reduce-only notional below 10 USDT (filters without minNotional) or below minNotional with -4164', async () => {
     const exchange = await venueWithPrice();
     // 0.0001 BTC is off-step; use a limit far below the market: 0.001 × 9000 = 9 USDT.
-    const small = await rejection(
-      exchange.placeOrder(
-        { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: 0.001, price: 9000, reduceOnly: false, clientOrderId: 'a' },
-        1,
-      ),
-    );
+    const small = await rejection(exchange.placeOrder(limitOrder('BTCUSDT', 'buy', 0.001, 9000, 'a'), 1));
     expect(small.code).toBe('-4164');
 
     const btc = fixture.rules.get('BTCUSDT')!;
@@ -376,7 +347,7 @@ describe('PaperExchange rejects what Binance rejects', () => {
     feedBars(exchange, clock, [bar(0, 100000, 100000, 100000, 100000)]);
     await exchange.placeOrder(marketOrder('BTCUSDT', 'buy', 0.001, 'e'), 1);
     feedBars(exchange, clock, [bar(1, 100000, 100000, 100000, 100000)]);
-    expect((await rejection(exchange.placeOrder(stop('sell', 0.001, 100001, 'sl'), 0))).code).toBe('-2021');
+    expect((await rejection(exchange.placeOrder(stopOrder('BTCUSDT', 'sell', 0.001, 100001, 'sl'), 0))).code).toBe('-2021');
   });
 
   it('answers unknown orders like Binance: cancel → -2011, fetch → null', async () => {

@@ -9,7 +9,7 @@ import type { PaperExchangeDeps, PaperState } from '../../../src/adapters/paper/
 import { roundPrice } from '../../../src/engine/exchange-rules.js';
 import type { ClosedCandle } from '../../../src/engine/ports.js';
 import { silentLogger } from '../../../src/logger.js';
-import { FIVE_MIN_MS, closedCandles, loadCrashFixture, marketOrder, utc } from './crash-fixture.js';
+import { FIVE_MIN_MS, closedCandles, loadCrashFixture, limitOrder, marketOrder, stopOrder, utc } from './crash-fixture.js';
 import type { CrashFixture } from './crash-fixture.js';
 
 let fixture: CrashFixture;
@@ -49,56 +49,12 @@ async function busyVenue(): Promise<{ exchange: PaperExchange; clock: ManualCloc
   feedAll(exchange, clock, '2025-10-10T15:00', '2025-10-10T15:05');
   const btc = (await exchange.fetchOrder('BTCUSDT', 'btc-e'))!.averagePrice!;
   const eth = (await exchange.fetchOrder('ETHUSDT', 'eth-e'))!.averagePrice!;
-  await exchange.placeOrder(
-    {
-      symbol: 'BTCUSDT',
-      side: 'sell',
-      type: 'stop_market',
-      quantity: 0.1,
-      stopPrice: roundPrice(btc * 0.9, 0.1, 'down'),
-      reduceOnly: true,
-      clientOrderId: 'btc-sl',
-    },
-    0,
-  );
-  await exchange.placeOrder(
-    {
-      symbol: 'BTCUSDT',
-      side: 'sell',
-      type: 'limit',
-      quantity: 0.1,
-      price: roundPrice(btc * 1.1, 0.1, 'up'),
-      reduceOnly: true,
-      clientOrderId: 'btc-tp',
-    },
-    0,
-  );
-  await exchange.placeOrder(
-    {
-      symbol: 'ETHUSDT',
-      side: 'buy',
-      type: 'stop_market',
-      quantity: 0.5,
-      stopPrice: roundPrice(eth * 1.02, 0.01, 'up'),
-      reduceOnly: true,
-      clientOrderId: 'eth-sl',
-    },
-    0,
-  );
+  await exchange.placeOrder(stopOrder('BTCUSDT', 'sell', 0.1, roundPrice(btc * 0.9, 0.1, 'down'), 'btc-sl'), 0);
+  await exchange.placeOrder(limitOrder('BTCUSDT', 'sell', 0.1, roundPrice(btc * 1.1, 0.1, 'up'), 'btc-tp', true), 0);
+  await exchange.placeOrder(stopOrder('ETHUSDT', 'buy', 0.5, roundPrice(eth * 1.02, 0.01, 'up'), 'eth-sl'), 0);
   feedAll(exchange, clock, '2025-10-10T15:05', '2025-10-10T20:55');
   const sol = exchange.lastPriceOf('SOLUSDT')!;
-  await exchange.placeOrder(
-    {
-      symbol: 'SOLUSDT',
-      side: 'buy',
-      type: 'limit',
-      quantity: 5,
-      price: roundPrice(sol * 0.95, 0.001, 'down'),
-      reduceOnly: false,
-      clientOrderId: 'sol-bid',
-    },
-    1,
-  );
+  await exchange.placeOrder(limitOrder('SOLUSDT', 'buy', 5, roundPrice(sol * 0.95, 0.001, 'down'), 'sol-bid'), 1);
   await exchange.placeOrder(marketOrder('SOLUSDT', 'buy', 2, 'sol-e'), 1);
   return { exchange, clock };
 }
