@@ -13,9 +13,9 @@ import type { DailyReport, DimensionScore, ReportCards, ScorePoint, TradeFigures
 import { defaultPipelineConfig } from '../../src/engine/pipeline.js';
 import { PositionController } from '../../src/engine/position-controller.js';
 import { Trader, defaultTraderConfig } from '../../src/engine/trader.js';
-import type { Side } from '../../src/engine/types.js';
 import type { PositionProtection, TradingStatus } from '../../src/engine/trading-state.js';
 import { silentLogger } from '../../src/logger.js';
+import { operatorActions } from '../helpers/operator.js';
 
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'] as const;
 export const START_MS = Date.UTC(2025, 7, 1, 12);
@@ -227,29 +227,7 @@ export function commandRig(options: RigOptions = {}) {
     if (options.clock === undefined) manual.advance(ms);
   };
 
-  /** An operator's own market order on the venue, filled at the next price, then adopted. */
-  async function openAdopted(symbol: string, side: Side, quantity: number, price: number): Promise<void> {
-    paper.onTicker(symbol, price, price, clock.now());
-    await paper.setLeverage(symbol, 5);
-    paper.placeOrderNow({
-      symbol,
-      side: side === 'long' ? 'buy' : 'sell',
-      type: 'market',
-      quantity,
-      reduceOnly: false,
-      clientOrderId: `operator_${symbol}_${clock.now()}`,
-    });
-    advance(1_000);
-    paper.onTicker(symbol, price, price, clock.now());
-    await trader.reconcile();
-  }
-
-  /** The next price reaches the venue (close orders fill at it), then the controller looks. */
-  async function nextPrice(symbol: string, price: number): Promise<void> {
-    advance(1_000);
-    paper.onTicker(symbol, price, price, clock.now());
-    await controller.tick();
-  }
+  const { openAdopted, nextPrice } = operatorActions({ paper, clock, advance, trader, controller });
 
   return { clock, manual, paper, store, subscriptions, reports, trader, controller, control, openAdopted, nextPrice };
 }

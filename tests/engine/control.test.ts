@@ -22,10 +22,10 @@ import type { AuditEntry, ClosedCandle } from '../../src/engine/ports.js';
 import { PositionController } from '../../src/engine/position-controller.js';
 import { replayStep } from '../../src/engine/replay-loop.js';
 import { Trader, type TraderEvent } from '../../src/engine/trader.js';
-import type { Side } from '../../src/engine/types.js';
 import { RetryableExchangeError, StoreError, UserInputError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { sampleTrade } from '../db/fixtures.js';
+import { operatorActions } from '../helpers/operator.js';
 import { CANDLE_MS } from '../../src/engine/types.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'] as const;
@@ -73,29 +73,7 @@ function rig(options: RigOptions = {}) {
     startedAt: START_MS,
   });
 
-  /** An operator's own market order on the venue, filled at the next price, then adopted by the Trader. */
-  async function openAdopted(symbol: string, side: Side, quantity: number, price: number): Promise<void> {
-    paper.onTicker(symbol, price, price, clock.now());
-    await paper.setLeverage(symbol, 5);
-    paper.placeOrderNow({
-      symbol,
-      side: side === 'long' ? 'buy' : 'sell',
-      type: 'market',
-      quantity,
-      reduceOnly: false,
-      clientOrderId: `operator_${symbol}_${clock.now()}`,
-    });
-    clock.advance(1_000);
-    paper.onTicker(symbol, price, price, clock.now());
-    await trader.reconcile();
-  }
-
-  /** The next price reaches the venue (close orders fill at it), then the controller looks. */
-  async function nextPrice(symbol: string, price: number): Promise<void> {
-    clock.advance(1_000);
-    paper.onTicker(symbol, price, price, clock.now());
-    await controller.tick();
-  }
+  const { openAdopted, nextPrice } = operatorActions({ paper, clock, advance: (ms) => clock.advance(ms), trader, controller });
 
   return { clock, paper, store, persisted, events, trader, controller, control, openAdopted, nextPrice };
 }

@@ -21,7 +21,7 @@ import {
   wholeLeverage,
 } from '../../src/engine/pipeline.js';
 import type { LeverageBracket, SymbolRules } from '../../src/engine/types.js';
-import { btcBrackets } from './fixtures/brackets.js';
+import { btcBrackets, btcRules } from './fixtures/brackets.js';
 
 /** XRPUSDT brackets 1–4, copied from data/exchange/leverage-brackets.json. */
 const xrpBrackets: readonly LeverageBracket[] = [
@@ -30,21 +30,6 @@ const xrpBrackets: readonly LeverageBracket[] = [
   { bracket: 3, initialLeverage: 40, notionalCap: 160000, notionalFloor: 20000, maintMarginRatio: 0.01, cum: 85 },
   { bracket: 4, initialLeverage: 25, notionalCap: 800000, notionalFloor: 160000, maintMarginRatio: 0.02, cum: 1685 },
 ];
-
-const btcRules: SymbolRules = {
-  symbol: 'BTCUSDT',
-  filters: {
-    tickSize: 0.1,
-    stepSize: 0.001,
-    minQty: 0.001,
-    maxQty: null,
-    marketStepSize: 0.001,
-    marketMinQty: 0.001,
-    marketMaxQty: null,
-    minNotional: null,
-  },
-  brackets: btcBrackets,
-};
 
 const ethRules: SymbolRules = {
   symbol: 'ETHUSDT',

@@ -7,23 +7,7 @@ import {
   type PlanInput,
   type PlanResult,
 } from '../../../src/engine/pipeline.js';
-import type { SymbolRules } from '../../../src/engine/types.js';
-import { btcBrackets } from '../fixtures/brackets.js';
-
-const rules: SymbolRules = {
-  symbol: 'BTCUSDT',
-  filters: {
-    tickSize: 0.1,
-    stepSize: 0.001,
-    minQty: 0.001,
-    maxQty: null,
-    marketStepSize: 0.001,
-    marketMinQty: 0.001,
-    marketMaxQty: null,
-    minNotional: null,
-  },
-  brackets: btcBrackets,
-};
+import { btcRules as rules } from '../fixtures/brackets.js';
 
 /** BTC at 100 000, 1 % base stop, a promoted model's prediction, after cold start. */
 const input = (overrides: Partial<PlanInput> = {}): PlanInput => ({
