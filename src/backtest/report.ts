@@ -30,6 +30,7 @@ import {
   DAY_MS,
   type DailyPnl,
   type EquityPoint,
+  type HeadlineFigures,
   type LeverageBucket,
   type MetricsPeriod,
   type TradeMetrics,
@@ -39,24 +40,12 @@ import type { BacktestSettings } from './settings.js';
 
 const pct = (rate: number | null): number | null => (rate === null ? null : rate * 100);
 
-/** One headline line: the metrics with percents for the reader. */
-export interface ReportFigures {
-  readonly trades: number;
-  readonly wins: number;
-  readonly losses: number;
-  /** Fraction 0..1; null without trades. */
-  readonly winRate: number | null;
-  /** Net: price P&L − fees + funding (slippage is inside the prices). */
-  readonly pnlUsdt: number;
+/** One headline line: the figures every report shows, and the backtest's own, with percents for the reader. */
+export interface ReportFigures extends HeadlineFigures {
   readonly returnPct: number | null;
-  readonly feesUsdt: number;
   readonly slippageUsdt: number;
-  readonly fundingUsdt: number;
   readonly profitFactor: number | null;
-  readonly expectancyR: number | null;
-  readonly expectancyUsdt: number | null;
   readonly cagrPct: number | null;
-  readonly sharpe: number | null;
   readonly sortino: number | null;
   readonly calmar: number | null;
   readonly maxDrawdownPct: number;
@@ -68,8 +57,6 @@ export interface ReportFigures {
   readonly bestDay: TradeMetrics['bestDay'];
   readonly worstDay: TradeMetrics['worstDay'];
   readonly longestLosingStreak: number;
-  readonly losses100Pct: number;
-  readonly liquidations: number;
   readonly averageLeverage: number | null;
   /** Sample-size warnings of these figures. */
   readonly warnings: readonly string[];
@@ -100,18 +87,10 @@ export function reportFigures(trades: readonly TradeRecord[], period: MetricsPer
 }
 
 /** One row of a breakdown table. */
-export interface GroupRow {
-  readonly key: string;
-  readonly trades: number;
-  readonly winRate: number | null;
-  readonly pnlUsdt: number;
-  readonly feesUsdt: number;
-  readonly slippageUsdt: number;
-  readonly fundingUsdt: number;
-  readonly profitFactor: number | null;
-  readonly expectancyR: number | null;
-  readonly expectancyUsdt: number | null;
-}
+export type GroupRow = { readonly key: string } & Pick<
+  ReportFigures,
+  'trades' | 'winRate' | 'pnlUsdt' | 'feesUsdt' | 'slippageUsdt' | 'fundingUsdt' | 'profitFactor' | 'expectancyR' | 'expectancyUsdt'
+>;
 
 export function groupRows(trades: readonly TradeRecord[], keyOf: (t: TradeRecord) => string): GroupRow[] {
   const groups = new Map<string, TradeRecord[]>();

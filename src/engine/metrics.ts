@@ -465,24 +465,8 @@ export function computeMetrics(
   };
 }
 
-/** The figures of closed trades that every report shows (backtest report, daily report); `pnlUsdt` is the net P&L. */
-export type HeadlineFigures = Pick<
-  TradeMetrics,
-  | 'trades'
-  | 'wins'
-  | 'losses'
-  | 'winRate'
-  | 'feesUsdt'
-  | 'fundingUsdt'
-  | 'expectancyR'
-  | 'expectancyUsdt'
-  | 'sharpe'
-  | 'losses100Pct'
-  | 'liquidations'
-> & { readonly pnlUsdt: number };
-
-/** The one mapping of `computeMetrics` to the figures the reports share; each report adds its own. */
-export function headlineFigures(m: TradeMetrics): HeadlineFigures {
+/** The one mapping of `computeMetrics` to the figures the reports share; each report adds its own. `pnlUsdt` is the net P&L. */
+export function headlineFigures(m: TradeMetrics) {
   return {
     trades: m.trades,
     wins: m.wins,
@@ -498,3 +482,6 @@ export function headlineFigures(m: TradeMetrics): HeadlineFigures {
     liquidations: m.liquidations,
   };
 }
+
+/** The figures of closed trades that every report shows (backtest report, daily report). */
+export type HeadlineFigures = Readonly<ReturnType<typeof headlineFigures>>;
