@@ -272,4 +272,3 @@ export function shadowScore(input: ShadowScoreInput): ModelScore {
 export function shouldResume(gradeAfter: Grade | null, shadow: ModelScore | null, resumeScore: number): boolean {
   return gradeAfter === 'C' && shadow !== null && shadow.enoughTrades && shadow.score >= resumeScore;
 }
-
