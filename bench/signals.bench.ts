@@ -3,8 +3,9 @@
  * (data/candles), or over a synthetic 100k-candle random walk when the file is absent.
  * The backtest pipeline needs 300k candles/s end to end; this stage targets > 1M.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readCandles } from '../src/adapters/data/index.js';
 import { FeatureState } from '../src/engine/features.js';
 import { RuleBasedSignalGenerator } from '../src/engine/signals.js';
 import type { Candle } from '../src/engine/types.js';
@@ -14,19 +15,9 @@ const BTC_FILE = new URL('../data/candles/BTCUSDT-5m.csv.gz', import.meta.url);
 const PASSES = 7;
 const WARMUP_PASSES = 3;
 
-function loadCandles(): { candles: Candle[]; source: string } {
-  if (existsSync(BTC_FILE)) {
-    const lines = gunzipSync(new Uint8Array(readFileSync(BTC_FILE)))
-      .toString('utf8')
-      .trim()
-      .split('\n')
-      .slice(1);
-    const candles = lines.map((line): Candle => {
-      const [timestamp, open, high, low, close, volume] = line.split(',').map(Number) as [number, number, number, number, number, number];
-      return { timestamp, open, high, low, close, volume };
-    });
-    return { candles, source: 'data/candles/BTCUSDT-5m.csv.gz' };
-  }
+async function loadCandles(): Promise<{ candles: Candle[]; source: string }> {
+  if (existsSync(BTC_FILE))
+    return { candles: (await readCandles(fileURLToPath(BTC_FILE))).candles, source: 'data/candles/BTCUSDT-5m.csv.gz' };
   let seed = 12345;
   const next = (): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -64,7 +55,7 @@ function measure(candles: readonly Candle[], pass: () => number): { candlesPerS:
 }
 
 export async function run(emit: Emit): Promise<void> {
-  const { candles, source } = loadCandles();
+  const { candles, source } = await loadCandles();
   const signals = measure(candles, () => {
     const generator = new RuleBasedSignalGenerator();
     let count = 0;

@@ -4,41 +4,29 @@
  * no order twice, and records every trade exactly once. Two processes on one store: only
  * the lease holder trades; killing it hands over.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/adapters/clock.js';
 import { openStore } from '../src/db/store.js';
 import type { EngineSnapshot } from '../src/engine/ports.js';
 import type { TradeRecord } from '../src/engine/types.js';
 import { silentLogger } from '../src/logger.js';
-import { spawnTs, type Spawned } from './helpers/process.js';
+import { botDir, useBotRig } from './helpers/bot.js';
+import type { Spawned } from './helpers/process.js';
 
-const running: Spawned[] = [];
-afterEach(() => {
-  for (const run of running.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
-});
+const rig = useBotRig();
 
-function botEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
+/** The bot on paper + replay in `dir` (its store is `dir/state.sqlite`). */
+function start(dir: string, extra: Record<string, string> = {}): Spawned {
+  return rig.start(dir, {
     MARKET_DATA: 'replay',
     SYMBOLS: 'BTCUSDT,ETHUSDT,SOLUSDT',
     // Fast replay and many (small, 1x) exploration entries so that positions are open when killed.
     REPLAY_SPEED: '30000',
     EXPLORATION_RATE: '0.5',
-    LOG_LEVEL: 'info',
     LEASE_TTL_MS: '4000',
     ...extra,
-  };
-}
-
-function start(dir: string, extra: Record<string, string> = {}): Spawned {
-  const run = spawnTs('src/main.ts', botEnv(dir, extra), [], dir);
-  run.child.stdin?.end(); // a closed stdin must not stop the bot
-  running.push(run);
-  return run;
+  });
 }
 
 async function readStore(dir: string): Promise<{ snapshot: EngineSnapshot | null; trades: TradeRecord[] }> {
@@ -71,7 +59,7 @@ async function killAfterPositionOpens(run: Spawned, signal: NodeJS.Signals): Pro
 for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
   describe(`restart after ${signal}`, () => {
     it('resumes the same positions with the same SL/TP, sends no order twice, records every trade once', async () => {
-      const dir = mkdtempSync(join(tmpdir(), `restart-${signal}-`));
+      const dir = botDir(`restart-${signal}-`);
       const first = start(dir);
       await killAfterPositionOpens(first, signal);
       if (signal === 'SIGTERM') expect(first.stdout + first.stderr).toContain('stopped cleanly');
@@ -119,7 +107,7 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
 
 describe('two processes on one store', () => {
   it('only the lease holder trades; killing it hands over to the standby', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lease-'));
+    const dir = botDir('lease-');
     const a = start(dir);
     await a.waitFor(/lease acquired/, 30_000);
     const b = start(dir);

@@ -10,22 +10,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/adapters/clock.js';
 import { KV_TABLE } from '../src/db/kv.js';
 import { openStore } from '../src/db/store.js';
 import { silentLogger } from '../src/logger.js';
 import { sampleSnapshot } from './db/fixtures.js';
-import { spawnTs, type Spawned } from './helpers/process.js';
+import { useBotRig } from './helpers/bot.js';
+import type { Spawned } from './helpers/process.js';
 
 /** The bot loads its data and opens the store in a couple of seconds; this bounds a hang. */
 const EXIT_WITHIN_MS = 30_000;
 
-const running: Spawned[] = [];
+const rig = useBotRig();
 const tempDirs: string[] = [];
-afterEach(() => {
-  for (const run of running.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
-});
 afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -164,14 +162,7 @@ describe('starting on a store it cannot use', () => {
       const hashBefore = sha256(file);
       const rowsBefore = comparable ? await dumpRows(file) : null;
 
-      const run = spawnTs(
-        'src/main.ts',
-        { STORE_URL: `sqlite://${file}`, MARKET_DATA: 'replay', SYMBOLS: 'BTCUSDT', LOG_LEVEL: 'info' },
-        [],
-        dir,
-      );
-      run.child.stdin?.end();
-      running.push(run);
+      const run = rig.start(dir, { STORE_URL: `sqlite://${file}`, MARKET_DATA: 'replay' });
       const exitCode = await exitWithin(run, EXIT_WITHIN_MS);
       const output = `${run.stdout}\n${run.stderr}`;
       const messages = operatorMessages(output);

@@ -2,34 +2,19 @@
  * `npm start` without DISCORD_TOKEN, commands piped to stdin (no terminal): the console
  * answers them, and the end of input leaves the bot trading until it is told to stop.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { spawnTs, type Spawned } from '../helpers/process.js';
+import { describe, expect, it } from 'vitest';
+import { botDir, useBotRig } from '../helpers/bot.js';
 
-const running: Spawned[] = [];
-afterEach(() => {
-  for (const run of running.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
-});
+const rig = useBotRig();
 
 describe('npm start with commands on stdin', () => {
   it('answers /status and /positions, keeps trading after EOF, and stops cleanly on SIGTERM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'console-process-'));
-    const run = spawnTs(
-      'src/main.ts',
-      {
-        STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`,
-        MARKET_DATA: 'replay',
-        SYMBOLS: 'BTCUSDT,ETHUSDT,SOLUSDT',
-        REPLAY_SPEED: '30000',
-        EXPLORATION_RATE: '0.5',
-        LOG_LEVEL: 'info',
-      },
-      [],
+    const dir = botDir('console-process-');
+    const run = rig.start(
       dir,
+      { MARKET_DATA: 'replay', SYMBOLS: 'BTCUSDT,ETHUSDT,SOLUSDT', REPLAY_SPEED: '30000', EXPLORATION_RATE: '0.5' },
+      { keepStdin: true },
     );
-    running.push(run);
     // Stdout is not a terminal: logs stay JSON lines (LOG_FORMAT=auto).
     await run.waitFor(/"message":"console reading commands from stdin/, 60_000);
     expect(run.stdout).toMatch(/control: console \(no DISCORD_TOKEN\)/);

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { readCandles } from '../../src/adapters/data/index.js';
 import { FEATURE_WARMUP_CANDLES } from '../../src/engine/features.js';
 import {
   DEFAULT_SIGNAL_CONFIG,
@@ -142,16 +143,8 @@ describe('RuleBasedSignalGenerator', () => {
   });
 
   const btcFile = new URL('../../data/candles/BTCUSDT-5m.csv.gz', import.meta.url);
-  it.skipIf(!existsSync(btcFile))('gives between 1 and 10 signals a day on the bundled BTCUSDT 5m candles', () => {
-    const lines = gunzipSync(new Uint8Array(readFileSync(btcFile)))
-      .toString('utf8')
-      .trim()
-      .split('\n')
-      .slice(1);
-    const candles = lines.map((line): Candle => {
-      const [timestamp, open, high, low, close, volume] = line.split(',').map(Number) as [number, number, number, number, number, number];
-      return { timestamp, open, high, low, close, volume };
-    });
+  it.skipIf(!existsSync(btcFile))('gives between 1 and 10 signals a day on the bundled BTCUSDT 5m candles', async () => {
+    const { candles } = await readCandles(fileURLToPath(btcFile));
     const signals = run(candles);
     const perDay = signals.length / (candles.length / 288);
     expect(perDay).toBeGreaterThanOrEqual(1);

@@ -31,9 +31,10 @@ export interface BotRig {
   readonly fakeBinance: (options?: FakeBinanceOptions) => Promise<FakeBinance>;
   /**
    * Starts the bot in `dir` with SYMBOLS=BTCUSDT, an sqlite store at `dir/state.sqlite` and
-   * info logs (each overridable by `env`), stdin closed; killed after the test if still running.
+   * info logs (each overridable by `env`); killed after the test if still running. Its stdin
+   * is closed (a closed stdin must not stop the bot) unless `keepStdin` (console commands).
    */
-  readonly start: (dir: string, env: Record<string, string>) => Spawned;
+  readonly start: (dir: string, env: Record<string, string>, options?: { readonly keepStdin?: boolean }) => Spawned;
 }
 
 /** Call once at the top of a test file (it registers an afterEach that cleans up). */
@@ -50,14 +51,14 @@ export function useBotRig(): BotRig {
       fakes.push(fake);
       return fake;
     },
-    start(dir, env) {
+    start(dir, env, options = {}) {
       const run = spawnTs(
         'src/main.ts',
         { SYMBOLS: 'BTCUSDT', STORE_URL: `sqlite://${join(dir, 'state.sqlite')}`, LOG_LEVEL: 'info', ...env },
         [],
         dir,
       );
-      run.child.stdin?.end();
+      if (options.keepStdin !== true) run.child.stdin?.end();
       running.push(run);
       return run;
     },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { BinanceExchange, FEE_READ_MAX_WAIT_MS } from '../../../src/adapters/binance/exchange.js';
-import { marketBuy, requestsTo, startRig, stopSell, type Rig } from './helpers.js';
+import { marketBuy, requestsTo, restartedExchange, startRig, stopSell, type Rig } from './helpers.js';
 
 /** The fake's default taker fee (0.05 %), charged on every fill in USDT. */
 const TAKER_FEE_RATE = 0.0005;
@@ -15,21 +15,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rig.close();
 });
-
-/** A second exchange on the same fake: a restarted process that remembers no fills. */
-function restartedExchange(): BinanceExchange {
-  return new BinanceExchange({
-    apiKey: 'test-api-key',
-    secret: 'test-secret',
-    testnet: false,
-    apiBase: rig.fake.url,
-    scheduler: rig.scheduler,
-    clock: rig.clock,
-    logger: rig.logger,
-    symbols: ['BTCUSDT'],
-    timeoutMs: 500,
-  });
-}
 
 const userTradeReads = (): number => requestsTo(rig.fake, 'GET /fapi/v1/userTrades').length;
 const warnings = (text: string): number => rig.logger.lines.filter((l) => l.level === 'warn' && l.message.includes(text)).length;
@@ -50,7 +35,7 @@ describe('BinanceExchange fees from fills', () => {
 
   it('reads the fills of a filled order once: fetching it again sends no userTrades request', async () => {
     await rig.exchange.placeOrder(marketBuy('e-once'), 1);
-    const restarted = restartedExchange();
+    const restarted = restartedExchange(rig);
 
     const first = await restarted.fetchOrder('BTCUSDT', 'e-once');
     const readsAfterFirst = userTradeReads();
@@ -119,7 +104,7 @@ describe('BinanceExchange fees from fills', () => {
       trade.commissionAsset = 'BNB';
       trade.commission = 0.0005;
     }
-    const restarted = restartedExchange();
+    const restarted = restartedExchange(rig);
 
     const first = await restarted.fetchOrder('BTCUSDT', 'e-bnb-1');
     const second = await restarted.fetchOrder('BTCUSDT', 'e-bnb-2');

@@ -9,7 +9,7 @@ import {
   RetryableExchangeError,
 } from '../../../src/errors.js';
 import { RULES_MAX_AGE_MS } from '../../../src/adapters/binance/exchange.js';
-import { marketBuy, requestsTo, startRig, stopSell, takeProfitSell, type Rig } from './helpers.js';
+import { marketBuy, requestsTo, restartedExchange, startRig, stopSell, takeProfitSell, type Rig } from './helpers.js';
 
 let rig: Rig;
 
@@ -164,7 +164,7 @@ describe('BinanceExchange orders', () => {
   it('finds an order placed by an earlier process by trying the regular, then the algo endpoint', async () => {
     await openLong();
     await rig.exchange.placeOrder(stopSell('sl-old', 58_000), 0);
-    const restarted = (await startRigSharing()).exchange;
+    const restarted = restartedExchange(rig);
 
     const order = await restarted.fetchOrder('BTCUSDT', 'sl-old');
 
@@ -201,23 +201,6 @@ describe('BinanceExchange orders', () => {
     expect(rig.fake.state.orders.filter((o) => o.clientOrderId === 'dup-1')).toHaveLength(1);
   });
 });
-
-/** A second exchange on the same fake and clock: a restarted process with no memory. */
-async function startRigSharing(): Promise<Rig> {
-  const { BinanceExchange } = await import('../../../src/adapters/binance/exchange.js');
-  const exchange = new BinanceExchange({
-    apiKey: 'test-api-key',
-    secret: 'test-secret',
-    testnet: false,
-    apiBase: rig.fake.url,
-    scheduler: rig.scheduler,
-    clock: rig.clock,
-    logger: rig.logger,
-    symbols: ['BTCUSDT'],
-    timeoutMs: 500,
-  });
-  return { ...rig, exchange };
-}
 
 describe('BinanceExchange unknown order outcomes', () => {
   it('turns a timed-out order into exactly one order on the exchange and returns it', async () => {

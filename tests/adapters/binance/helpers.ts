@@ -63,6 +63,21 @@ export async function startRig(options: { clock?: ManualClock } = {}): Promise<R
   };
 }
 
+/** A second exchange on the rig's fake, scheduler, clock and logger: a restarted process that remembers nothing. */
+export function restartedExchange(rig: Rig): BinanceExchange {
+  return new BinanceExchange({
+    apiKey: 'test-api-key',
+    secret: 'test-secret',
+    testnet: false,
+    apiBase: rig.fake.url,
+    scheduler: rig.scheduler,
+    clock: rig.clock,
+    logger: rig.logger,
+    symbols: ['BTCUSDT'],
+    timeoutMs: TEST_TIMEOUT_MS,
+  });
+}
+
 export function marketBuy(clientOrderId: string, quantity = 0.01): OrderRequest {
   return { symbol: 'BTCUSDT', side: 'buy', type: 'market', quantity, reduceOnly: false, clientOrderId };
 }
