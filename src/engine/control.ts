@@ -73,7 +73,7 @@ export interface ControlDeps {
   readonly closeWaitMs?: number;
   /** The engine's trading state (active when not given). */
   readonly tradingState?: () => TradingStatus;
-  /** Protection of each managed position, as last checked (from the positions' stop ids when not given). */
+  /** Protection of each managed position, as last checked (the Trader's own check when not given). */
   readonly protection?: () => readonly PositionProtection[];
 }
 
@@ -158,13 +158,7 @@ export class Control {
       controller: this.deps.controllerStats(),
       startedAt: this.deps.startedAt,
       engine: this.deps.tradingState?.() ?? { state: 'active', reason: null, since: null },
-      protection:
-        this.deps.protection?.() ??
-        this.deps.trader.managedPositions().map((p) => ({
-          symbol: p.symbol,
-          stopProtected: p.slClientOrderId !== null,
-          detail: p.slClientOrderId === null ? 'no stop order on record' : null,
-        })),
+      protection: this.deps.protection?.() ?? this.deps.trader.protection(),
     };
   }
 

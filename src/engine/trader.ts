@@ -23,6 +23,8 @@ import { onCandles } from './trader/entries.js';
 import { controlTick, controlTickFromOwnState } from './trader/exits.js';
 import { ruleStatisticsPredictor } from './trader/predictor.js';
 import { reconcile } from './trader/reconcile.js';
+import { unprotected } from './trader/guard.js';
+import type { PositionProtection } from './trading-state.js';
 
 export {
   NOTHING_TO_DO,
@@ -73,6 +75,18 @@ export class Trader {
 
   pendingOrders(): PendingOrder[] {
     return [...this.book.pending.values()];
+  }
+
+  /**
+   * Whether each managed position has its stop, as last checked: a stop that could not be
+   * placed is "unprotected" with the reason (Control's status, /status and the console show it).
+   */
+  protection(): PositionProtection[] {
+    const missing = unprotected(this.ctx);
+    return this.managedPositions().map((p) => {
+      const why = missing.get(p.symbol) ?? (p.slClientOrderId === null ? 'no stop order on record' : null);
+      return { symbol: p.symbol, stopProtected: why === null, detail: why };
+    });
   }
 
   hasPendingEntries(): boolean {

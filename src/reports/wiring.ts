@@ -12,7 +12,7 @@
 import type { Config } from '../config.js';
 import { AlertCenter, type AlertCondition } from '../engine/alerts.js';
 import type { BreakerTransition } from '../engine/execution/breaker.js';
-import type { TraderEvent } from '../engine/trader.js';
+import type { SafetyEvent, TraderEvent } from '../engine/trader.js';
 import type { AuditEntry, Clock, DailyReportArchive, Grade, Logger, Notifier, Store } from '../engine/ports.js';
 import type { ModeChange, ModelInfo } from '../engine/reports.js';
 import type { TradeRecord } from '../engine/types.js';
@@ -64,7 +64,7 @@ export interface ReportsWiring {
   afterBatch(): Promise<void>;
   /** Raises the trade's liquidation / 100 % loss alerts. */
   onTrade(trade: TradeRecord): void;
-  /** The Trader's events: exits (trade alerts) and operator warnings (stop missing, adoption). */
+  /** The Trader's events: exits (trade alerts) and typed safety events (stop missing, adoption). */
   onTraderEvent(event: TraderEvent): void;
   /** The lanes' breaker: an alert when it blocks. */
   onBreakerTransition(transition: BreakerTransition, blockedUntil: number | null): void;
@@ -75,17 +75,28 @@ export interface ReportsWiring {
 const MODE_ACTIONS = new Set(['mode', 'grade']);
 
 /**
- * The alert a Trader warning stands for: a stop that is missing or could not be placed is a
- * position without its stop; an adopted unknown position is a reconciliation surprise.
- * Other warnings are only logged.
+ * The alert a typed safety event stands for (the Trader emits them; no warning text is
+ * parsed): a position without its stop (refused, found missing, missing with the mark through
+ * it, adopted but refused) is an unprotected position; an adoption or a position closed
+ * outside the bot is a reconciliation surprise. A re-placed take-profit or a close held
+ * during an IP ban (the breaker alert covers the ban) is only logged.
  */
-export function alertForTraderWarning(message: string): AlertCondition | null {
-  const symbol = /\b([A-Z0-9]{2,20}USDT)\b/.exec(message)?.[1] ?? null;
-  if (/\bstop\b/i.test(message) && /missing|could not be (placed|re-placed)|refused/i.test(message)) {
-    return symbol === null ? { kind: 'reconciliation', symbol, detail: message } : { kind: 'unprotected_position', symbol, detail: message };
+export function alertForSafetyEvent(event: SafetyEvent): AlertCondition | null {
+  switch (event.kind) {
+    case 'unprotected':
+    case 'stop_replaced':
+    case 'stop_missing_closing':
+    case 'adopted_unprotected':
+      return event.symbol === null
+        ? { kind: 'reconciliation', symbol: null, detail: event.detail }
+        : { kind: 'unprotected_position', symbol: event.symbol, detail: event.detail };
+    case 'adopted':
+    case 'closed_outside':
+      return { kind: 'reconciliation', symbol: event.symbol, detail: event.detail };
+    case 'tp_replaced':
+    case 'close_held':
+      return null;
   }
-  if (/adopted|unknown position|reconcil/i.test(message)) return { kind: 'reconciliation', symbol, detail: message };
-  return null;
 }
 
 export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
@@ -169,8 +180,8 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
     },
     onTraderEvent(event) {
       if (event.kind === 'exit') this.onTrade(event.trade);
-      else if (event.kind === 'warning') {
-        const condition = alertForTraderWarning(event.message);
+      else if (event.kind === 'safety') {
+        const condition = alertForSafetyEvent(event.safety);
         if (condition !== null) alerts.raise(condition);
       }
     },

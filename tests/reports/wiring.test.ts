@@ -6,8 +6,9 @@ import { ManualClock } from '../../src/adapters/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { MemoryStore } from '../../src/db/memory-store.js';
 import type { Grade, Notice } from '../../src/engine/ports.js';
+import type { SafetyKind } from '../../src/engine/trader.js';
 import { MemoryLogger } from '../../src/logger.js';
-import { alertForTraderWarning, wireReports } from '../../src/reports/wiring.js';
+import { alertForSafetyEvent, wireReports } from '../../src/reports/wiring.js';
 import { tradeRecord } from './golden-trades.js';
 
 const H = 3_600_000;
@@ -76,8 +77,11 @@ describe('reports wiring (replay)', () => {
     clock.set(Date.UTC(2025, 0, 10));
     const liquidated = tradeRecord({ id: 'liq', closedAt: clock.now(), pnlUsdt: -20, liquidated: true, is100PctLoss: true });
     wiring.onTraderEvent({ kind: 'exit', trade: liquidated });
-    wiring.onTraderEvent({ kind: 'warning', message: 'stop of BTCUSDT is missing and could not be re-placed at 95000; closing the position' });
-    wiring.onTraderEvent({ kind: 'warning', message: 'adopted an unknown long position on ETHUSDT (size 0.1 at 3000) with a protective stop at 2900' });
+    wiring.onTraderEvent({ kind: 'safety', safety: { kind: 'unprotected', symbol: 'BTCUSDT', detail: 'position BTCUSDT is UNPROTECTED' } });
+    wiring.onTraderEvent({ kind: 'safety', safety: { kind: 'adopted', symbol: 'ETHUSDT', detail: 'adopted an unknown long position on ETHUSDT' } });
+    // Warning text is no longer parsed: a warning that reads like a missing stop raises nothing.
+    wiring.onTraderEvent({ kind: 'warning', message: 'stop of SOLUSDT is missing and could not be re-placed at 95000' });
+    wiring.onTraderEvent({ kind: 'safety', safety: { kind: 'tp_replaced', symbol: 'BTCUSDT', detail: 'take-profit of BTCUSDT was missing' } });
     wiring.onTraderEvent({ kind: 'refused', symbol: 'BTCUSDT', side: 'long', reasons: ['paused'], codes: [] });
     wiring.onBreakerTransition({ from: 'throttle', to: 'block', usedWeight: 2400, reason: 'HTTP 429' }, Date.UTC(2030, 0, 1) + 30_000);
     wiring.onBreakerTransition({ from: 'block', to: 'ok', usedWeight: 0, reason: 'recovered' }, null);
@@ -96,15 +100,15 @@ describe('reports wiring (replay)', () => {
   });
 });
 
-describe('trader warnings as alerts', () => {
-  it('classifies the Trader warning messages', () => {
-    expect(alertForTraderWarning('stop for SOLUSDT could not be placed; closing the position')).toMatchObject({ kind: 'unprotected_position', symbol: 'SOLUSDT' });
-    expect(alertForTraderWarning('stop of BTCUSDT was missing; re-placed at 95000')).toMatchObject({ kind: 'unprotected_position', symbol: 'BTCUSDT' });
-    expect(alertForTraderWarning('adopted an unknown short position on ETHUSDT (size 1 at 3000) but its protective stop at 3100 was refused')).toMatchObject({
-      kind: 'unprotected_position',
-      symbol: 'ETHUSDT',
-    });
-    expect(alertForTraderWarning('adopted an unknown long position on ETHUSDT (size 1 at 3000) with a protective stop at 2900')).toMatchObject({ kind: 'reconciliation', symbol: 'ETHUSDT' });
-    expect(alertForTraderWarning('balance read failed; using the last one')).toBeNull();
+describe('safety events as alerts', () => {
+  it('maps each typed safety event to its alert (or none)', () => {
+    const at = (kind: SafetyKind, symbol: string | null = 'SOLUSDT') => alertForSafetyEvent({ kind, symbol, detail: `${kind} on ${symbol}` });
+    for (const kind of ['unprotected', 'stop_replaced', 'stop_missing_closing', 'adopted_unprotected'] as const)
+      expect(at(kind)).toEqual({ kind: 'unprotected_position', symbol: 'SOLUSDT', detail: `${kind} on SOLUSDT` });
+    expect(at('unprotected', null)).toMatchObject({ kind: 'reconciliation', symbol: null });
+    expect(at('adopted')).toMatchObject({ kind: 'reconciliation', symbol: 'SOLUSDT' });
+    expect(at('closed_outside')).toMatchObject({ kind: 'reconciliation', symbol: 'SOLUSDT' });
+    expect(at('tp_replaced')).toBeNull();
+    expect(at('close_held')).toBeNull();
   });
 });

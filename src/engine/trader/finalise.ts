@@ -6,6 +6,7 @@
 import type { ManagedPosition } from '../ports.js';
 import type { ExitReason, OrderState } from '../types.js';
 import type { TraderContext } from './context.js';
+import { unprotected } from './guard.js';
 import { cancelQuietly, orderState } from './journal.js';
 import { tradeRecordOf } from './trade-record.js';
 
@@ -35,6 +36,7 @@ export async function finalise(ctx: TraderContext, position: ManagedPosition): P
   await ctx.deps.recordTrade(trade);
   book.positions.delete(symbol);
   book.exitRequests.delete(symbol);
+  unprotected(ctx).delete(symbol);
   book.state = { ...book.state, closedTradeCount: book.state.closedTradeCount + 1 };
   if (!position.adopted) book.ruleStats.record(position.rule, position.side, pnlUsdt > 0);
   book.balanceCache = null;

@@ -8,8 +8,8 @@ import { isolatedLiquidationPrice } from '../exchange-rules.js';
 import { slTpFromFill, tradeMargins } from '../pipeline.js';
 import type { EntryDraft, ManagedPosition } from '../ports.js';
 import type { ExchangePosition, ExitReason, OrderState } from '../types.js';
-import { type TraderContext, exitSide, warn } from './context.js';
-import { protectStopQuietly } from './guard.js';
+import { type TraderContext, exitSide, safety } from './context.js';
+import { protectStopQuietly, unprotected } from './guard.js';
 import { send, stopOrder } from './journal.js';
 
 /** BLUEPRINT pipeline step 8: SL/TP from the average fill; the stop is on the exchange (protection while down). */
@@ -45,7 +45,8 @@ export async function openManaged(
   ctx.deps.onEvent?.({ kind: 'entry', position });
   if (stop === null) {
     // An unprotected position is not acceptable: close it now.
-    warn(ctx, `stop for ${symbol} could not be placed; closing the position`);
+    unprotected(ctx).set(symbol, `stop at ${slPrice} refused at the entry; closing the position`);
+    safety(ctx, 'unprotected', symbol, `stop for ${symbol} could not be placed; closing the position`);
     await close(ctx, { ...position, slClientOrderId: null }, 'liquidation_risk');
   }
   await ctx.deps.persist('position opened');

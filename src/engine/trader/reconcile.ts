@@ -6,7 +6,7 @@ import { clientOrderId } from '../client-order-id.js';
 import { roundPrice } from '../exchange-rules.js';
 import type { ManagedPosition } from '../ports.js';
 import type { ExchangePosition, SymbolRules } from '../types.js';
-import { type TraderContext, sideSign, warn } from './context.js';
+import { type TraderContext, safety, sideSign } from './context.js';
 import { finalise } from './finalise.js';
 import { protectStopQuietly } from './guard.js';
 import { ensureStop } from './protection.js';
@@ -75,14 +75,18 @@ async function adopt(ctx: TraderContext, p: ExchangePosition): Promise<boolean> 
   const check = await protectStopQuietly(ctx, { ...position, slClientOrderId: null }, p.markPrice);
   const stop = ctx.book.positions.get(p.symbol)?.slClientOrderId ?? null;
   if (stop === null || check === null || check === 'unprotected' || check === 'closing') {
-    warn(
+    safety(
       ctx,
+      'adopted_unprotected',
+      p.symbol,
       `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) but its protective stop at ${position.slPrice} was refused`,
     );
     return false;
   }
-  warn(
+  safety(
     ctx,
+    'adopted',
+    p.symbol,
     `adopted an unknown ${p.side} position on ${p.symbol} (size ${p.size} at ${p.entryPrice}) with a protective stop at ${ctx.book.positions.get(p.symbol)?.slPrice ?? position.slPrice}`,
   );
   return true;
