@@ -27,6 +27,8 @@ export interface LiveRigOptions {
   readonly clock?: ManualClock;
   /** State to restore (a restart). */
   readonly snapshot?: Pick<EngineSnapshot, 'state' | 'positions' | 'pendingOrders' | 'ruleStatistics'>;
+  /** How long an insufficient-funds refusal keeps the engine reducing (the trading state's default when absent). */
+  readonly reducingForMs?: number;
 }
 
 export class LiveRig {
@@ -68,7 +70,12 @@ export class LiveRig {
     const rules = await exchange.loadRules(symbols);
     const holder: { rig: LiveRig | null } = { rig: null };
     const notifier: Notifier = { notify: (notice: Notice) => holder.rig?.notices.push(notice) };
-    const tradingState = new TradingState({ clock, logger, notifier });
+    const tradingState = new TradingState({
+      clock,
+      logger,
+      notifier,
+      ...(options.reducingForMs !== undefined ? { reducingForMs: options.reducingForMs } : {}),
+    });
     const trader = new Trader(
       { ...defaultTraderConfig(symbols, defaultPipelineConfig), unknownPositions: 'adopt', ...options.trader },
       {
