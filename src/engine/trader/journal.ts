@@ -22,6 +22,11 @@ export interface SendOptions {
 
 /** Persist the intent, send, persist the result. Returns the order, or null when it was refused or its outcome is unknown. */
 export async function send(ctx: TraderContext, options: SendOptions): Promise<OrderState | null> {
+  return (await sendWithOutcome(ctx, options)).order;
+}
+
+/** `send`, with the error that refused the order (null when it was placed or its outcome is unknown). */
+export async function sendWithOutcome(ctx: TraderContext, options: SendOptions): Promise<{ order: OrderState | null; refusal: unknown }> {
   const { request, purpose } = options;
   const createdAt = ctx.deps.clock.now();
   ctx.book.pending.set(request.clientOrderId, { request, purpose, createdAt, stage: 'intent', draft: options.draft ?? null });
@@ -33,7 +38,11 @@ export async function send(ctx: TraderContext, options: SendOptions): Promise<Or
   }
 }
 
-async function sendPersisted(ctx: TraderContext, options: SendOptions, createdAt: number): Promise<OrderState | null> {
+async function sendPersisted(
+  ctx: TraderContext,
+  options: SendOptions,
+  createdAt: number,
+): Promise<{ order: OrderState | null; refusal: unknown }> {
   const { request, purpose, priority, plan } = options;
   const draft = options.draft ?? null;
   const { pending } = ctx.book;
@@ -51,8 +60,9 @@ async function sendPersisted(ctx: TraderContext, options: SendOptions, createdAt
       });
     if (purpose !== 'entry') pending.delete(request.clientOrderId);
     await ctx.deps.persist(`${purpose} sent ${request.clientOrderId}`);
-    return order;
+    return { order, refusal: null };
   } catch (error) {
+    let refusal: unknown = null;
     if (error instanceof OrderUncertainError) {
       warn(ctx, `${purpose} order ${request.clientOrderId} outcome unknown; will reconcile by client order id`);
       pending.set(request.clientOrderId, { request, purpose, createdAt, stage: 'sent', draft });
@@ -62,9 +72,10 @@ async function sendPersisted(ctx: TraderContext, options: SendOptions, createdAt
       // Its declared reaction drives the engine state (insufficient funds → reducing, revoked key → halted).
       ctx.deps.entryGate?.observe(error, `${purpose} order ${request.symbol}`);
       warn(ctx, `${purpose} order ${request.clientOrderId} refused: ${describeError(error)}`);
+      refusal = error;
     }
     await ctx.deps.persist(`${purpose} failed ${request.clientOrderId}`);
-    return null;
+    return { order: null, refusal };
   }
 }
 

@@ -10,7 +10,8 @@ import type { EntryDraft, ManagedPosition } from '../ports.js';
 import type { ExchangePosition, ExitReason, OrderState } from '../types.js';
 import { type TraderContext, exitSide, safety } from './context.js';
 import { protectStopQuietly, unprotected } from './guard.js';
-import { send, stopOrder } from './journal.js';
+import { closeHeld, holdAfterRefusal } from './close-hold.js';
+import { send, sendWithOutcome, stopOrder } from './journal.js';
 
 /** BLUEPRINT pipeline step 8: SL/TP from the average fill; the stop is on the exchange (protection while down). */
 export async function openManaged(
@@ -96,6 +97,11 @@ function managedFromFill(
 /** Sends a reduce-only market close on priority 0. */
 export async function close(ctx: TraderContext, position: ManagedPosition, reason: ExitReason): Promise<void> {
   const { positions, exitRequests } = ctx.book;
+  if (closeHeld(ctx, position)) {
+    // A rate-limit ban refused the last try: the exit stays requested; the exchange stop protects meanwhile.
+    exitRequests.set(position.symbol, reason);
+    return;
+  }
   const id = clientOrderId('close', position.symbol, ctx.deps.clock.now());
   const lastPrice = ctx.book.lastPrice.get(position.symbol)?.price;
   const closing: ManagedPosition = {
@@ -106,7 +112,7 @@ export async function close(ctx: TraderContext, position: ManagedPosition, reaso
   };
   positions.set(position.symbol, closing);
   exitRequests.delete(position.symbol);
-  const order = await send(ctx, {
+  const { order, refusal } = await sendWithOutcome(ctx, {
     request: {
       symbol: position.symbol,
       side: exitSide(position.side),
@@ -126,6 +132,7 @@ export async function close(ctx: TraderContext, position: ManagedPosition, reaso
     // request, or a reversal, must not be lost to one failed request).
     positions.set(position.symbol, { ...closing, exitClientOrderId: null });
     exitRequests.set(position.symbol, reason);
+    holdAfterRefusal(ctx, position, refusal);
     await ctx.deps.persist('close refused');
   } else {
     ctx.log.info('close sent', { symbol: position.symbol, reason, clientOrderId: id });
