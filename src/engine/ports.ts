@@ -3,6 +3,7 @@
  * Adapters (`src/adapters`, `src/db`, `src/discord`) implement them; `src/main.ts` wires them.
  */
 import type {
+  AccountFill,
   Balance,
   ExitReason,
   Candle,
@@ -64,6 +65,8 @@ export interface Exchange {
   fetchFundingPayments(symbol: string, sinceMs: number): Promise<FundingPayment[]>;
   /** Positions the exchange closed itself (liquidations) since `sinceMs`. */
   fetchForcedCloses(symbol: string, sinceMs: number): Promise<ForcedClose[]>;
+  /** The account's fills of a symbol since `sinceMs`, oldest first (what closed a position outside the bot); optional. */
+  fetchAccountFills?(symbol: string, sinceMs: number): Promise<AccountFill[]>;
 }
 
 /** One closed candle of one symbol, with the mark-price candle covering it when known. */

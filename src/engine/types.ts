@@ -137,6 +137,17 @@ export interface FundingPayment {
   readonly amountUsdt: number;
 }
 
+/** One fill of the account (any origin: ours, the Binance app, another bot). */
+export interface AccountFill {
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly price: number;
+  readonly quantity: number;
+  /** Commission paid in USDT (other assets left out). */
+  readonly feeUsdt: number;
+  readonly at: number;
+}
+
 /** A position the exchange closed by itself (liquidation, auto-deleverage). */
 export interface ForcedClose {
   readonly symbol: string;
@@ -213,4 +224,10 @@ export interface TradeRecord {
   readonly expectedR?: number | null;
   /** The signal rule that proposed the trade ('adopted' for a position found on the exchange). */
   readonly rule: string;
+  /**
+   * Present (true) when the exit price or its fee could not be read and is estimated: a
+   * position closed outside the bot whose closing fills were not found (last price, fee 0), or
+   * a stop whose fill price was not reported (its trigger). Absent otherwise.
+   */
+  readonly exitEstimated?: true;
 }

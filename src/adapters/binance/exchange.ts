@@ -20,6 +20,7 @@ import { InvalidOrderError, OrderUncertainError, type TraderError } from '../../
 import type { RequestScheduler } from '../../engine/execution/types.js';
 import type { Clock, Exchange, Logger, Priority } from '../../engine/ports.js';
 import type {
+  AccountFill,
   Balance,
   ExchangePosition,
   ForcedClose,
@@ -37,6 +38,7 @@ import {
   asRecord,
   num,
   parseAccountBalance,
+  parseAccountFills,
   parseForcedCloses,
   parseFundingPayments,
   parseLeverageBrackets,
@@ -452,5 +454,14 @@ export class BinanceExchange implements Exchange {
       e.fapiPrivateGetForceOrders(params),
     );
     return parseForcedCloses(response);
+  }
+
+  /** GET /fapi/v1/userTrades since `sinceMs` (weight 5, lane 2): what closed a position outside the bot. */
+  async fetchAccountFills(symbol: string, sinceMs: number): Promise<AccountFill[]> {
+    const params = { symbol, startTime: sinceMs, limit: 1000 };
+    const response = await this.call({ priority: 2, endpoint: 'GET /fapi/v1/userTrades', params }, (e) =>
+      e.fapiPrivateGetUserTrades(params),
+    );
+    return parseAccountFills(response);
   }
 }

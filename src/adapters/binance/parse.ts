@@ -7,6 +7,7 @@
  */
 import { FatalExchangeError } from '../../errors.js';
 import type {
+  AccountFill,
   Balance,
   Candle,
   ExchangePosition,
@@ -342,6 +343,24 @@ export function parseForcedCloses(response: unknown): ForcedClose[] {
     const side = str(raw['side']);
     if (symbol === null || price === null || size === null || at === null || size <= 0) continue;
     out.push({ symbol, side: side === 'SELL' ? 'long' : 'short', size, price, at });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+/** Rows of GET /fapi/v1/userTrades → the account's fills (USDT commissions), oldest first. */
+export function parseAccountFills(response: unknown): AccountFill[] {
+  const out: AccountFill[] = [];
+  for (const row of asArray(response)) {
+    const raw = asRecord(row);
+    const symbol = str(raw['symbol']);
+    const price = num(raw['price']);
+    const quantity = num(raw['qty']);
+    const at = num(raw['time']);
+    const side = str(raw['side']);
+    if (symbol === null || price === null || quantity === null || at === null || quantity <= 0 || (side !== 'BUY' && side !== 'SELL'))
+      continue;
+    const usdt = (str(raw['commissionAsset']) ?? 'USDT').toUpperCase() === 'USDT';
+    out.push({ symbol, side: side === 'BUY' ? 'buy' : 'sell', price, quantity, feeUsdt: usdt ? (num(raw['commission']) ?? 0) : 0, at });
   }
   return out.sort((a, b) => a.at - b.at);
 }

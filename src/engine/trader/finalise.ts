@@ -4,8 +4,9 @@
  * once, and only then forgotten.
  */
 import type { ManagedPosition } from '../ports.js';
-import type { ExitReason, OrderState } from '../types.js';
-import type { TraderContext } from './context.js';
+import { describeError } from '../../errors.js';
+import type { AccountFill, ExitReason, OrderState } from '../types.js';
+import { type TraderContext, exitSide, safety } from './context.js';
 import { unprotected } from './guard.js';
 import { cancelQuietly, orderState } from './journal.js';
 import { tradeRecordOf } from './trade-record.js';
@@ -30,6 +31,7 @@ export async function finalise(ctx: TraderContext, position: ManagedPosition): P
     closedAt: ended.closedAt ?? now,
     fundingUsdt,
     exitReferencePrice: ended.exitReferencePrice,
+    estimated: ended.estimated,
   });
   const { exitReason, exitPrice, pnlUsdt } = trade;
   // Record first (idempotent by id), then forget the position: a crash in between re-records the same id.
@@ -62,6 +64,8 @@ interface Ended {
   readonly exitReferencePrice: number | null;
   readonly slState: OrderState | null;
   readonly tpState: OrderState | null;
+  /** The exit price or its fee is an estimate (not read from the exchange). */
+  readonly estimated: boolean;
 }
 
 /** Which order closed the position, at what price; the exchange's forced closes when none of ours did. */
@@ -79,10 +83,22 @@ async function howItEnded(ctx: TraderContext, position: ManagedPosition): Promis
   const closing = exitOrder ?? slOrder ?? tpOrder;
   if (closing !== null) {
     const exitReason = exitOrder !== null ? (position.exitReason ?? 'manual') : slOrder !== null ? 'sl' : 'tp';
-    const exitPrice = closing.averagePrice ?? position.entryPrice;
     // A stop against its trigger, our market close against the price when it was sent; the TP limit fills at its price.
     const exitReferencePrice = exitOrder !== null ? (position.exitReferencePrice ?? null) : slOrder !== null ? slOrder.stopPrice : null;
-    return { exitReason, exitPrice, exitFeeUsdt: closing.feeUsdt, closedAt: closing.updatedAt, exitReferencePrice, slState, tpState };
+    // A fill without its average price (a triggered stop's payload) is priced at its trigger: an estimate.
+    const source = exitOrder !== null ? exitState : slOrder !== null ? slState : tpState;
+    const estimated = source?.averagePrice === null;
+    const exitPrice = closing.averagePrice ?? position.entryPrice;
+    return {
+      exitReason,
+      exitPrice,
+      exitFeeUsdt: closing.feeUsdt,
+      closedAt: closing.updatedAt,
+      exitReferencePrice,
+      slState,
+      tpState,
+      estimated,
+    };
   }
   const last = ctx.book.lastPrice.get(symbol);
   const mark = last?.mark ?? position.entryPrice;
@@ -97,16 +113,50 @@ async function howItEnded(ctx: TraderContext, position: ManagedPosition): Promis
       exitReferencePrice: null,
       slState,
       tpState,
+      estimated: false,
     };
-  return {
-    exitReason: 'external',
-    exitPrice: last?.price ?? mark,
-    exitFeeUsdt: 0,
-    closedAt: null,
-    exitReferencePrice: null,
-    slState,
-    tpState,
+  return { ...(await closedOutside(ctx, position, last?.price ?? mark)), exitReferencePrice: null, slState, tpState };
+}
+
+/**
+ * Someone else closed it (the Binance app, another bot): the account's exit-side fills since
+ * the position opened give the price, fee and time; without them the last price stands in
+ * and the record is flagged estimated.
+ */
+async function closedOutside(
+  ctx: TraderContext,
+  position: ManagedPosition,
+  lastPrice: number,
+): Promise<Pick<Ended, 'exitReason' | 'exitPrice' | 'exitFeeUsdt' | 'closedAt' | 'estimated'>> {
+  const { symbol } = position;
+  let fills: AccountFill[] = [];
+  try {
+    fills = ((await ctx.deps.exchange.fetchAccountFills?.(symbol, position.openedAt)) ?? []).filter(
+      (f) => f.side === exitSide(position.side) && f.symbol === symbol,
+    );
+  } catch (error) {
+    ctx.log.warn('account fills could not be read; the exit of the position closed outside the bot is estimated', {
+      symbol,
+      error: describeError(error),
+    });
+  }
+  const quantity = fills.reduce((sum, f) => sum + f.quantity, 0);
+  const read = quantity > 0;
+  const ending = {
+    exitReason: 'external' as const,
+    exitPrice: read ? fills.reduce((sum, f) => sum + f.price * f.quantity, 0) / quantity : lastPrice,
+    exitFeeUsdt: fills.reduce((sum, f) => sum + f.feeUsdt, 0),
+    closedAt: fills.at(-1)?.at ?? null,
+    // Fills for less than the position's size: the rest is not accounted for.
+    estimated: !read || quantity < position.size * (1 - 1e-9),
   };
+  safety(
+    ctx,
+    'closed_outside',
+    symbol,
+    `position ${symbol} was closed outside the bot; recorded at ${ending.exitPrice}${ending.estimated ? ' (estimated: its closing fills were not all found)' : ' (from the account fills)'}`,
+  );
+  return ending;
 }
 
 /** The order if it filled (with an average price), else null. */

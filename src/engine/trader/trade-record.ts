@@ -15,6 +15,8 @@ export interface PositionEnding {
   readonly fundingUsdt: number;
   /** The price the closing fill is measured against (stop trigger, last price at our market close); null: no slippage (a limit, a liquidation, someone else). */
   readonly exitReferencePrice: number | null;
+  /** The exit price or fee is an estimate (flagged on the record as `exitEstimated`). */
+  readonly estimated?: boolean;
 }
 
 /**
@@ -76,5 +78,6 @@ export function tradeRecordOf(position: ManagedPosition, ending: PositionEnding)
     modelVersion: position.modelVersion,
     ...(position.expectedR !== undefined ? { expectedR: position.expectedR } : {}),
     rule: position.rule,
+    ...(ending.estimated === true ? { exitEstimated: true as const } : {}),
   };
 }
