@@ -61,4 +61,26 @@ describe('the stop after an entry fill', () => {
     expect(rig.fake.state.algoOrders.filter((a) => a.algoStatus === 'NEW')).toHaveLength(1);
     expect(rig.events.filter((e) => e.kind === 'entry')).toHaveLength(1);
   });
+
+  it('is placed straight away when Binance answers the market entry before it has matched (status NEW): the entry is read once more', async () => {
+    rig = await atSignal();
+    const r = rig;
+    // The reply as Binance may give it: accepted, not matched yet (the order fills on the fake).
+    const placeOrder = r.exchange.placeOrder.bind(r.exchange);
+    r.exchange.placeOrder = async (request, priority) => {
+      const order = await placeOrder(request, priority);
+      return request.clientOrderId.startsWith('slt_e_') ? { ...order, status: 'new', filledQuantity: 0, averagePrice: null } : order;
+    };
+    const from = r.fake.requests.length;
+    await r.trader.onCandles([{ symbol: 'BTCUSDT', candle: candles[signalAt]!, mark: null }]);
+    const sent = r.fake.requests.slice(from).map((q) => `${q.method} ${q.path}`);
+    const entryAt = sent.indexOf('POST /fapi/v1/order');
+    const readAt = sent.indexOf('GET /fapi/v1/order', entryAt);
+    const stopAt = sent.indexOf('POST /fapi/v1/algoOrder');
+    expect(readAt).toBeGreaterThan(entryAt);
+    expect(stopAt).toBeGreaterThan(readAt);
+    expect(r.controller.stats().ticks).toBe(0);
+    expect(r.trader.managedPositions()).toHaveLength(1);
+    expect(r.trader.pendingOrders()).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@
  * managed positions, entries that never reached the exchange or ended unfilled are
  * dropped, and protection or close orders of unknown outcome are found or forgotten.
  */
+import { describeError } from '../../errors.js';
 import type { ManagedPosition, PendingOrder } from '../ports.js';
 import type { ExchangePosition, OrderState } from '../types.js';
 import { type TraderContext, warn } from './context.js';
@@ -12,14 +13,29 @@ import { ensureStop, openManaged } from './protection.js';
 /**
  * An entry whose reply says it filled becomes a managed position at once, its stop and
  * take-profit placed in the same breath (issue 9: no tick without a stop after a fill).
- * Not filled yet (or already settled by a tick): left to the controller's settlement.
+ * Binance may answer a market order before it has matched (status NEW): it is read once more
+ * straight away. Not filled even then (or settled meanwhile by a tick): left to the
+ * controller's settlement.
  */
-export async function openIfFilled(ctx: TraderContext, order: OrderState): Promise<void> {
-  const pendingOrder = ctx.book.pending.get(order.clientOrderId);
-  if (pendingOrder?.purpose !== 'entry' || pendingOrder.draft === null) return;
-  if (order.status !== 'filled' || order.averagePrice === null || order.filledQuantity <= 0) return;
-  ctx.book.pending.delete(order.clientOrderId);
+export async function openIfFilled(ctx: TraderContext, reply: OrderState): Promise<void> {
+  const id = reply.clientOrderId;
+  let order = reply;
+  if (!isFilled(order) && (order.status === 'new' || order.status === 'partially_filled')) {
+    try {
+      order = (await ctx.deps.exchange.fetchOrder(order.symbol, id)) ?? order;
+    } catch (error) {
+      ctx.log.debug('entry read after its reply failed; the next tick settles it', { clientOrderId: id, error: describeError(error) });
+      return;
+    }
+  }
+  const pendingOrder = ctx.book.pending.get(id);
+  if (pendingOrder?.purpose !== 'entry' || pendingOrder.draft === null || !isFilled(order)) return;
+  ctx.book.pending.delete(id);
   await openManaged(ctx, pendingOrder.draft, order, null);
+}
+
+function isFilled(order: OrderState): boolean {
+  return order.status === 'filled' && order.averagePrice !== null && order.filledQuantity > 0;
 }
 
 export async function settleEntries(ctx: TraderContext, bySymbol: ReadonlyMap<string, ExchangePosition>): Promise<void> {
