@@ -147,11 +147,17 @@ export function buildDailyReport(input: ReportInput): BuiltReport {
 /** Float noise off (44.99999999999 → 45): every non-integer rounded to 8 decimals, far below a cent. */
 export function roundNumbers<T>(value: T): T {
   if (typeof value === 'number') return (Number.isInteger(value) || !Number.isFinite(value) ? value : Math.round(value * 1e8) / 1e8) as T;
-  if (Array.isArray(value)) return value.map(roundNumbers) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundNumbers(v)])) as T;
+  if (value === null || typeof value !== 'object') return value;
+  // Plain loops: a backtest builds a report at every simulated midnight, and entries/fromEntries
+  // allocated a pair per field.
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = roundNumbers(value[i] as unknown);
+    return out as T;
   }
-  return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = roundNumbers((value as Record<string, unknown>)[key]);
+  return out as T;
 }
 
 /** The report's day P&L as the log line and the notice print it: 2 decimals, never "-0.00". */

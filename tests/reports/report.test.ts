@@ -9,7 +9,7 @@ import type { Grade, Notice } from '../../src/engine/ports.js';
 import type { DailyReport } from '../../src/engine/reports.js';
 import type { TradeRecord } from '../../src/engine/types.js';
 import { MemoryLogger } from '../../src/logger.js';
-import { formatPnl, reportLogLine } from '../../src/reports/builder.js';
+import { formatPnl, reportLogLine, roundNumbers } from '../../src/reports/builder.js';
 import { renderMarkdown } from '../../src/reports/markdown.js';
 import { DailyReports } from '../../src/reports/service.js';
 import { DAY_MS, MIDNIGHT, REPORT_DAY, REPORT_DAY_START, WINDOW_FROM, goldenTrades } from './golden-trades.js';
@@ -232,5 +232,15 @@ describe('daily report', () => {
     expect(formatPnl(1234.567)).toBe('1234.57');
     const line = reportLogLine({ score: { score: 42 }, pnlUsdt: -12.5 } as DailyReport);
     expect(line).toBe('[MODEL_EVALUATOR] ✅ 評分: 42/100 | P&L: $-12.50');
+  });
+});
+
+describe('roundNumbers', () => {
+  it('rounds every non-integer to 8 decimals in a copy, deep, and leaves the input and other values alone', () => {
+    const input = { a: 44.99999999999, b: [0.1 + 0.2, 3, { c: -1.000000004 }], d: 'x', e: null, f: Number.NaN, g: true };
+    const out = roundNumbers(input);
+    expect(out).toEqual({ a: 45, b: [0.3, 3, { c: -1 }], d: 'x', e: null, f: Number.NaN, g: true });
+    expect(input.a).toBe(44.99999999999);
+    expect(out.b).not.toBe(input.b);
   });
 });
