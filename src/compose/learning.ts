@@ -9,7 +9,8 @@ import type { Config } from '../config.js';
 import { SignalLearner } from '../engine/learning/learner.js';
 import { ModelExitAdvisor } from '../engine/learning/exit-advisor.js';
 import { LearningPredictor } from '../engine/learning/predictor.js';
-import { LearningService, type ModelVersionEntry, type ModelVersionStore, type SampleArchive } from '../engine/learning/service.js';
+import { MemoryModelVersions, MemorySampleArchive } from '../db/memory-learning.js';
+import { LearningService, type ModelVersionStore, type SampleArchive } from '../engine/learning/service.js';
 import type { Clock, Logger, Store } from '../engine/ports.js';
 import { TP_TO_SL_RATIO } from '../engine/pipeline/config.js';
 import type { SymbolRules } from '../engine/types.js';
@@ -22,23 +23,6 @@ export interface Learning {
   /** Model exits; null with POSITION_CONTROL_MODE=rules. */
   readonly exitAdvisor: ModelExitAdvisor | null;
   stop(): Promise<void>;
-}
-
-/** In-memory stand-ins for a store without the learning repositories (tests, backtests). */
-class MemoryModelVersions implements ModelVersionStore {
-  private readonly entries = new Map<string, ModelVersionEntry>();
-  async put(record: ModelVersionEntry): Promise<void> {
-    this.entries.set(record.version, record);
-  }
-  async get(version: string): Promise<ModelVersionEntry | null> {
-    return this.entries.get(version) ?? null;
-  }
-  async list(): Promise<Omit<ModelVersionEntry, 'model'>[]> {
-    return [...this.entries.values()].sort((a, b) => b.createdAt - a.createdAt);
-  }
-  async latest(options?: { readonly promotedOnly?: boolean }): Promise<ModelVersionEntry | null> {
-    return [...this.entries.values()].sort((a, b) => b.createdAt - a.createdAt).find((e) => !options?.promotedOnly || e.promoted) ?? null;
-  }
 }
 
 type LearningStore = Store & { readonly modelVersions?: ModelVersionStore; readonly learningSamples?: SampleArchive };
@@ -75,8 +59,7 @@ export async function buildLearning(
   } else {
     log.warn('this store keeps no model versions: models and samples last until the process ends');
     versions = new MemoryModelVersions();
-    let kept: unknown = null;
-    samples = { load: async () => kept, save: async (value) => void (kept = value) };
+    samples = new MemorySampleArchive();
   }
   const learner = new SignalLearner({
     timeStopMs: (config.timeStopHours > 0 ? config.timeStopHours : 24) * 3_600_000,

@@ -10,40 +10,10 @@ import type {
   TrainOutcome,
   TrainRequest,
 } from '../../../src/engine/learning/model.js';
-import {
-  LearningService,
-  type ModelVersionEntry,
-  type ModelVersionStore,
-  type SampleArchive,
-} from '../../../src/engine/learning/service.js';
+import { MemoryModelVersions, MemorySampleArchive } from '../../../src/db/memory-learning.js';
+import { LearningService } from '../../../src/engine/learning/service.js';
 import { MemoryLogger } from '../../../src/logger.js';
 import { syntheticSamples } from '../../adapters/predictor/samples-fixture.js';
-
-class MemoryVersions implements ModelVersionStore {
-  readonly entries = new Map<string, ModelVersionEntry>();
-  async put(record: ModelVersionEntry): Promise<void> {
-    this.entries.set(record.version, record);
-  }
-  async get(version: string): Promise<ModelVersionEntry | null> {
-    return this.entries.get(version) ?? null;
-  }
-  async list(): Promise<Omit<ModelVersionEntry, 'model'>[]> {
-    return [...this.entries.values()].sort((a, b) => b.createdAt - a.createdAt);
-  }
-  async latest(options?: { promotedOnly?: boolean }): Promise<ModelVersionEntry | null> {
-    return (await this.list()).map((s) => this.entries.get(s.version)!).find((e) => !options?.promotedOnly || e.promoted) ?? null;
-  }
-}
-
-class MemoryArchive implements SampleArchive {
-  stored: unknown = null;
-  async load(): Promise<unknown> {
-    return this.stored;
-  }
-  async save(samples: unknown): Promise<void> {
-    this.stored = JSON.parse(JSON.stringify(samples));
-  }
-}
 
 const metrics = (logLoss: number, logLossCurrent: number | null = null): ModelMetrics => ({
   trainSamples: 600,
@@ -98,7 +68,12 @@ class FakeRuntime implements ModelRuntime {
   }
 }
 
-function service(runtime: ModelRuntime, versions = new MemoryVersions(), archive = new MemoryArchive(), enableSelfLearning = true) {
+function service(
+  runtime: ModelRuntime,
+  versions = new MemoryModelVersions(),
+  archive = new MemorySampleArchive(),
+  enableSelfLearning = true,
+) {
   const clock = new ManualClock(Date.UTC(2025, 5, 1));
   const learner = new SignalLearner({ timeStopMs: 86_400_000, roundTripFeeRate: 0.001 });
   for (const s of syntheticSamples(100, 0.5, 1)) learner.ring.add(s);
@@ -185,11 +160,11 @@ describe('learning service', () => {
   });
 
   it('with ENABLE_SELF_LEARNING=false trains nothing but still uses a stored model', async () => {
-    const versions = new MemoryVersions();
+    const versions = new MemoryModelVersions();
     const trained = service(new FakeRuntime([0.66]), versions).svc;
     await trained.train();
     const runtime = new FakeRuntime([0.6]);
-    const { svc } = service(runtime, versions, new MemoryArchive(), false);
+    const { svc } = service(runtime, versions, new MemorySampleArchive(), false);
     await svc.start();
     expect(await svc.train()).toMatchObject({ outcome: 'skipped', reason: 'ENABLE_SELF_LEARNING is false' });
     svc.maybeTrain();
