@@ -3,8 +3,6 @@
  * acted on"): a revoked API key halts the engine with one alert and no request storm.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/db/memory-store.js';
-import { Control } from '../../src/engine/control.js';
 import { LiveRig } from './live-rig.js';
 
 let rig: LiveRig | null = null;
@@ -32,20 +30,7 @@ describe('a revoked API key', () => {
     expect(rig.linesAt('error').filter((m) => m.startsWith('position tick failed'))).toHaveLength(1);
     expect(rig.tradingState.canEnter()).toBe(false);
     // The Control facade's status shows it (Discord /status renders this).
-    const r = rig;
-    const control = new Control({
-      trader: r.trader,
-      exchange: r.exchange,
-      store: new MemoryStore(),
-      clock: r.clock,
-      tradingMode: 'live',
-      marketData: 'live',
-      symbols: ['BTCUSDT'],
-      controllerStats: () => r.controller.stats(),
-      persist: async () => undefined,
-      startedAt: r.clock.now(),
-      tradingState: () => r.tradingState.status(),
-    });
+    const control = rig.control();
     const status = await control.status();
     expect(status.engine.state).toBe('halted');
     expect(status.engine.reason).toMatch(/API-key/);

@@ -6,6 +6,8 @@
  */
 import { ManualClock } from '../../src/adapters/clock.js';
 import { BinanceExchange } from '../../src/adapters/binance/exchange.js';
+import { MemoryStore } from '../../src/db/memory-store.js';
+import { Control } from '../../src/engine/control.js';
 import { LaneScheduler } from '../../src/engine/execution/scheduler.js';
 import { defaultPipelineConfig } from '../../src/engine/pipeline.js';
 import type { EngineSnapshot, Notice, Notifier } from '../../src/engine/ports.js';
@@ -14,10 +16,39 @@ import { Trader, defaultTraderConfig, type TraderConfig, type TraderEvent } from
 import { TradingState } from '../../src/engine/trading-state.js';
 import type { SymbolRules, TradeRecord } from '../../src/engine/types.js';
 import { MemoryLogger } from '../../src/logger.js';
-import { startFakeBinance, type FakeBinance } from '../fakes/fake-binance.js';
+import { startFakeBinance, type FakeAlgoOrder, type FakeBinance } from '../fakes/fake-binance.js';
 
 export const RIG_START_MS = Date.UTC(2025, 5, 2, 12, 0, 10);
 export const TICK_MS = 2_000;
+
+/** A reduce-only STOP_MARKET resting on the fake (as a crashed run, a user or another bot left it). */
+export function restingStop(
+  id: number,
+  clientAlgoId: string,
+  symbol: string,
+  side: 'BUY' | 'SELL',
+  triggerPrice: number,
+  quantity: number,
+): FakeAlgoOrder {
+  return {
+    algoId: id,
+    clientAlgoId,
+    symbol,
+    side,
+    orderType: 'STOP_MARKET',
+    quantity,
+    triggerPrice,
+    price: 0,
+    reduceOnly: true,
+    algoStatus: 'NEW',
+    actualOrderId: null,
+    executedQty: 0,
+    avgPrice: 0,
+    createTime: 0,
+    updateTime: 0,
+    triggerTime: 0,
+  };
+}
 
 export interface LiveRigOptions {
   readonly symbols?: readonly string[];
@@ -120,6 +151,23 @@ export class LiveRig {
   requests(route: string, from = 0): FakeBinance['requests'] {
     const [method, path] = route.split(' ');
     return this.fake.requests.slice(from).filter((r) => r.method === method && r.path === path);
+  }
+
+  /** The Control facade over this engine, as the bot wires it for /status (live, BTCUSDT). */
+  control(): Control {
+    return new Control({
+      trader: this.trader,
+      exchange: this.exchange,
+      store: new MemoryStore(),
+      clock: this.clock,
+      tradingMode: 'live',
+      marketData: 'live',
+      symbols: ['BTCUSDT'],
+      controllerStats: () => this.controller.stats(),
+      persist: async () => undefined,
+      startedAt: this.clock.now(),
+      tradingState: () => this.tradingState.status(),
+    });
   }
 
   linesAt(level: string): string[] {

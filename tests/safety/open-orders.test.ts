@@ -7,42 +7,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpenOrderSweeper } from '../../src/engine/open-orders.js';
-import type { FakeAlgoOrder, FakeOrder } from '../fakes/fake-binance.js';
-import { LiveRig } from './live-rig.js';
+import type { FakeOrder } from '../fakes/fake-binance.js';
+import { LiveRig, restingStop } from './live-rig.js';
 
 let rig: LiveRig | null = null;
 afterEach(async () => {
   await rig?.close();
   rig = null;
 });
-
-function algoStop(
-  id: number,
-  clientAlgoId: string,
-  symbol: string,
-  side: 'BUY' | 'SELL',
-  triggerPrice: number,
-  quantity: number,
-): FakeAlgoOrder {
-  return {
-    algoId: id,
-    clientAlgoId,
-    symbol,
-    side,
-    orderType: 'STOP_MARKET',
-    quantity,
-    triggerPrice,
-    price: 0,
-    reduceOnly: true,
-    algoStatus: 'NEW',
-    actualOrderId: null,
-    executedQty: 0,
-    avgPrice: 0,
-    createTime: 0,
-    updateTime: 0,
-    triggerTime: 0,
-  };
-}
 
 function limitOrder(orderId: number, clientOrderId: string, symbol: string, price: number, reduceOnly: boolean): FakeOrder {
   return {
@@ -69,9 +41,9 @@ async function setUp(): Promise<LiveRig> {
   const { state } = r.fake;
   state.positions.set('BTCUSDT', { symbol: 'BTCUSDT', amount: 0.01, entryPrice: 60_000, updateTime: 0 });
   state.algoOrders.push(
-    algoStop(1, 'slt_s_BTCUSDT_owned', 'BTCUSDT', 'SELL', 58_000, 0.01), // the engine's stop
-    algoStop(2, 'slt_s_BTCUSDT_dupe', 'BTCUSDT', 'SELL', 58_000, 0.01), // a second one after a crash
-    algoStop(3, 'slt_s_ETHUSDT_left', 'ETHUSDT', 'SELL', 2_800, 0.1), // its position is gone
+    restingStop(1, 'slt_s_BTCUSDT_owned', 'BTCUSDT', 'SELL', 58_000, 0.01), // the engine's stop
+    restingStop(2, 'slt_s_BTCUSDT_dupe', 'BTCUSDT', 'SELL', 58_000, 0.01), // a second one after a crash
+    restingStop(3, 'slt_s_ETHUSDT_left', 'ETHUSDT', 'SELL', 2_800, 0.1), // its position is gone
   );
   state.orders.push(limitOrder(10, 'web_manual_1', 'BTCUSDT', 50_000, false), limitOrder(11, 'web_tp_eth', 'ETHUSDT', 2_500, true));
   return r;
@@ -121,7 +93,7 @@ describe('open orders listed at start and on a slow cadence', () => {
     await sweeper.settled();
     expect(r.fake.state.orders.filter((o) => o.status === 'NEW')).toEqual([]);
     // A new leftover appears; the next listing (one minute later) cancels it.
-    r.fake.state.algoOrders.push(algoStop(4, 'slt_t_ETHUSDT_late', 'ETHUSDT', 'SELL', 3_300, 0.1));
+    r.fake.state.algoOrders.push(restingStop(4, 'slt_t_ETHUSDT_late', 'ETHUSDT', 'SELL', 3_300, 0.1));
     r.clock.advance(60_000);
     await sweeper.settled();
     for (

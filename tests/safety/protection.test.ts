@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeAlgoOrder, FakeOrder } from '../fakes/fake-binance.js';
-import { LiveRig } from './live-rig.js';
+import { LiveRig, restingStop } from './live-rig.js';
 
 let rig: LiveRig | null = null;
 afterEach(async () => {
@@ -58,24 +58,7 @@ describe('stop protection, checked every tick', () => {
   it('after a crash during stop placement the restart attaches the stop that exists: exactly one', async () => {
     rig = await adoptedLong();
     // What the crashed run left: its stop reached Binance, the reply never reached the bot.
-    rig.fake.state.algoOrders.push({
-      algoId: 77,
-      clientAlgoId: 'slt_s_BTCUSDT_crashed',
-      symbol: 'BTCUSDT',
-      side: 'SELL',
-      orderType: 'STOP_MARKET',
-      quantity: 0.01,
-      triggerPrice: 59_000,
-      price: 0,
-      reduceOnly: true,
-      algoStatus: 'NEW',
-      actualOrderId: null,
-      executedQty: 0,
-      avgPrice: 0,
-      createTime: 0,
-      updateTime: 0,
-      triggerTime: 0,
-    });
+    rig.fake.state.algoOrders.push(restingStop(77, 'slt_s_BTCUSDT_crashed', 'BTCUSDT', 'SELL', 59_000, 0.01));
     await rig.trader.reconcile();
     expect(openStops(rig).map((s) => s.clientAlgoId)).toEqual(['slt_s_BTCUSDT_crashed']);
     expect(rig.trader.managedPositions()[0]).toMatchObject({ slClientOrderId: 'slt_s_BTCUSDT_crashed', slPrice: 59_000 });

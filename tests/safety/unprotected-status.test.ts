@@ -4,10 +4,9 @@
  * safety event that the reports wiring turns into an alert. Real ccxt against the fake Binance.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/db/memory-store.js';
 import { findCommand } from '../../src/commands/registry.js';
 import { runCommand } from '../../src/commands/run.js';
-import { Control } from '../../src/engine/control.js';
+import type { Control } from '../../src/engine/control.js';
 import { alertForSafetyEvent } from '../../src/reports/wiring.js';
 import { LiveRig } from './live-rig.js';
 
@@ -16,22 +15,6 @@ afterEach(async () => {
   await rig?.close();
   rig = null;
 });
-
-function controlOf(r: LiveRig): Control {
-  return new Control({
-    trader: r.trader,
-    exchange: r.exchange,
-    store: new MemoryStore(),
-    clock: r.clock,
-    tradingMode: 'live',
-    marketData: 'live',
-    symbols: ['BTCUSDT'],
-    controllerStats: () => r.controller.stats(),
-    persist: async () => undefined,
-    startedAt: r.clock.now(),
-    tradingState: () => r.tradingState.status(),
-  });
-}
 
 async function statusPositions(control: Control): Promise<{ positions: string | undefined; tone: string }> {
   const reply = await runCommand(findCommand('status')!, { control, actor: 'console', channelId: null, controlRepliesEphemeral: true }, {});
@@ -49,7 +32,7 @@ describe('a position whose stop cannot be placed', () => {
     );
     await rig.trader.reconcile();
     await rig.tick();
-    const control = controlOf(rig);
+    const control = rig.control();
     const shown = await statusPositions(control);
     expect(shown.positions).toMatch(/^BTCUSDT long · ⚠ NO STOP \(stop at [\d.]+ refused; tried again at the next check\)$/);
     expect(shown.tone).toBe('danger');
