@@ -6,7 +6,7 @@
  */
 import { ManualClock } from '../adapters/clock.js';
 import { loadExchangeRules, loadMarketHistory } from '../adapters/data/index.js';
-import { reportShadowOf } from '../compose/learning.js';
+import { learnerHorizonMs, reportShadowOf } from '../compose/learning.js';
 import { dataDirOf } from '../compose/market-data.js';
 import { ModelExitAdvisor } from '../engine/learning/exit-advisor.js';
 import { LearningPredictor } from '../engine/learning/predictor.js';
@@ -37,7 +37,7 @@ export async function runSelfLearningBacktest(
   const samples = collectSignalSamples({
     history,
     rules,
-    timeStopMs: config.timeStopHours * 3_600_000,
+    timeStopMs: learnerHorizonMs(config),
     takerFeeRate: config.paper.takerFeeRate,
   });
   progress(`${samples.length} labelled signals; walk-forward training…`);
@@ -50,7 +50,7 @@ export async function runSelfLearningBacktest(
     samples,
     walk,
     { now: () => clock?.now() ?? Number.NEGATIVE_INFINITY },
-    (config.timeStopHours > 0 ? config.timeStopHours : 24) * 3_600_000,
+    learnerHorizonMs(config),
   );
   const once = { preloaded: history, transformHistory: () => undefined };
   progress('engine replay with the model…');

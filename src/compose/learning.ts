@@ -32,6 +32,14 @@ type LearningStore = Store & { readonly modelVersions?: ModelVersionStore; reado
  * model's own gate (MIN_WIN_PROBABILITY, MIN_EXPECTED_R after the paper costs), resuming
  * self-learning at SELF_LEARNING_RESUME_SCORE.
  */
+/**
+ * How far ahead a signal's counterfactual label looks (TP before SL within it): the time
+ * stop, or 24 h when the time stop is off. Live learning and the walk-forward share it.
+ */
+export function learnerHorizonMs(config: Pick<Config, 'timeStopHours'>): number {
+  return (config.timeStopHours > 0 ? config.timeStopHours : 24) * 3_600_000;
+}
+
 export function reportShadowOf(config: Config, predictor: LearningPredictor): ReportShadow {
   return {
     outcomes: (untilMs) => predictor.shadowOutcomes(untilMs),
@@ -62,7 +70,7 @@ export async function buildLearning(
     samples = new MemorySampleArchive();
   }
   const learner = new SignalLearner({
-    timeStopMs: (config.timeStopHours > 0 ? config.timeStopHours : 24) * 3_600_000,
+    timeStopMs: learnerHorizonMs(config),
     roundTripFeeRate: 2 * config.paper.takerFeeRate,
   });
   const service = new LearningService({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/adapters/clock.js';
-import { buildLearning } from '../../src/compose/learning.js';
+import { buildLearning, learnerHorizonMs } from '../../src/compose/learning.js';
 import { loadConfig } from '../../src/config.js';
 import { openStore } from '../../src/db/store.js';
 import { MemoryLogger } from '../../src/logger.js';
@@ -51,5 +51,12 @@ describe('learning in the composition root', () => {
       await learning.stop();
       await store.close();
     }
+  });
+});
+
+describe('learnerHorizonMs', () => {
+  it('is the time stop, or 24 h when the time stop is off: live learning and the walk-forward label alike', () => {
+    expect(learnerHorizonMs({ timeStopHours: 6 })).toBe(6 * 3_600_000);
+    expect(learnerHorizonMs({ timeStopHours: 0 })).toBe(24 * 3_600_000);
   });
 });
