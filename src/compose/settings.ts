@@ -34,22 +34,3 @@ export function traderConfigFrom(config: Config): TraderConfig {
     unknownPositions: config.unknownPositions,
   };
 }
-
-/** The paper venue's cost model and starting wallet (fractions). */
-export interface PaperSettings {
-  readonly startingBalanceUsdt: number;
-  readonly takerFeeRate: number;
-  readonly makerFeeRate: number;
-  readonly slippageRate: number;
-  readonly fundingRateFallback: number;
-}
-
-export function paperSettingsFrom(config: Config): PaperSettings {
-  return {
-    startingBalanceUsdt: config.paper.startingBalanceUsdt,
-    takerFeeRate: config.paper.takerFeeRate,
-    makerFeeRate: config.paper.makerFeeRate,
-    slippageRate: config.paper.slippageRate,
-    fundingRateFallback: config.paper.fundingRateFallback,
-  };
-}

@@ -12,7 +12,6 @@ import type { LaneScheduler } from '../engine/execution/scheduler.js';
 import type { Clock, Exchange, Logger } from '../engine/ports.js';
 import type { FundingEvent, SymbolRules } from '../engine/types.js';
 import { ConfigError, describeError } from '../errors.js';
-import { paperSettingsFrom } from './settings.js';
 
 const RULES_REFRESH_MS = 24 * 3_600_000;
 
@@ -37,7 +36,7 @@ export interface PaperVenueDeps {
 
 /** The paper venue with the Config's fees, slippage and funding fallback. */
 export function buildPaperVenue(config: Config, deps: PaperVenueDeps): PaperExchange {
-  const settings = paperSettingsFrom(config);
+  const settings = config.paper;
   const options = {
     rules: deps.rules,
     clock: deps.clock,

@@ -5,6 +5,8 @@ import { isString } from './records.js';
 
 export const KEY = {
   meta: 'store:meta',
+  /** Which trading mode and account the store belongs to (store-guard.ts). */
+  owner: 'store:owner',
   snapshot: 'engine:snapshot',
   pending: 'trades:pending',
   trade: (id: string) => `trade:${id}`,

@@ -4,6 +4,7 @@
  */
 import type { AuditEntry, DailyReportArchive, EngineSnapshot, Store, StoredDailyReport } from '../engine/ports.js';
 import type { TradeRecord } from '../engine/types.js';
+import { utcDayOf } from './records.js';
 
 export class MemoryStore implements Store {
   private snapshot: EngineSnapshot | null = null;
@@ -36,7 +37,7 @@ export class MemoryStore implements Store {
     if (this.trades.has(trade.id)) return;
     this.trades.set(trade.id, trade);
     // Indexed by UTC day: a backtest's daily reports read a week of days at every midnight.
-    const day = new Date(trade.closedAt).toISOString().slice(0, 10);
+    const day = utcDayOf(trade.closedAt);
     const list = this.byDay.get(day);
     if (list === undefined) this.byDay.set(day, [trade]);
     else list.push(trade);

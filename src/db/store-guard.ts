@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../engine/ports.js';
 import { ConfigError } from '../errors.js';
+import { KEY } from './keys.js';
 import { openKv } from './kv.js';
 import { DEFAULT_NAMESPACE } from './store.js';
 import { parseStoreUrl, redactUrl } from './url.js';
@@ -26,9 +27,6 @@ export interface StoreOwner {
 interface OwnerRecord extends StoreOwner {
   readonly claimedAt: number;
 }
-
-export const OWNER_KEY = 'store:owner';
-const SNAPSHOT_KEY = 'engine:snapshot';
 
 /** The first 16 hex digits of SHA-256 of the API key: tells accounts apart, reveals nothing. */
 export function accountFingerprint(apiKey: string): string {
@@ -86,7 +84,7 @@ export async function checkStoreOwner(storeUrl: string, owner: StoreOwner, optio
   let claimNote: string | null = null;
   try {
     await kv.prepare();
-    const recorded = await kv.get(OWNER_KEY);
+    const recorded = await kv.get(KEY.owner);
     if (isOwnerRecord(recorded)) {
       const sameMode = recorded.mode === owner.mode;
       const sameAccount = recorded.account === null || owner.account === null || recorded.account === owner.account;
@@ -94,7 +92,7 @@ export async function checkStoreOwner(storeUrl: string, owner: StoreOwner, optio
       if (recorded.account !== null || owner.account === null) return null;
     } else {
       // No owner record: an older store, or a new one. Its snapshot says paper or not.
-      const snapshot = await kv.get(SNAPSHOT_KEY);
+      const snapshot = await kv.get(KEY.snapshot);
       if (typeof snapshot === 'object' && snapshot !== null) {
         const venue = (snapshot as { venue?: unknown }).venue;
         const wasPaper = venue !== null && venue !== undefined;
@@ -115,7 +113,7 @@ export async function checkStoreOwner(storeUrl: string, owner: StoreOwner, optio
     const writer = openKv(parseStoreUrl(storeUrl), options.namespace ?? DEFAULT_NAMESPACE);
     try {
       await writer.prepare();
-      await writer.set(OWNER_KEY, { ...owner, claimedAt: options.now } satisfies OwnerRecord);
+      await writer.set(KEY.owner, { ...owner, claimedAt: options.now } satisfies OwnerRecord);
       if (claimNote !== null) log.warn(claimNote);
     } finally {
       await writer.close().catch(() => undefined);
