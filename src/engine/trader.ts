@@ -18,7 +18,7 @@
 import type { ClosedCandle, EngineSnapshot, EngineState, Grade, ManagedPosition, PendingOrder } from './ports.js';
 import { RuleStatistics } from './rule-stats.js';
 import { CANDLE_MS, type Candle, type ExchangePosition, type ExitReason, type StrategyMode } from './types.js';
-import { type TraderConfig, type TraderContext, type TraderDeps, TraderBook, effectiveMode } from './trader/context.js';
+import { type TraderConfig, type TraderContext, type TraderDeps, TraderBook, modeOf } from './trader/context.js';
 import { onCandles } from './trader/entries.js';
 import { controlTick, controlTickFromOwnState } from './trader/exits.js';
 import { ruleStatisticsPredictor } from './trader/predictor.js';
@@ -146,7 +146,7 @@ export class Trader {
 
   /** The mode decisions are made in: grade C and "no model yet" mean rules (BLUEPRINT grades). */
   effectiveMode(): { mode: StrategyMode; label: string } {
-    return effectiveMode(this.book.state, this.ctx.predictor.modelReady?.() ?? false);
+    return modeOf(this.ctx);
   }
 
   /** Feeds warm-up history to the signal generators (no decisions). */

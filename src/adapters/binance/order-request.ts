@@ -3,10 +3,11 @@
  * positive quantity, a price for limits, a trigger for conditional orders).
  */
 import { InvalidOrderError } from '../../errors.js';
+import { CLIENT_ORDER_ID_PATTERN } from '../../engine/client-order-id.js';
 import type { OrderRequest } from '../../engine/types.js';
 
-/** Binance's rule for client order ids (newClientOrderId / clientAlgoId). */
-export const CLIENT_ORDER_ID_PATTERN = /^[.A-Z:/a-z0-9_-]{1,36}$/;
+/** Binance's rule for client order ids (newClientOrderId / clientAlgoId), owned by the engine's id scheme. */
+export { CLIENT_ORDER_ID_PATTERN };
 
 export function isTriggerType(type: OrderRequest['type']): boolean {
   return type === 'stop_market' || type === 'take_profit_market';

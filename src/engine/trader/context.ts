@@ -196,6 +196,11 @@ export function effectiveMode(state: EngineState, modelReady = false): { mode: S
   return { mode: 'rules', label: 'rules (no model yet)' };
 }
 
+/** The Trader's effective mode now (the strategy mode, grade C and whether a model is ready). */
+export function modeOf(ctx: TraderContext): { mode: StrategyMode; label: string } {
+  return effectiveMode(ctx.book.state, ctx.predictor.modelReady?.() ?? false);
+}
+
 export const sideSign = (side: Side): 1 | -1 => (side === 'long' ? 1 : -1);
 export const entrySide = (side: Side): 'buy' | 'sell' => (side === 'long' ? 'buy' : 'sell');
 export const exitSide = (side: Side): 'buy' | 'sell' => (side === 'long' ? 'sell' : 'buy');

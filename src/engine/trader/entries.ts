@@ -9,7 +9,7 @@ import { type EntryPlan, type PlanInput, type PlanResult, planEntry, refusedOnly
 import type { ClosedCandle, EntryDraft, Prediction } from '../ports.js';
 import type { Signal } from '../signals.js';
 import { CANDLE_MS, type Balance, type SymbolRules } from '../types.js';
-import { NOTHING_TO_DO, type TraderContext, effectiveMode, entrySide, warn } from './context.js';
+import { NOTHING_TO_DO, type TraderContext, entrySide, modeOf, warn } from './context.js';
 import { send } from './journal.js';
 import { openIfFilled } from './settlement.js';
 
@@ -104,14 +104,14 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
     symbol,
     signal,
     decidedAt,
-    modeLabel: effectiveMode(ctx.book.state, ctx.predictor.modelReady?.() ?? false).label,
+    modeLabel: modeOf(ctx).label,
     ruleStatistics: ctx.book.ruleStats,
   });
   // A synchronous predictor adds no await here (the backtest's order of events stays the same).
   const prediction = predicted instanceof Promise ? await predicted : predicted;
   // Screen on the cached balance: a refused signal (paused, limits, thresholds) costs no account read.
   const screened = await balance(ctx, false);
-  const { mode, label } = effectiveMode(ctx.book.state, ctx.predictor.modelReady?.() ?? false);
+  const { mode, label } = modeOf(ctx);
   const inputFor = (account: Balance): PlanInput => planInput(ctx, candidate, prediction, rules, account, mode);
   const result = await planWithExploration(ctx, inputFor, screened);
   if (!result.ok) {

@@ -4,7 +4,7 @@
  */
 import type { ManagedPosition } from '../ports.js';
 import type { ExchangePosition, ExitReason } from '../types.js';
-import { type TraderContext, effectiveMode, sideSign } from './context.js';
+import { type TraderContext, modeOf, sideSign } from './context.js';
 import { finalise } from './finalise.js';
 import { protectStop } from './guard.js';
 import { close } from './protection.js';
@@ -141,7 +141,7 @@ function exitReasonFor(
   if (ctx.config.timeStopMs > 0 && now - position.openedAt >= ctx.config.timeStopMs) return 'time';
   if (reversals.has(position.symbol)) return 'signal';
   if (ctx.exitAdvisor === null) return null;
-  const modeLabel = effectiveMode(ctx.book.state, ctx.predictor.modelReady?.() ?? false).label;
+  const modeLabel = modeOf(ctx).label;
   const features = ctx.book.generators.get(position.symbol)?.lastFeatures ?? null;
   return ctx.exitAdvisor.adviseExit({ position, onExchange, now, modeLabel, features });
 }
