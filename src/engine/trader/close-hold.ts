@@ -13,28 +13,9 @@ import { type TraderContext, safety } from './context.js';
 /** A held close goes out again once the price moved this share of the stop distance since its last try. */
 export const MATERIAL_MOVE_OF_STOP_DISTANCE = 0.5;
 
-interface Hold {
-  /** When the ban lifts (the refusal's Retry-After). */
-  readonly until: number;
-  /** Last trade price and mark when the close was last tried. */
-  readonly price: number | null;
-  readonly mark: number | null;
-}
-
-const holdsByCtx = new WeakMap<TraderContext, Map<string, Hold>>();
-
-function holds(ctx: TraderContext): Map<string, Hold> {
-  let map = holdsByCtx.get(ctx);
-  if (map === undefined) {
-    map = new Map<string, Hold>();
-    holdsByCtx.set(ctx, map);
-  }
-  return map;
-}
-
 /** True when this close must wait (a ban still on and no material move); the hold is released otherwise. */
 export function closeHeld(ctx: TraderContext, position: ManagedPosition): boolean {
-  const map = holds(ctx);
+  const map = ctx.book.closeHolds;
   const hold = map.get(position.symbol);
   if (hold === undefined) return false;
   const last = ctx.book.lastPrice.get(position.symbol);
@@ -57,7 +38,7 @@ export function holdAfterRefusal(ctx: TraderContext, position: ManagedPosition, 
   if (!(refusal instanceof RateLimitedError)) return;
   const last = ctx.book.lastPrice.get(position.symbol);
   const until = ctx.deps.clock.now() + Math.max(0, refusal.retryAfterMs);
-  holds(ctx).set(position.symbol, { until, price: last?.price ?? null, mark: last?.mark ?? null });
+  ctx.book.closeHolds.set(position.symbol, { until, price: last?.price ?? null, mark: last?.mark ?? null });
   safety(
     ctx,
     'close_held',

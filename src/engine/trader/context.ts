@@ -130,6 +130,27 @@ export interface LastPrice {
   at: number;
 }
 
+/** A retry delay in force: nothing until `until`; the next failure doubles `delayMs`. */
+export interface Backoff {
+  readonly until: number;
+  readonly delayMs: number;
+}
+
+const BACKOFF_FIRST_MS = 4_000;
+const BACKOFF_MAX_MS = 60_000;
+
+/** The next retry delay after a failure: 4 s (two ticks) first, then doubling to at most a minute. */
+export function nextBackoffMs(previous: Backoff | undefined): number {
+  return Math.min(BACKOFF_MAX_MS, previous === undefined ? BACKOFF_FIRST_MS : previous.delayMs * 2);
+}
+
+/** A close refused by a rate limit: when the ban lifts, and the prices when it was last tried. */
+export interface CloseHold {
+  readonly until: number;
+  readonly price: number | null;
+  readonly mark: number | null;
+}
+
 /** The Trader's mutable state: everything its modules read and change. */
 export class TraderBook {
   state: EngineState;
@@ -146,6 +167,14 @@ export class TraderBook {
   balanceCache: { value: Balance; at: number } | null = null;
   /** Client order ids whose `placeOrder` is in flight: the controller must not settle them meanwhile. */
   readonly sending = new Set<string>();
+  /** Positions known to be without their stop, and why. */
+  readonly unprotected = new Map<string, string>();
+  /** Symbols whose controller tick failed: skipped until `until` (see `nextBackoffMs`). */
+  readonly tickBackoff = new Map<string, Backoff>();
+  /** Symbols whose take-profit was refused: tried again at `until`. */
+  readonly takeProfitRetry = new Map<string, Backoff>();
+  /** Closes refused by a rate limit, held until the ban lifts or the price moves (close-hold.ts). */
+  readonly closeHolds = new Map<string, CloseHold>();
 
   constructor(symbols: readonly string[], strategyMode: StrategyMode) {
     this.state = initialEngineState(strategyMode);

@@ -4,7 +4,7 @@
  */
 import type { ManagedPosition } from '../ports.js';
 import type { ExchangePosition, ExitReason } from '../types.js';
-import { type TraderContext, modeOf, sideSign } from './context.js';
+import { type TraderContext, modeOf, nextBackoffMs, sideSign } from './context.js';
 import { finalise } from './finalise.js';
 import { protectStop } from './guard.js';
 import { close } from './protection.js';
@@ -60,17 +60,9 @@ export async function controlTick(ctx: TraderContext, exchangePositions: readonl
   );
 }
 
-/** Per-symbol back-off after a failure: 2 ticks' worth, doubling to at most a minute. */
-const backoffByCtx = new WeakMap<TraderContext, Map<string, { until: number; delayMs: number }>>();
-const BACKOFF_FIRST_MS = 4_000;
-const BACKOFF_MAX_MS = 60_000;
-
+/** Per symbol: a failing symbol backs off (`nextBackoffMs`) and never delays the others. */
 async function isolated(ctx: TraderContext, symbol: string, run: () => Promise<void>): Promise<void> {
-  let backoff = backoffByCtx.get(ctx);
-  if (backoff === undefined) {
-    backoff = new Map();
-    backoffByCtx.set(ctx, backoff);
-  }
+  const backoff = ctx.book.tickBackoff;
   const now = ctx.deps.clock.now();
   const current = backoff.get(symbol);
   // Exits requested (manual, emergency) are never held back.
@@ -79,7 +71,7 @@ async function isolated(ctx: TraderContext, symbol: string, run: () => Promise<v
     await run();
     backoff.delete(symbol);
   } catch (error) {
-    const delayMs = Math.min(BACKOFF_MAX_MS, current === undefined ? BACKOFF_FIRST_MS : current.delayMs * 2);
+    const delayMs = nextBackoffMs(current);
     backoff.set(symbol, { until: now + delayMs, delayMs });
     ctx.log.error(`${symbol}: tick failed; this symbol backs off ${delayMs} ms, the others go on`, { symbol, error: describeError(error) });
   }

@@ -14,19 +14,12 @@ import { clientOrderId, isOurClientOrderId } from '../client-order-id.js';
 import type { ManagedPosition } from '../ports.js';
 import type { OrderState } from '../types.js';
 import { describeError } from '../../errors.js';
-import { type TraderContext, exitSide, safety, sideSign } from './context.js';
+import { type TraderContext, exitSide, nextBackoffMs, safety, sideSign } from './context.js';
 import { cancelQuietly, send, stopOrder } from './journal.js';
 
-/** Positions known to be without their stop, and why (per Trader). */
-const unprotectedByCtx = new WeakMap<TraderContext, Map<string, string>>();
-
+/** Positions known to be without their stop, and why. */
 export function unprotected(ctx: TraderContext): Map<string, string> {
-  let map = unprotectedByCtx.get(ctx);
-  if (map === undefined) {
-    map = new Map();
-    unprotectedByCtx.set(ctx, map);
-  }
-  return map;
+  return ctx.book.unprotected;
 }
 
 function isOpen(order: OrderState): boolean {
@@ -143,11 +136,6 @@ function isTakeProfitFor(order: OrderState, position: ManagedPosition): boolean 
   );
 }
 
-/** After a refused take-profit, the next try waits this long, doubling to at most a minute. */
-const TP_RETRY_FIRST_MS = 4_000;
-const TP_RETRY_MAX_MS = 60_000;
-const tpRetryByCtx = new WeakMap<TraderContext, Map<string, { at: number; delayMs: number }>>();
-
 /**
  * The take-profit (a reduce-only limit GTC, a regular order) as the stop: attach before you
  * place (the position's own client id, then any reduce-only limit on the exit side), extras
@@ -167,14 +155,10 @@ async function protectTakeProfit(ctx: TraderContext, symbol: string, orders: rea
     await ctx.deps.persist(`take-profit attached ${symbol}`);
     return;
   }
-  let retries = tpRetryByCtx.get(ctx);
-  if (retries === undefined) {
-    retries = new Map<string, { at: number; delayMs: number }>();
-    tpRetryByCtx.set(ctx, retries);
-  }
+  const retries = ctx.book.takeProfitRetry;
   const now = ctx.deps.clock.now();
   const retry = retries.get(symbol);
-  if (retry !== undefined && now < retry.at) return;
+  if (retry !== undefined && now < retry.until) return;
   const id = clientOrderId('tp', symbol, now);
   const placed = await send(ctx, {
     request: {
@@ -191,8 +175,8 @@ async function protectTakeProfit(ctx: TraderContext, symbol: string, orders: rea
   });
   const after = ctx.book.positions.get(symbol) ?? current;
   if (placed === null) {
-    const delayMs = Math.min(TP_RETRY_MAX_MS, retry === undefined ? TP_RETRY_FIRST_MS : retry.delayMs * 2);
-    retries.set(symbol, { at: now + delayMs, delayMs });
+    const delayMs = nextBackoffMs(retry);
+    retries.set(symbol, { until: now + delayMs, delayMs });
     ctx.log.warn(`take-profit of ${symbol} at ${current.tpPrice} could not be placed; tried again in ${delayMs} ms`, { symbol });
     return;
   }
