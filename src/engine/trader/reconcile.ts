@@ -2,7 +2,6 @@
  * Start-up reconciliation and adoption (ISSUE: start-up reconciliation; nautilus_trader's
  * "on any uncertainty, reconcile with the venue").
  */
-import { clientOrderId } from '../client-order-id.js';
 import { roundPrice } from '../exchange-rules.js';
 import type { ManagedPosition } from '../ports.js';
 import type { ExchangePosition, SymbolRules } from '../types.js';
@@ -71,8 +70,8 @@ export async function reconcile(ctx: TraderContext): Promise<string> {
 async function adopt(ctx: TraderContext, p: ExchangePosition): Promise<boolean> {
   const now = ctx.deps.clock.now();
   const position = adoptedPosition(p, ctx.deps.rules.get(p.symbol), ctx.config.adoptedBaseSlRate, now);
-  ctx.book.positions.set(p.symbol, { ...position, slClientOrderId: null });
-  const check = await protectStopQuietly(ctx, { ...position, slClientOrderId: null }, p.markPrice);
+  ctx.book.positions.set(p.symbol, position);
+  const check = await protectStopQuietly(ctx, position, p.markPrice);
   const stop = ctx.book.positions.get(p.symbol)?.slClientOrderId ?? null;
   if (stop === null || check === null || check === 'unprotected' || check === 'closing') {
     safety(
@@ -92,12 +91,7 @@ async function adopt(ctx: TraderContext, p: ExchangePosition): Promise<boolean> 
   return true;
 }
 
-function adoptedPosition(
-  p: ExchangePosition,
-  rules: SymbolRules | undefined,
-  baseSlRate: number,
-  now: number,
-): ManagedPosition & { readonly slClientOrderId: string } {
+function adoptedPosition(p: ExchangePosition, rules: SymbolRules | undefined, baseSlRate: number, now: number): ManagedPosition {
   const tick = rules?.filters.tickSize ?? 0.01;
   const slDistance = roundPrice(p.entryPrice * baseSlRate, tick, 'up');
   const sign = sideSign(p.side);
@@ -129,7 +123,8 @@ function adoptedPosition(
     strategyMode: 'adopted',
     modelVersion: null,
     entryClientOrderId: `adopted_${p.symbol}_${now.toString(36)}`,
-    slClientOrderId: clientOrderId('sl', p.symbol, now),
+    // No stop yet: protectStop attaches the one on the exchange or places it.
+    slClientOrderId: null,
     tpClientOrderId: null,
     feesUsdt: 0,
     fundingUsdt: 0,
