@@ -108,8 +108,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         signals.proposed++;
         signals.taken++;
         if (event.position.exploration) signals.explored++;
-      }
-      if (event.kind === 'entry')
         decisions.push({
           id: event.position.entryClientOrderId,
           symbol: event.position.symbol,
@@ -118,6 +116,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
           size: event.position.size,
           leverage: event.position.leverage,
         });
+      }
       options.onEvent?.(event);
     },
     controllerIntervalMs: CANDLE_MS,
