@@ -7,15 +7,14 @@
  * 0.01 = 1 %), an oscillator (`rsi`, 0–100) or a ratio. Absolute prices never
  * enter the vector, so a model trained on BTC can read SOL.
  *
- * EMA, RSI and ATR come from `trading-signals` (v8 has only number-based classes;
- * the former `Faster*` variants are gone). The rolling channel high/low is a
- * monotonic deque here because the library's `Period`/`DC` rescan the whole window
- * on every input. Every update is O(1) (amortised for the deque) and deterministic.
+ * EMA, RSI and ATR are our allocation-free versions of `trading-signals`' (./indicators.ts,
+ * checked bit for bit against the library by a test). The rolling channel high/low is a
+ * monotonic deque. Every update is O(1) (amortised for the deque) and deterministic.
  *
  * There is no serialise/restore: after a restart the state is rebuilt by replaying
  * the last `FEATURE_WARMUP_CANDLES` closed candles (fetching them is one request).
  */
-import { ATR, EMA, IndicatorSeries, RSI, type WSMA } from 'trading-signals';
+import { Atr, Ema, Rsi } from './indicators.js';
 import type { Candle } from './types.js';
 
 /** Indicator periods, in 5m candles. */
@@ -44,7 +43,7 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
 
 /**
  * Closed candles needed before `update` returns features. Twice the slow EMA
- * period: the library's EMA is seeded with the first price, and after 2 × 55
+ * period: the EMA is seeded with the first price, and after 2 × 55
  * candles that seed weighs (1 − 2/56)^110 ≈ 2 %, so features of a warm-up from
  * history match those of a long-running process closely.
  */
@@ -161,36 +160,6 @@ class NumberRing {
  * Rolling maximum of the last `period` inputs by a monotonic deque (amortised O(1)).
  * `sign` −1 turns it into a rolling minimum.
  */
-/**
- * Wilder's smoothing with exactly the arithmetic of trading-signals' WSMA (the SMA of the
- * first `interval` inputs, then `previous + (input − previous) / interval`), but O(1) per
- * update: the library's WSMA keeps feeding an inner SMA (an O(interval) average) on every
- * update long after it has seeded, which made RSI and ATR the backtest's hottest code.
- * Handed to the library's RSI and ATR as their smoothing indicator. No `replace` support
- * (the engine only adds closed candles).
- */
-export class WilderSmoothing extends IndicatorSeries {
-  private readonly seed: number[] = [];
-  private readonly factor: number;
-  constructor(readonly interval: number) {
-    super();
-    this.factor = 1 / interval;
-  }
-  getRequiredInputs(): number {
-    return this.interval;
-  }
-  update(input: number, replace: boolean): number | null {
-    if (replace) throw new RangeError('WilderSmoothing: replace is not supported; feed each closed candle once');
-    const previous = this.result;
-    if (previous !== undefined) return this.setResult((input - previous) * this.factor + previous, false);
-    this.seed.push(input);
-    if (this.seed.length < this.interval) return null;
-    const average = this.seed.reduce((sum, x) => sum + x, 0) / this.seed.length;
-    this.seed.length = 0;
-    return this.setResult(average, false);
-  }
-}
-
 class RollingExtreme {
   private readonly values: Float64Array;
   private readonly indexes: Float64Array;
@@ -239,11 +208,11 @@ class RollingExtreme {
 export class FeatureState {
   readonly config: FeatureConfig;
   readonly warmupCandles: number;
-  private readonly emaFast: EMA;
-  private readonly emaSlow: EMA;
-  private readonly rsi: RSI;
-  private readonly atr: ATR;
-  private readonly volumeEma: EMA;
+  private readonly emaFast: Ema;
+  private readonly emaSlow: Ema;
+  private readonly rsi: Rsi;
+  private readonly atr: Atr;
+  private readonly volumeEma: Ema;
   private readonly channelHigh: RollingExtreme;
   private readonly channelLow: RollingExtreme;
   private readonly pastCloses: NumberRing;
@@ -260,12 +229,11 @@ export class FeatureState {
     }
     this.config = config;
     this.warmupCandles = featureWarmupCandles(config);
-    this.emaFast = new EMA(config.emaFastPeriod);
-    this.emaSlow = new EMA(config.emaSlowPeriod);
-    // The library types its smoothing parameter as a union of its own classes; ours has the same shape.
-    this.rsi = new RSI(config.rsiPeriod, WilderSmoothing as unknown as typeof WSMA);
-    this.atr = new ATR(config.atrPeriod, WilderSmoothing as unknown as typeof WSMA);
-    this.volumeEma = new EMA(config.volumePeriod);
+    this.emaFast = new Ema(config.emaFastPeriod);
+    this.emaSlow = new Ema(config.emaSlowPeriod);
+    this.rsi = new Rsi(config.rsiPeriod);
+    this.atr = new Atr(config.atrPeriod);
+    this.volumeEma = new Ema(config.volumePeriod);
     this.channelHigh = new RollingExtreme(config.channelPeriod, 1);
     this.channelLow = new RollingExtreme(config.channelPeriod, -1);
     this.pastCloses = new NumberRing(config.momentumPeriod);
@@ -313,16 +281,16 @@ export class FeatureState {
     const highestHigh = this.channelHigh.value;
     const lowestLow = this.channelLow.value;
     // Volume baseline before this candle, so a spike is measured against the ordinary.
-    const volumeBaseline = this.volumeEma.getResult();
+    const volumeBaseline = this.volumeEma.result;
     const closeAgo = this.pastCloses.oldest();
     const emaSlowAgo = this.pastEmaSlow.oldest();
     const previousClose = this.previousClose;
 
-    const emaFast = this.emaFast.update(close, false);
-    const emaSlow = this.emaSlow.update(close, false);
+    const emaFast = this.emaFast.add(close);
+    const emaSlow = this.emaSlow.add(close);
     const rsi = this.rsi.add(close);
     if (rsi !== null) this.rsiValue = rsi;
-    const atr = this.atr.add(candle);
+    const atr = this.atr.add(high, low, close);
     if (atr !== null) this.atrValue = atr;
     this.volumeEma.add(volume);
     this.channelHigh.push(high);

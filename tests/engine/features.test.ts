@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_FEATURE_CONFIG,
   FEATURE_WARMUP_CANDLES,
@@ -181,64 +181,5 @@ describe('FeatureState', () => {
     state.update(candle(5, 100, 101));
     expect(() => state.update(candle(5, 100, 101))).toThrow(/not after the previous one/);
     expect(() => state.update(candle(6, 100, 0))).toThrow(/non-positive price/);
-  });
-});
-
-describe('WilderSmoothing (the O(1) WSMA handed to the library RSI and ATR)', () => {
-  it('gives exactly the values of trading-signals WSMA, RSI and ATR', async () => {
-    const { WSMA, RSI, ATR } = await import('trading-signals');
-    const { WilderSmoothing } = await import('../../src/engine/features.js');
-    const asWsma = WilderSmoothing as unknown as typeof WSMA;
-    const ours = { wsma: new WilderSmoothing(14), rsi: new RSI(14, asWsma), atr: new ATR(14, asWsma) };
-    const lib = { wsma: new WSMA(14), rsi: new RSI(14), atr: new ATR(14) };
-    let price = 100;
-    let seed = 7;
-    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
-    for (let i = 0; i < 3000; i++) {
-      const open = price;
-      price = Math.max(1, price * (1 + (random() - 0.5) * 0.02));
-      const candle = {
-        open,
-        high: Math.max(open, price) * (1 + random() * 0.005),
-        low: Math.min(open, price) * (1 - random() * 0.005),
-        close: price,
-      };
-      expect(ours.wsma.add(price)).toBe(lib.wsma.add(price));
-      expect(ours.rsi.add(price)).toBe(lib.rsi.add(price));
-      expect(ours.atr.add(candle)).toBe(lib.atr.add(candle));
-    }
-    expect(ours.rsi.getResult()).not.toBeNull();
-  });
-});
-
-describe('the WilderSmoothing workaround is pinned to the trading-signals it was verified against', () => {
-  it('runs on the verified library version (re-verify WilderSmoothing against WSMA before changing this pin)', async () => {
-    const { readFileSync } = await import('node:fs');
-    const path = await import('node:path');
-    // The package's exports do not include package.json: read the installed manifest directly.
-    const manifest = JSON.parse(readFileSync(path.join(process.cwd(), 'node_modules', 'trading-signals', 'package.json'), 'utf8')) as {
-      version: string;
-    };
-    expect(manifest.version).toBe('8.3.0');
-  });
-
-  it('is the smoothing the library RSI and ATR actually call', async () => {
-    const { RSI, ATR } = await import('trading-signals');
-    const { WilderSmoothing } = await import('../../src/engine/features.js');
-    type WsmaClass = (typeof import('trading-signals'))['WSMA'];
-    const update = vi.spyOn(WilderSmoothing.prototype, 'update');
-    try {
-      const asWsma = WilderSmoothing as unknown as WsmaClass;
-      const rsi = new RSI(3, asWsma);
-      const atr = new ATR(3, asWsma);
-      for (let i = 0; i < 6; i++) {
-        rsi.add(100 + i * (i % 2 === 0 ? 1 : -0.5));
-        atr.add({ high: 101 + i, low: 99 + i, close: 100 + i });
-      }
-      // RSI feeds two smoothers (gains, losses), ATR one: 6 inputs each (RSI's first is its seed price).
-      expect(update.mock.calls.length).toBeGreaterThanOrEqual(15);
-    } finally {
-      update.mockRestore();
-    }
   });
 });
