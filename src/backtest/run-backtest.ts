@@ -17,7 +17,7 @@ import { periodDayCount } from '../engine/metrics.js';
 import type { Logger } from '../engine/ports.js';
 import { replayStep } from '../engine/replay-loop.js';
 import { wireReports } from '../reports/wiring.js';
-import type { ExitAdvisor, Predictor, TraderEvent } from '../engine/trader.js';
+import { NOTHING_TO_DO, type ExitAdvisor, type Predictor, type TraderEvent } from '../engine/trader.js';
 import type { ReportShadow } from '../reports/service.js';
 import { CANDLE_MS, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
@@ -148,15 +148,21 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   let done = 0;
   let nextReport = 0;
   const stepDeps = { clock, venue: paper, trader, controller, candleMs: CANDLE_MS, lastCandleAt };
-  await marketData.run(async (batch) => {
-    await replayStep(stepDeps, batch);
+  const afterStep = (size: number): Promise<void> | undefined => {
     reports.start();
-    await reports.afterBatch();
-    done += batch.length;
+    const reported = reports.afterBatch();
+    done += size;
     if (options.onProgress !== undefined && done >= nextReport) {
       options.onProgress(done, total);
       nextReport = done + 5000;
     }
+    return reported ?? undefined;
+  };
+  // Most batches need no promise at all (nothing filled, nothing to send, no midnight):
+  // they stay synchronous, which is most of what a backtest is.
+  await marketData.run((batch) => {
+    const stepped = replayStep(stepDeps, batch);
+    return stepped === NOTHING_TO_DO ? afterStep(batch.length) : stepped.then(() => afterStep(batch.length));
   });
   // Positions still open at the end are closed at the last price so the summary is complete.
   for (const position of trader.managedPositions()) trader.requestExit(position.symbol, 'shutdown');

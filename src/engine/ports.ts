@@ -83,10 +83,11 @@ export interface MarketData {
   history(symbol: string, count: number, beforeMs: number): Promise<Candle[]>;
   /**
    * Emits closed candles in time order (all symbols of one close time, then the next).
-   * Resolves when the source ends (replay) or `stop()` is called. The handler is awaited:
-   * a replay never runs ahead of the engine.
+   * Resolves when the source ends (replay) or `stop()` is called. A promise the handler
+   * returns is awaited: a replay never runs ahead of the engine. A handler that finished
+   * its batch synchronously returns nothing (the backtest's common case: no promise made).
    */
-  run(onClose: (batch: readonly ClosedCandle[]) => Promise<void>): Promise<void>;
+  run(onClose: (batch: readonly ClosedCandle[]) => Promise<void> | void): Promise<void>;
   stop(): void;
   lastTicker(symbol: string): Ticker | null;
 }

@@ -60,8 +60,11 @@ export interface ReportsWiring {
   readonly notifier: Notifier;
   /** Starts the midnight schedule and catches up missed days (replay: call it after the first batch). */
   start(): void;
-  /** Replay: generates the reports of the midnights passed in the batch. */
-  afterBatch(): Promise<void>;
+  /**
+   * Replay: generates the reports of the midnights passed in the batch (and finishes the
+   * catch-up). null when there was nothing to do: no promise made, the replay goes on.
+   */
+  afterBatch(): Promise<void> | null;
   /** Raises the trade's liquidation / 100 % loss alerts. */
   onTrade(trade: TradeRecord): void;
   /** The Trader's events: exits (trade alerts) and typed safety events (stop missing, adoption). */
@@ -170,13 +173,15 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
         else void cards.onMidnight(midnight);
       });
     },
-    async afterBatch() {
-      if (catchingUp !== null) {
-        await catchingUp;
-        catchingUp = null;
-      }
-      if (due.length === 0) return;
-      for (const midnight of due.splice(0)) await cards.onMidnight(midnight);
+    afterBatch() {
+      if (catchingUp === null && due.length === 0) return null;
+      return (async () => {
+        if (catchingUp !== null) {
+          await catchingUp;
+          catchingUp = null;
+        }
+        for (const midnight of due.splice(0)) await cards.onMidnight(midnight);
+      })();
     },
     onTraderEvent(event) {
       if (event.kind === 'exit') this.onTrade(event.trade);

@@ -267,7 +267,7 @@ export class LiveMarketData implements MarketData {
     });
   }
 
-  async run(onClose: (batch: readonly ClosedCandle[]) => Promise<void>): Promise<void> {
+  async run(onClose: (batch: readonly ClosedCandle[]) => Promise<void> | void): Promise<void> {
     this.stopped = false;
     const pollDelayMs = this.options.pollDelayMs ?? 2_000;
     const retries = this.options.pollRetries ?? 3;
@@ -308,7 +308,7 @@ export class LiveMarketData implements MarketData {
     return last;
   }
 
-  private async emit(batches: readonly ClosedCandle[][], onClose: (batch: readonly ClosedCandle[]) => Promise<void>): Promise<void> {
+  private async emit(batches: readonly ClosedCandle[][], onClose: (batch: readonly ClosedCandle[]) => Promise<void> | void): Promise<void> {
     for (const batch of batches) {
       if (this.stopped) return;
       const fresh: ClosedCandle[] = [];

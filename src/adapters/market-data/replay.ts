@@ -127,7 +127,7 @@ export class ReplayMarketData implements MarketData {
    * pending open time. A linear scan over the cursors (a handful of symbols) beats a heap here.
    * Resumes where it stopped if called again after `stop()`.
    */
-  async run(onClose: (batch: readonly ClosedCandle[]) => Promise<void>): Promise<void> {
+  async run(onClose: (batch: readonly ClosedCandle[]) => Promise<void> | void): Promise<void> {
     if (this.running) throw new Error('ReplayMarketData.run is already running');
     this.running = true;
     this.stopped = false;
@@ -156,7 +156,8 @@ export class ReplayMarketData implements MarketData {
         }
         this.emitted += batch.length;
         previousOpenMs = openMs;
-        await onClose(batch);
+        const pending = onClose(batch);
+        if (pending !== undefined) await pending;
       }
     } finally {
       this.running = false;
