@@ -124,12 +124,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.exitAdvisor !== undefined ? { exitAdvisor: options.exitAdvisor } : {}),
   });
   // The daily report at each simulated midnight, grade applied, as `npm start` on replay does
-  // (same trades, same grades; no files, no notices).
+  // (same trades, same grades; nothing kept, written or sent).
   const reports = wireReports({
     config,
     logger,
     store,
-    archive: store.dailyReports,
+    archive: null,
     engineClock: clock,
     wallClock: clock,
     replay: true,

@@ -50,7 +50,11 @@ export interface ReportAlerts {
 
 export interface DailyReportsDeps {
   readonly store: Pick<Store, 'tradesByDay'>;
-  readonly archive: DailyReportArchive;
+  /**
+   * Where reports are kept. null (the backtest): a report only grades the engine: it is
+   * logged and its grade applied, but not rendered, kept, written or sent.
+   */
+  readonly archive: DailyReportArchive | null;
   /** The engine's clock: market time in a replay. */
   readonly clock: Clock;
   readonly logger: Logger;
@@ -130,7 +134,7 @@ export class DailyReports implements ReportCards {
   }
 
   private async missedDays(yesterday: string): Promise<string[]> {
-    const latest = (await this.deps.archive.days()).at(-1);
+    const latest = (await this.archivedDays()).at(-1);
     if (latest === undefined) {
       // First run: only yesterday, and only if anything traded in the window.
       const from = addDays(yesterday, -(this.deps.windowDays - 1));
@@ -155,7 +159,7 @@ export class DailyReports implements ReportCards {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(dayStart)) throw new UserInputError(`the date must be a UTC day YYYY-MM-DD, got "${day}"`);
     const now = this.deps.clock.now();
     if (dayStart + DAY_MS > now) throw new UserInputError(`${day} has not ended yet (UTC); /report today shows the day so far`);
-    const stored = await this.deps.archive.get(day);
+    const stored = (await this.deps.archive?.get(day)) ?? null;
     const storedReport = stored !== null && isStoredReport(stored.report) ? stored.report : null;
     const decided: StoredDecision | null = storedReport;
     const canApply = options.apply && decided === null && this.deps.engine !== undefined;
@@ -195,9 +199,11 @@ export class DailyReports implements ReportCards {
           : {}),
       };
     }
-    const markdown = renderMarkdown(finalReport);
-    await this.deps.archive.put({ day, generatedAt: now, report: finalReport, markdown });
-    if (this.deps.dir !== null) await writeReportFiles(this.deps.dir, finalReport, markdown);
+    if (this.deps.archive !== null) {
+      const markdown = renderMarkdown(finalReport);
+      await this.deps.archive.put({ day, generatedAt: now, report: finalReport, markdown });
+      if (this.deps.dir !== null) await writeReportFiles(this.deps.dir, finalReport, markdown);
+    }
     this.log.info(reportLogLine(finalReport), { day, grade: finalReport.score.grade, enoughTrades: finalReport.score.enoughTrades });
     if (canApply && decision.gradeAfter !== null && decision.gradeAfter !== decision.gradeBefore && this.deps.engine !== undefined) {
       await this.deps.engine.applyGrade(decision.gradeAfter, `daily report ${day}: score ${finalReport.score.score}`);
@@ -209,7 +215,7 @@ export class DailyReports implements ReportCards {
       if (options.alert) this.deps.alerts?.raise({ kind: 'self_learning_resumed', day, shadowScore: shadow.score, resumeScore });
     }
     if (options.alert && canApply) for (const condition of decision.alerts) this.deps.alerts?.raise(condition);
-    await this.send(finalReport);
+    if (this.deps.archive !== null) await this.send(finalReport);
     return finalReport;
   }
 
@@ -298,13 +304,13 @@ export class DailyReports implements ReportCards {
   // ---- ReportCards ------------------------------------------------------------------------
 
   async latest(): Promise<DailyReport | null> {
-    const stored = await this.deps.archive.latest();
+    const stored = (await this.deps.archive?.latest()) ?? null;
     return stored !== null && isStoredReport(stored.report) ? stored.report : null;
   }
 
   async forDay(dayUtc: string): Promise<DailyReport | null> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(dayUtc) || Number.isNaN(utcDayStart(dayUtc))) throw new UserInputError(`the date must be a UTC day YYYY-MM-DD, got "${dayUtc}"`);
-    const stored = await this.deps.archive.get(dayUtc);
+    const stored = (await this.deps.archive?.get(dayUtc)) ?? null;
     return stored !== null && isStoredReport(stored.report) ? stored.report : null;
   }
 
@@ -318,7 +324,7 @@ export class DailyReports implements ReportCards {
     if (!Number.isInteger(days) || days < 1 || days > 365) throw new UserInputError('days must be a whole number from 1 to 365');
     const last = endDay ?? addDays(utcDayOf(this.deps.clock.now()), -1);
     const first = addDays(last, -(days - 1));
-    const wanted = (await this.deps.archive.days()).filter((d) => d >= first && d <= last);
+    const wanted = (await this.archivedDays()).filter((d) => d >= first && d <= last);
     const points: ScorePoint[] = [];
     for (const day of wanted) {
       const report = await this.forDay(day);
@@ -326,6 +332,10 @@ export class DailyReports implements ReportCards {
       points.push({ day, score: report.score.score, grade: report.score.grade, enoughTrades: report.score.enoughTrades, trades: report.score.trades, pnlUsdt: report.pnlUsdt });
     }
     return points;
+  }
+
+  private async archivedDays(): Promise<string[]> {
+    return this.deps.archive === null ? [] : this.deps.archive.days();
   }
 
   async charts(report: DailyReport): Promise<NoticeAttachment[]> {

@@ -25,7 +25,8 @@ export interface ReportsWiringDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly store: Pick<Store, 'tradesByDay' | 'appendAudit'>;
-  readonly archive: DailyReportArchive;
+  /** null (the backtest): reports only grade the engine; nothing is kept or sent (service.ts). */
+  readonly archive: DailyReportArchive | null;
   /** The engine's clock (market time in a replay). */
   readonly engineClock: Clock;
   /** Wall time (the lanes' breaker runs on it). */
