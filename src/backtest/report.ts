@@ -154,13 +154,24 @@ export function buyAndHold(candles: ReadonlyMap<string, readonly Candle[]>, peri
   const rate = buyAndHoldReturnRate(pairs.map((p) => ({ firstPrice: p.first.open, lastPrice: p.last.close })));
   // The portfolio's value at each UTC day's last close (equal weight, no rebalancing).
   const lastCloseByDay = new Map<number, Map<string, number>>();
-  for (const p of pairs)
-    for (const c of p.list) {
-      const day = Math.floor(c.timestamp / DAY_MS);
-      let row = lastCloseByDay.get(day);
-      if (row === undefined) lastCloseByDay.set(day, (row = new Map<string, number>()));
-      row.set(p.symbol, c.close);
+  const recordClose = (day: number, symbol: string, close: number): void => {
+    let row = lastCloseByDay.get(day);
+    if (row === undefined) lastCloseByDay.set(day, (row = new Map<string, number>()));
+    row.set(symbol, close);
+  };
+  for (const p of pairs) {
+    // Candles are in time order: a day's last close is the one before the day changes.
+    const list = p.list;
+    let day = Math.floor(list[0]!.timestamp / DAY_MS);
+    for (let i = 1; i < list.length; i++) {
+      const next = Math.floor(list[i]!.timestamp / DAY_MS);
+      if (next !== day) {
+        recordClose(day, p.symbol, list[i - 1]!.close);
+        day = next;
+      }
     }
+    recordClose(day, p.symbol, p.last.close);
+  }
   const lastSeen = new Map<string, number>(pairs.map((p) => [p.symbol, p.first.open]));
   const points: EquityPoint[] = [{ atMs: period.fromMs, equityUsdt: period.startingEquityUsdt }];
   const days: DailyPnl[] = [];
