@@ -2,9 +2,11 @@
  * Streaming scanner for the numeric CSV files of `data/` (plain or gzipped).
  *
  * Why hand-rolled: the backtest budget (≥ 300 000 candles/s end to end) leaves
- * little room for the decoder, so lines are cut with `indexOf` on each decoded
- * chunk and fields parsed in place from char codes (`parseDecimal`) — no regex,
- * no per-line substring, never the whole file in one string.
+ * little room for the decoder, so it works on the raw bytes of each (gunzipped)
+ * chunk: lines are cut at byte 10 and fields parsed in place from the byte values
+ * (`parseDecimalBytes`) — no text decoding, no regex, no per-line string, never the
+ * whole file in memory (a line cut by a chunk end is carried over in a small copy).
+ * Text is only decoded (UTF-8) for the header check and for error messages.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -13,9 +15,21 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DataError } from '../../errors.js';
 
-/** Longest line accepted; a longer one means the file is not one of ours (or is binary). */
+/** Longest line accepted (counted in bytes); a longer one means the file is not one of ours (or is binary). */
 const MAX_LINE_CHARS = 65_536;
-const CHUNK_BYTES = 1 << 16;
+const CHUNK_BYTES = 1 << 18;
+/** zlib refuses an output chunk smaller than this. */
+const MIN_GUNZIP_CHUNK_BYTES = 64;
+
+const LF = 10;
+const CR = 13;
+const COMMA = 44;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+
+/** Keeps a U+FEFF in the text it shows (the default would silently drop a leading one). */
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Called once per data row with the parsed fields (a reused buffer: copy what you keep)
@@ -23,12 +37,23 @@ const CHUNK_BYTES = 1 << 16;
  */
 export type RowHandler = (fields: Float64Array, lineNumber: number) => void;
 
+export interface ScanOptions {
+  /** Read (and gunzip output) chunk size in bytes; tests force tiny chunks to cut lines anywhere. */
+  readonly chunkBytes?: number;
+}
+
 /**
- * Reads `file` (`.gz` → gunzip), checks that line 1 is exactly `header`, parses every
- * other line into `header`'s number of finite numbers and hands it to `onRow`.
+ * Reads `file` (`.gz` → gunzip), checks that line 1 is exactly `header` (a UTF-8 BOM
+ * and CRLF line ends are accepted), parses every other line into `header`'s number
+ * of finite numbers and hands it to `onRow`.
  * Throws `DataError(message, file, line)` on the first bad line; returns the row count.
  */
-export async function scanNumericCsv(file: string, header: string, onRow: RowHandler): Promise<number> {
+export async function scanNumericCsv(
+  file: string,
+  header: string,
+  onRow: RowHandler,
+  options: ScanOptions = {},
+): Promise<number> {
   await assertReadableFile(file);
   const columns = header.split(',');
   const fieldCount = columns.length;
@@ -38,14 +63,21 @@ export async function scanNumericCsv(file: string, header: string, onRow: RowHan
   let rows = 0;
   /** Line number of a blank line seen so far; an error only if data follows it. */
   let blankLine = 0;
-  let carry = '';
+  /** The start of a line cut by the previous chunk's end (a copy), or null. */
+  let carry: Uint8Array | null = null;
 
-  const handleLine = (text: string, start: number, end: number): void => {
+  /** The line being read (`lineNumber + 1`) is too long. */
+  const tooLong = (): DataError =>
+    new DataError(`line longer than ${MAX_LINE_CHARS} characters: not a CSV data file`, file, lineNumber + 1);
+
+  /** One line, `bytes[start, end)` without its '\n'. */
+  const handleLine = (bytes: Uint8Array, start: number, end: number): void => {
+    if (end > start && bytes[end - 1] === CR) end--;
+    if (end - start > MAX_LINE_CHARS) throw tooLong();
     lineNumber++;
-    if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
     if (lineNumber === 1) {
-      if (text.charCodeAt(start) === 0xfeff) start++; // BOM
-      const got = text.slice(start, end);
+      if (bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf) start += 3; // BOM
+      const got = utf8.decode(bytes.subarray(start, end));
       if (got !== header) {
         throw new DataError(`header must be exactly "${header}", found "${truncate(got)}"`, file, 1);
       }
@@ -57,51 +89,94 @@ export async function scanNumericCsv(file: string, header: string, onRow: RowHan
     }
     if (blankLine !== 0) throw new DataError('blank line inside the data', file, blankLine);
     let pos = start;
-    for (let i = 0; i < lastField; i++) {
-      const comma = text.indexOf(',', pos);
-      if (comma === -1 || comma >= end) {
-        throw new DataError(`expected ${fieldCount} fields (${header}), found ${i + 1}`, file, lineNumber);
+    for (let i = 0; i < fieldCount; i++) {
+      let comma = pos;
+      while (comma < end && bytes[comma] !== COMMA) comma++;
+      // Field count first, as a line with too few / too many fields is explained by that.
+      if (comma === end ? i < lastField : i === lastField) {
+        const found = i < lastField ? String(i + 1) : 'more';
+        throw new DataError(`expected ${fieldCount} fields (${header}), found ${found}`, file, lineNumber);
       }
-      const value = parseDecimal(text, pos, comma);
-      if (value !== value) throw notANumber(text, pos, comma, i);
+      const value = parseDecimalBytes(bytes, pos, comma);
+      if (value !== value) {
+        throw new DataError(
+          `${columns[i] ?? `field ${i + 1}`} is not a finite number: "${truncate(utf8.decode(bytes.subarray(pos, comma)))}"`,
+          file,
+          lineNumber,
+        );
+      }
       fields[i] = value;
       pos = comma + 1;
     }
-    const extra = text.indexOf(',', pos);
-    if (extra !== -1 && extra < end) {
-      throw new DataError(`expected ${fieldCount} fields (${header}), found more`, file, lineNumber);
-    }
-    const value = parseDecimal(text, pos, end);
-    if (value !== value) throw notANumber(text, pos, end, lastField);
-    fields[lastField] = value;
     rows++;
     onRow(fields, lineNumber);
   };
 
-  const notANumber = (text: string, start: number, end: number, index: number): DataError =>
-    new DataError(
-      `${columns[index] ?? `field ${index + 1}`} is not a finite number: "${truncate(text.slice(start, end))}"`,
-      file,
-      lineNumber,
-    );
-
-  const input = openDecoded(file);
-  try {
-    for await (const chunk of input) {
-      const text = carry.length === 0 ? (chunk as string) : carry + (chunk as string);
-      let pos = 0;
-      let nl = text.indexOf('\n', pos);
-      while (nl !== -1) {
-        handleLine(text, pos, nl);
+  /**
+   * Every line of `bytes[pos, end)`, which ends with '\n'. A common line (after the header,
+   * no blank line before it) is parsed by `parsePlainLine` in one pass over its bytes; any
+   * other line (header, blank, another number form, an error) goes to `handleLine`, which
+   * parses or explains it.
+   */
+  const handleLines = (bytes: Uint8Array, pos: number, end: number): void => {
+    while (pos < end) {
+      const next = lineNumber > 0 && blankLine === 0 ? parsePlainLine(bytes, pos, fields) : -1;
+      if (next > 0 && next - pos <= MAX_LINE_CHARS) {
+        lineNumber++;
+        rows++;
+        onRow(fields, lineNumber);
+        pos = next;
+      } else {
+        const nl = bytes.indexOf(LF, pos);
+        handleLine(bytes, pos, nl);
         pos = nl + 1;
-        nl = text.indexOf('\n', pos);
-      }
-      carry = pos === 0 ? text : text.slice(pos);
-      if (carry.length > MAX_LINE_CHARS) {
-        throw new DataError(`line longer than ${MAX_LINE_CHARS} characters: not a CSV data file`, file, lineNumber + 1);
       }
     }
-    if (carry.length > 0) handleLine(carry, 0, carry.length);
+  };
+
+  /** Every complete line of `chunk`; what follows its last '\n' becomes the new carry. */
+  const handleChunk = (chunk: Uint8Array): void => {
+    let pos = 0;
+    if (carry !== null) {
+      const nl = chunk.indexOf(LF);
+      const head = nl === -1 ? chunk.length : nl;
+      if (carry.length + head > MAX_LINE_CHARS + 1) throw tooLong(); // + 1: a CR may follow
+      const joined = new Uint8Array(carry.length + head + (nl === -1 ? 0 : 1));
+      joined.set(carry, 0);
+      joined.set(chunk.subarray(0, joined.length - carry.length), carry.length);
+      if (nl === -1) {
+        carry = joined;
+        return;
+      }
+      carry = null;
+      handleLines(joined, 0, joined.length);
+      pos = nl + 1;
+    }
+    const lastNl = chunk.lastIndexOf(LF);
+    if (lastNl >= pos) {
+      handleLines(chunk, pos, lastNl + 1);
+      pos = lastNl + 1;
+    }
+    if (pos < chunk.length) {
+      if (chunk.length - pos > MAX_LINE_CHARS + 1) throw tooLong();
+      carry = chunk.slice(pos); // a copy: the chunk itself is not kept
+    }
+  };
+
+  const input = openDecoded(file, options.chunkBytes ?? CHUNK_BYTES);
+  try {
+    for await (const chunk of input) {
+      // A plain Uint8Array view of the Buffer: one element kind for every array the loops index.
+      const buffer = chunk as Uint8Array;
+      handleChunk(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
+    }
+    const last = carry as Uint8Array | null; // (set by handleChunk: TypeScript cannot see that)
+    if (last !== null) {
+      const line = new Uint8Array(last.length + 1); // the last line had no '\n': give it one
+      line.set(last, 0);
+      line[last.length] = LF;
+      handleLines(line, 0, line.length);
+    }
   } catch (error) {
     input.destroy();
     if (error instanceof DataError) throw error;
@@ -127,7 +202,7 @@ const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 export function parseDecimal(text: string, start: number, end: number): number {
   let i = start;
   let negative = false;
-  if (text.charCodeAt(i) === 45) {
+  if (text.charCodeAt(i) === MINUS) {
     negative = true;
     i++;
   }
@@ -137,23 +212,100 @@ export function parseDecimal(text: string, start: number, end: number): number {
   for (; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
-      mantissa = mantissa * 10 + (c - 48);
+      mantissa = mantissa * 10 + (c - ZERO);
       digits++;
       if (fractionDigits >= 0) fractionDigits++;
-    } else if (c === 46 && fractionDigits < 0) {
+    } else if (c === DOT && fractionDigits < 0) {
       fractionDigits = 0;
     } else {
-      return parseSlow(text, start, end);
+      return parseSlow(text.slice(start, end));
     }
   }
   if (digits === 0) return Number.NaN;
-  if (mantissa > MAX_EXACT_INT || fractionDigits > 22) return parseSlow(text, start, end);
+  if (mantissa > MAX_EXACT_INT || fractionDigits > 22) return parseSlow(text.slice(start, end));
   const value = fractionDigits > 0 ? mantissa / POW10[fractionDigits]! : mantissa;
   return negative ? -value : value;
 }
 
-function parseSlow(text: string, start: number, end: number): number {
-  const raw = text.slice(start, end);
+/**
+ * `parseDecimal` on bytes: parses `bytes[start, end)` (ASCII / UTF-8) as a decimal number,
+ * NaN when it is not one (or not finite). Same fast path, same doubles; anything else
+ * goes through the same strict check on the UTF-8 decoded text.
+ */
+export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number): number {
+  let i = start;
+  const negative = start < end && bytes[i] === MINUS;
+  if (negative) i++;
+  let mantissa = 0;
+  let dot = -1;
+  for (; i < end; i++) {
+    const digit = bytes[i]! - ZERO;
+    if (digit >= 0 && digit <= 9) {
+      mantissa = mantissa * 10 + digit;
+    } else if (digit === DOT - ZERO && dot < 0) {
+      dot = i;
+    } else {
+      return parseSlow(utf8.decode(bytes.subarray(start, end)));
+    }
+  }
+  const fractionDigits = dot < 0 ? 0 : end - dot - 1;
+  const digits = end - start - (negative ? 1 : 0) - (dot < 0 ? 0 : 1);
+  if (digits === 0) return Number.NaN;
+  if (mantissa > MAX_EXACT_INT || fractionDigits > 22) return parseSlow(utf8.decode(bytes.subarray(start, end)));
+  const value = fractionDigits > 0 ? mantissa / POW10[fractionDigits]! : mantissa;
+  return negative ? -value : value;
+}
+
+/**
+ * The common data line at `bytes[pos]`: exactly `fields.length` plain decimals
+ * (`-?digits[.digits]`, the fast path of `parseDecimalBytes`, written inline) separated
+ * by ',' and ended by '\n' or '\r\n'. Fills `fields` and returns where the next line
+ * starts, or -1 when the line is anything else (`fields` then holds garbage).
+ * The caller guarantees a '\n' at or after `pos`: every loop stops on it.
+ */
+function parsePlainLine(bytes: Uint8Array, pos: number, fields: Float64Array): number {
+  const lastField = fields.length - 1;
+  let p = pos;
+  for (let i = 0; i <= lastField; i++) {
+    // d = byte - '0'; `d >>> 0 < 10` is the one-compare digit test.
+    let d = bytes[p]! - ZERO;
+    const negative = d === MINUS - ZERO;
+    if (negative) d = bytes[++p]! - ZERO;
+    const digitsStart = p;
+    let mantissa = 0;
+    while (d >>> 0 < 10) {
+      mantissa = mantissa * 10 + d;
+      d = bytes[++p]! - ZERO;
+    }
+    let fractionDigits = 0;
+    if (d === DOT - ZERO) {
+      const fractionStart = ++p;
+      d = bytes[p]! - ZERO;
+      while (d >>> 0 < 10) {
+        mantissa = mantissa * 10 + d;
+        d = bytes[++p]! - ZERO;
+      }
+      fractionDigits = p - fractionStart;
+      if (fractionDigits === 0 && fractionStart === digitsStart + 1) return -1; // "." or "-."
+    } else if (p === digitsStart) {
+      return -1; // no digit
+    }
+    if (mantissa > MAX_EXACT_INT || fractionDigits > 22) return -1;
+    const value = fractionDigits > 0 ? mantissa / POW10[fractionDigits]! : mantissa;
+    fields[i] = negative ? -value : value;
+    if (i < lastField) {
+      if (d !== COMMA - ZERO) return -1;
+      p++;
+    } else {
+      if (d === CR - ZERO) d = bytes[++p]! - ZERO;
+      if (d !== LF - ZERO) return -1;
+    }
+  }
+  return p + 1;
+}
+
+/** The strict slow path: a plain decimal (optional sign, optional exponent) that `Number()` reads as finite. */
+function parseSlow(raw: string): number {
   if (!PLAIN_NUMBER.test(raw)) return Number.NaN;
   const value = Number(raw);
   return Number.isFinite(value) ? value : Number.NaN;
@@ -171,15 +323,13 @@ async function assertReadableFile(file: string): Promise<void> {
   }
 }
 
-function openDecoded(file: string): Readable {
-  const source = createReadStream(file, { highWaterMark: CHUNK_BYTES });
-  let out: Readable = source;
-  if (file.endsWith('.gz')) {
-    // pipeline forwards a read error to the gunzip stream and closes the file when iteration stops early.
-    out = pipeline(source, createGunzip({ chunkSize: CHUNK_BYTES }), () => undefined);
-  }
-  out.setEncoding('utf8');
-  return out;
+/** The file's bytes (gunzipped when it ends in `.gz`) in chunks of about `chunkBytes`. */
+function openDecoded(file: string, chunkBytes: number): Readable {
+  const source = createReadStream(file, { highWaterMark: chunkBytes });
+  if (!file.endsWith('.gz')) return source;
+  // pipeline forwards a read error to the gunzip stream and closes the file when iteration stops early;
+  // gunzip runs on the libuv threadpool, so files read together (Promise.all) decode in parallel.
+  return pipeline(source, createGunzip({ chunkSize: Math.max(MIN_GUNZIP_CHUNK_BYTES, chunkBytes) }), () => undefined);
 }
 
 function toDataError(error: unknown, file: string, linesRead: number): DataError {
