@@ -14,7 +14,7 @@
  */
 import { isOurClientOrderId } from './client-order-id.js';
 import type { Clock, Exchange, Logger } from './ports.js';
-import type { OrderState } from './types.js';
+import { isOpenStatus, type OrderState } from './types.js';
 import { InvalidOrderError, describeError } from '../errors.js';
 
 export const DEFAULT_OPEN_ORDERS_EVERY_MS = 5 * 60_000;
@@ -94,7 +94,7 @@ export class OpenOrderSweeper {
     const cancelled: SweptOrder[] = [];
     const foreign: SweptOrder[] = [];
     for (const order of orders) {
-      if (order.status !== 'new' && order.status !== 'partially_filled') continue;
+      if (!isOpenStatus(order.status)) continue;
       if (owned.has(order.clientOrderId)) continue;
       const ours = isOurClientOrderId(order.clientOrderId);
       let why: string | null = null;

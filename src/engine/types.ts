@@ -74,6 +74,11 @@ export interface SymbolRules {
 export type OrderType = 'market' | 'limit' | 'stop_market' | 'take_profit_market';
 export type OrderStatus = 'new' | 'partially_filled' | 'filled' | 'canceled' | 'rejected' | 'expired';
 
+/** Still working on the exchange (it may fill further or be cancelled); every other status is final. */
+export function isOpenStatus(status: OrderStatus): boolean {
+  return status === 'new' || status === 'partially_filled';
+}
+
 export interface OrderRequest {
   readonly symbol: string;
   readonly side: OrderSide;

@@ -7,7 +7,7 @@
  * warning is logged.
  */
 import type { Clock, Logger } from '../../engine/ports.js';
-import type { OrderState } from '../../engine/types.js';
+import { isOpenStatus, type OrderState } from '../../engine/types.js';
 import type { BinanceCall, BinanceUsdmClient } from './client.js';
 import { asRecord, fillsOrderId, parseOrder, summariseFills, type FillSummary } from './parse.js';
 
@@ -34,10 +34,6 @@ export interface FetchedOrder {
 export function fetched(info: unknown, conditional: boolean, nowMs: number): FetchedOrder {
   const raw = asRecord(info);
   return { order: parseOrder(raw, nowMs), fillsOrderId: fillsOrderId(raw), conditional };
-}
-
-function isFinal(order: OrderState): boolean {
-  return order.status !== 'new' && order.status !== 'partially_filled';
 }
 
 function describeError(error: unknown): string {
@@ -69,7 +65,7 @@ export class OrderFills {
     if (order.filledQuantity <= 0 || orderId === null) return order;
     // An algo payload has no executedQty: its filled quantity is assumed, not a check on the fills.
     const expectedQuantity = found.conditional ? null : order.filledQuantity;
-    const fills = await this.fillsOf(order.symbol, orderId, isFinal(order), expectedQuantity);
+    const fills = await this.fillsOf(order.symbol, orderId, !isOpenStatus(order.status), expectedQuantity);
     if (fills === null || fills.fillCount === 0) return order;
     return { ...order, feeUsdt: fills.feeUsdt, averagePrice: order.averagePrice ?? fills.averagePrice };
   }

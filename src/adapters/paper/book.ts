@@ -3,15 +3,11 @@
  * order, and the open subset. Closed orders stay for `fetchOrder` and duplicate-id checks,
  * bounded by the history limit (the oldest go first).
  */
-import type { OrderStatus } from '../../engine/types.js';
+import { isOpenStatus } from '../../engine/types.js';
 import type { PaperOrderRecord } from './types.js';
 
 /** Prune retained order history in batches of this many beyond the limit. */
 const HISTORY_PRUNE_SLACK = 100;
-
-export function isOpen(status: OrderStatus): boolean {
-  return status === 'new' || status === 'partially_filled';
-}
 
 function orderKey(symbol: string, clientOrderId: string): string {
   return `${symbol}|${clientOrderId}`;
@@ -55,7 +51,7 @@ export class OrderBook {
       let toDrop = terminal - this.historyLimit;
       for (const [k, r] of this.orders) {
         if (toDrop <= 0) break;
-        if (isOpen(r.state.status)) continue;
+        if (isOpenStatus(r.state.status)) continue;
         this.orders.delete(k);
         toDrop--;
       }
@@ -95,7 +91,7 @@ export class OrderBook {
     for (const record of records) {
       const key = orderKey(record.state.symbol, record.state.clientOrderId);
       this.orders.set(key, record);
-      if (isOpen(record.state.status)) this.open.set(key, record);
+      if (isOpenStatus(record.state.status)) this.open.set(key, record);
     }
   }
 }

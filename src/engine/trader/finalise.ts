@@ -5,7 +5,7 @@
  */
 import type { ManagedPosition } from '../ports.js';
 import { describeError } from '../../errors.js';
-import type { AccountFill, ExitReason, OrderState } from '../types.js';
+import { isOpenStatus, type AccountFill, type ExitReason, type OrderState } from '../types.js';
 import { type TraderContext, exitSide, safety } from './context.js';
 import { unprotected } from './guard.js';
 import { cancelQuietly, orderState } from './journal.js';
@@ -168,7 +168,7 @@ function filled(order: OrderState | null): OrderState | null {
 }
 
 function isOpen(order: OrderState | null): boolean {
-  return order !== null && (order.status === 'new' || order.status === 'partially_filled');
+  return order !== null && isOpenStatus(order.status);
 }
 
 function round2(value: number): number {

@@ -12,7 +12,7 @@
  */
 import { clientOrderId, isOurClientOrderId } from '../client-order-id.js';
 import type { ManagedPosition } from '../ports.js';
-import type { OrderState } from '../types.js';
+import { isOpenStatus, type OrderState } from '../types.js';
 import { describeError } from '../../errors.js';
 import { type TraderContext, exitSide, nextBackoffMs, safety, sideSign } from './context.js';
 import { cancelQuietly, send, stopOrder } from './journal.js';
@@ -22,13 +22,9 @@ export function unprotected(ctx: TraderContext): Map<string, string> {
   return ctx.book.unprotected;
 }
 
-function isOpen(order: OrderState): boolean {
-  return order.status === 'new' || order.status === 'partially_filled';
-}
-
 function isStopFor(order: OrderState, position: ManagedPosition): boolean {
   return (
-    isOpen(order) &&
+    isOpenStatus(order.status) &&
     order.symbol === position.symbol &&
     order.reduceOnly &&
     order.type === 'stop_market' &&
@@ -128,7 +124,7 @@ async function placeStop(ctx: TraderContext, current: ManagedPosition): Promise<
 
 function isTakeProfitFor(order: OrderState, position: ManagedPosition): boolean {
   return (
-    isOpen(order) &&
+    isOpenStatus(order.status) &&
     order.symbol === position.symbol &&
     order.reduceOnly &&
     order.type === 'limit' &&

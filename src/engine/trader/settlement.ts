@@ -5,7 +5,7 @@
  */
 import { describeError } from '../../errors.js';
 import type { ManagedPosition, PendingOrder } from '../ports.js';
-import type { ExchangePosition, OrderState } from '../types.js';
+import { isOpenStatus, type ExchangePosition, type OrderState } from '../types.js';
 import { type TraderContext, warn } from './context.js';
 import { cancelQuietly } from './journal.js';
 import { ensureStop, openManaged } from './protection.js';
@@ -20,7 +20,7 @@ import { ensureStop, openManaged } from './protection.js';
 export async function openIfFilled(ctx: TraderContext, reply: OrderState): Promise<void> {
   const id = reply.clientOrderId;
   let order = reply;
-  if (!isFilled(order) && (order.status === 'new' || order.status === 'partially_filled')) {
+  if (!isFilled(order) && isOpenStatus(order.status)) {
     try {
       order = (await ctx.deps.exchange.fetchOrder(order.symbol, id)) ?? order;
     } catch (error) {
@@ -60,7 +60,7 @@ export async function settleEntries(ctx: TraderContext, bySymbol: ReadonlyMap<st
       await deps.persist('entry dropped');
       continue;
     }
-    if (order.status === 'filled' && order.averagePrice !== null && pendingOrder.draft !== null) {
+    if (isFilled(order) && pendingOrder.draft !== null) {
       book.pending.delete(request.clientOrderId);
       await openManaged(ctx, pendingOrder.draft, order, bySymbol.get(request.symbol) ?? null);
       continue;
@@ -112,7 +112,7 @@ export async function retryEndedClose(ctx: TraderContext, position: ManagedPosit
   const id = position.exitClientOrderId;
   if (id === null || ctx.book.pending.has(id)) return;
   const order = await ctx.deps.exchange.fetchOrder(position.symbol, id);
-  if (order === null || order.status === 'new' || order.status === 'partially_filled') return;
+  if (order === null || isOpenStatus(order.status)) return;
   if (order.status === 'filled') return; // the position's remainder, if any, is finalised when it is gone
   ctx.book.positions.set(position.symbol, { ...position, exitClientOrderId: null });
   if (position.exitReason !== null) ctx.book.exitRequests.set(position.symbol, position.exitReason);
