@@ -6,16 +6,15 @@
  */
 import { commands } from '../commands/registry.js';
 import type { Config } from '../config.js';
-import type { OutboxDocumentRepository } from '../db/outbox.js';
 import type { SubscriptionRepository } from '../db/repositories.js';
 import { DiscordBot } from '../discord/bot.js';
 import { Outbox } from '../discord/outbox.js';
 import type { Control, SubscriptionBook } from '../engine/control.js';
-import type { Clock, Logger, Notifier, Store } from '../engine/ports.js';
+import type { Clock, Logger, Notifier, Store, StoredDocument } from '../engine/ports.js';
 import type { TraderEvent } from '../engine/trader.js';
 
 /** The store as runtime opens it (keyv) has these; an in-memory one does not. */
-type StoreWithDiscord = Store & { readonly subscriptions?: SubscriptionRepository; readonly outbox?: OutboxDocumentRepository };
+type StoreWithDiscord = Store & { readonly subscriptions?: SubscriptionRepository; readonly outbox?: StoredDocument };
 
 export interface DiscordWiring {
   /** Reports, alerts and trade notices to subscribed channels (never blocks, never throws). */

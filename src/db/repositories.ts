@@ -2,7 +2,7 @@
  * The small repositories of the store (model versions, daily reports, Discord
  * subscriptions) on the same keyv namespace and write queue as the engine's data (store.ts).
  */
-import type { Clock } from '../engine/ports.js';
+import type { Clock, StoredDocument } from '../engine/ports.js';
 import { StoreError, UserInputError } from '../errors.js';
 import { KEY, readIdList } from './keys.js';
 import type { Kv } from './kv.js';
@@ -49,21 +49,20 @@ export interface SubscriptionRepository {
 }
 
 /** The self-learning samples: one document under `learning:samples` (its shape is checked by the learner). */
-export interface LearningSampleRepository {
-  load(): Promise<unknown>;
-  save(samples: unknown): Promise<void>;
-}
-
-export class KvLearningSamples implements LearningSampleRepository {
-  constructor(private readonly s: StoreAccess) {}
+/** One document under `key` (the learning samples, the Discord outbox), on the store's write queue. */
+export class KvDocument implements StoredDocument {
+  constructor(
+    private readonly s: StoreAccess,
+    private readonly key: string,
+  ) {}
 
   async load(): Promise<unknown> {
     this.s.assertOpen();
-    return (await this.s.kv.get(KEY.learningSamples)) ?? null;
+    return (await this.s.kv.get(this.key)) ?? null;
   }
 
-  async save(samples: unknown): Promise<void> {
-    await this.s.exclusive(() => this.s.kv.set(KEY.learningSamples, samples));
+  async save(document: unknown): Promise<void> {
+    await this.s.exclusive(() => this.s.kv.set(this.key, document));
   }
 }
 

@@ -30,7 +30,7 @@
  * Writes run one at a time inside this process; one process per account holds the lease
  * (`lease.ts`), so there is a single writer.
  */
-import type { AuditEntry, Clock, EngineSnapshot, Logger, Store } from '../engine/ports.js';
+import type { AuditEntry, Clock, EngineSnapshot, Logger, Store, StoredDocument } from '../engine/ports.js';
 import type { TradeRecord } from '../engine/types.js';
 import { StoreError, UserInputError, describeError } from '../errors.js';
 import { ChunkedList } from './chunked-list.js';
@@ -40,16 +40,14 @@ import { KEY, readIdList } from './keys.js';
 import { isAuditEntry, isSnapshotV1, isString, isTradeRecord, isUtcDay, utcDayOf } from './records.js';
 import {
   KvDailyReports,
-  KvLearningSamples,
+  KvDocument,
   KvModelVersions,
   KvSubscriptions,
   type DailyReportRepository,
-  type LearningSampleRepository,
   type ModelVersionRepository,
   type StoreAccess,
   type SubscriptionRepository,
 } from './repositories.js';
-import { KvOutboxDocument, type OutboxDocumentRepository } from './outbox.js';
 import { parseStoreUrl } from './url.js';
 import type { StoreBackend } from './url.js';
 
@@ -86,10 +84,10 @@ function checkLimit(limit: number): number {
 
 export class KeyvStore implements Store {
   readonly modelVersions: ModelVersionRepository;
-  readonly learningSamples: LearningSampleRepository;
+  readonly learningSamples: StoredDocument;
   readonly dailyReports: DailyReportRepository;
   readonly subscriptions: SubscriptionRepository;
-  readonly outbox: OutboxDocumentRepository;
+  readonly outbox: StoredDocument;
   readonly audit: AuditRepository;
 
   private readonly allTrades: ChunkedList<string>;
@@ -113,10 +111,10 @@ export class KeyvStore implements Store {
       exclusive: (fn) => this.exclusive(fn),
     };
     this.modelVersions = new KvModelVersions(access);
-    this.learningSamples = new KvLearningSamples(access);
+    this.learningSamples = new KvDocument(access, KEY.learningSamples);
     this.dailyReports = new KvDailyReports(access);
     this.subscriptions = new KvSubscriptions(access);
-    this.outbox = new KvOutboxDocument(access);
+    this.outbox = new KvDocument(access, KEY.outbox);
     this.audit = {
       append: (entry) => this.appendAudit(entry),
       recent: (limit) => this.recentAudit(limit),

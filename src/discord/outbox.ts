@@ -6,7 +6,7 @@
  * the repeat; trade notices beyond a threshold fold into one digest), drops the least
  * important notices first when full, and persists the queue so a restart loses nothing.
  */
-import type { Clock, Logger, Notice, NoticeAttachment, NoticeKind, Notifier } from '../engine/ports.js';
+import type { Clock, Logger, Notice, NoticeAttachment, NoticeKind, Notifier, StoredDocument } from '../engine/ports.js';
 import { describeError } from '../errors.js';
 
 /** Where a notice goes and how it is sent (the Discord side; a fake in tests). */
@@ -17,11 +17,8 @@ export interface NoticeDelivery {
   send(channelId: string, notice: Notice, repeats: number): Promise<void>;
 }
 
-/** Where the queue survives a restart (the store). */
-export interface OutboxPersistence {
-  load(): Promise<unknown>;
-  save(document: unknown): Promise<void>;
-}
+/** Where the queue survives a restart (the store's `discord:outbox` document). */
+export type OutboxPersistence = StoredDocument;
 
 /** The channel is gone or the bot may not post there: skip it for this notice. */
 export class PermanentDeliveryError extends Error {

@@ -267,6 +267,16 @@ export interface StoredDailyReport {
   readonly markdown: string;
 }
 
+/**
+ * One document kept whole in the store (`KvDocument`): the Discord outbox's queue, the
+ * learning samples. Its owner defines the shape; the store only keeps it.
+ */
+export interface StoredDocument {
+  /** The stored document, or null when none was written. */
+  load(): Promise<unknown>;
+  save(document: unknown): Promise<void>;
+}
+
 /** Where daily reports are stored: `KeyvStore.dailyReports`, `MemoryStore.dailyReports`. */
 export interface DailyReportArchive {
   /** Insert or replace the report of `record.day` (re-running a day overwrites it). */

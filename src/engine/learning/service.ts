@@ -9,7 +9,7 @@
  * statistics stand in, as before. ENABLE_SELF_LEARNING=false: no training, a stored model is
  * still used.
  */
-import type { Clock, Logger } from '../ports.js';
+import type { Clock, Logger, StoredDocument } from '../ports.js';
 import type { Features } from '../features.js';
 import type { Signal, SignalRule } from '../signals.js';
 import type { Candle, Side, SymbolRules, TradeRecord } from '../types.js';
@@ -44,11 +44,8 @@ export interface ModelVersionStore {
   latest(options?: { readonly promotedOnly?: boolean }): Promise<ModelVersionEntry | null>;
 }
 
-/** Where the labelled samples are persisted (one document). */
-export interface SampleArchive {
-  load(): Promise<unknown>;
-  save(samples: unknown): Promise<void>;
-}
+/** Where the labelled samples are persisted (the store's `learning:samples` document). */
+export type SampleArchive = StoredDocument;
 
 export interface LearningSettings {
   /** ENABLE_SELF_LEARNING: false = no training (a stored model is still used). */
