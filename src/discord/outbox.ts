@@ -76,6 +76,9 @@ export class Outbox implements Notifier {
   private drainAgain = false;
   private cancelTimer: (() => void) | null = null;
   private saving: Promise<void> = Promise.resolve();
+  /** The queue changed since the last write started / a write is in flight (`persist`). */
+  private unsaved = false;
+  private writing = false;
   private stopped = false;
   private readonly log: Logger;
   private counters = { sent: 0, merged: 0, dropped: 0, failedAttempts: 0 };
@@ -260,14 +263,34 @@ export class Outbox implements Notifier {
 
   // ── persistence ──────────────────────────────────────────────────────────
 
-  /** Writes the queue after earlier writes (one at a time, the last state wins). */
+  /**
+   * Marks the queue changed and writes it: one write at a time, and the changes made while
+   * one is in flight go out together in the next (a burst of notices is two writes, not one
+   * per notice, and attachments are encoded once per write). The queue is read when the
+   * write starts, so the last state always wins.
+   */
   private persist(): void {
     const persistence = this.options.persistence;
     if (persistence === null) return;
-    const document = { version: DOCUMENT_VERSION, items: this.queue.map(toStored) };
-    this.saving = this.saving
-      .then(() => persistence.save(document))
-      .catch((error: unknown) => this.log.warn(`could not save the outbox: ${describeError(error)}`));
+    this.unsaved = true;
+    if (this.writing) return;
+    this.writing = true;
+    this.saving = this.writeWhileUnsaved(persistence);
+  }
+
+  private async writeWhileUnsaved(persistence: OutboxPersistence): Promise<void> {
+    try {
+      while (this.unsaved) {
+        this.unsaved = false;
+        try {
+          await persistence.save({ version: DOCUMENT_VERSION, items: this.queue.map(toStored) });
+        } catch (error) {
+          this.log.warn(`could not save the outbox: ${describeError(error)}`);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 }
 

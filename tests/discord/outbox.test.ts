@@ -149,6 +149,18 @@ describe('Outbox', () => {
     expect(outbox.stats()).toMatchObject({ queued: 3, dropped: 1 });
   });
 
+  it('writes a burst of notices in two writes, not one per notice, and the last write holds them all', async () => {
+    const { outbox, delivery, persistence } = rig();
+    await outbox.start();
+    delivery.failures = 100;
+    const savesBefore = persistence.saves;
+    for (let i = 0; i < 20; i++) outbox.notify(notice('alert', `breaker_block:${i}`, { severity: 'critical' }));
+    await outbox.stop();
+    expect(persistence.saves - savesBefore).toBeLessThanOrEqual(3);
+    const stored = persistence.document as { items: { notice: { key: string } }[] };
+    expect(stored.items.map((item) => item.notice.key)).toEqual(Array.from({ length: 20 }, (_, i) => `breaker_block:${i}`));
+  });
+
   it('survives a restart: what was not delivered (attachments included) is sent by the next run', async () => {
     const first = rig();
     await first.outbox.start();
