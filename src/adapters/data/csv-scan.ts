@@ -3,10 +3,14 @@
  *
  * Why hand-rolled: the backtest budget (≥ 300 000 candles/s end to end) leaves
  * little room for the decoder, so it works on the raw bytes of each (gunzipped)
- * chunk: lines are cut at byte 10 and fields parsed in place from the byte values
- * (`parseDecimalBytes`) — no text decoding, no regex, no per-line string, never the
- * whole file in memory (a line cut by a chunk end is carried over in a small copy).
- * Text is only decoded (UTF-8) for the header check and for error messages.
+ * chunk, never on decoded text: only complete lines are parsed (a line cut by a
+ * chunk end is carried over in a small copy, so memory stays bounded by the chunk
+ * size, never the whole file), and a common line is parsed in one pass over its
+ * bytes (`parsePlainLine`: fields cut at ',' and read as digits as they come) — no
+ * regex, no per-line string, no per-field call. Any other line (header, blank, an
+ * exponent, an error) takes a per-line path (`parseDecimalBytes`) that parses it
+ * the same way `Number()` would or explains what is wrong. Text is decoded (UTF-8)
+ * only for the header check and for error messages.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
