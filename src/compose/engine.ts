@@ -4,7 +4,8 @@
  * engine here, so a setting cannot reach one and miss the other.
  */
 import type { Config } from '../config.js';
-import type { Clock, Exchange, Logger, Notifier } from '../engine/ports.js';
+import type { AlertSink } from '../engine/alerts.js';
+import type { Clock, Exchange, Logger } from '../engine/ports.js';
 import { PositionController } from '../engine/position-controller.js';
 import { Trader, type ExitAdvisor, type Predictor, type TraderEvent } from '../engine/trader.js';
 import { TradingState } from '../engine/trading-state.js';
@@ -28,8 +29,8 @@ export interface EngineDeps {
   readonly positionsReadable?: () => boolean;
   /** Wall time of trading-state changes (active / reducing / halted); the engine clock when absent. */
   readonly wallClock?: Clock;
-  /** Where trading-state alerts go (seam: Discord/reports wire theirs here); the log when absent. */
-  readonly notifier?: Notifier;
+  /** Where the trading state's halted/reducing alerts go (the reports' AlertCenter); the log when absent. */
+  readonly alerts?: AlertSink;
   /** Self-learning: the model's predictor (src/engine/learning/predictor.ts); the per-rule statistics when absent. */
   readonly predictor?: Predictor;
   /** Model exits (POSITION_CONTROL_MODE=self_learning, src/engine/learning/exit-advisor.ts); none when absent. */
@@ -47,7 +48,7 @@ export function buildEngine(config: Config, deps: EngineDeps): Engine {
   const tradingState = new TradingState({
     clock: deps.wallClock ?? deps.clock,
     logger: deps.logger,
-    ...(deps.notifier !== undefined ? { notifier: deps.notifier } : {}),
+    ...(deps.alerts !== undefined ? { alerts: deps.alerts } : {}),
   });
   const trader: Trader = new Trader(
     traderConfigFrom(config),

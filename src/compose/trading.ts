@@ -118,7 +118,7 @@ async function buildRestoredEngine(
     controllerIntervalMs: config.positionCheckIntervalMs,
     wallClock: deps.wallClock,
     // Trading-state alerts (halted, reducing) get the reports' dedup and are listed in the day's report.
-    ...(reports !== null ? { notifier: reports.notifier } : {}),
+    ...(reports !== null ? { alerts: reports.alerts } : {}),
     predictor: learning.predictor,
     ...(learning.exitAdvisor !== null ? { exitAdvisor: learning.exitAdvisor } : {}),
     // Live: while the lanes block (429/418), work from own state so closes still go out on lane 0.
@@ -152,7 +152,7 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
   const learning = await buildLearning(config, { store, clock: engineClock, logger, rules: venue.rules });
   // Discord (when configured) before the engine: its outbox takes the trade notices.
   const discord = wireDiscord(config, { store, logger, wallClock });
-  // The reports need the Trader's grade; the Trader needs the reports' notifier: bound late.
+  // The reports need the Trader's grade; the Trader needs the reports' alerts: bound late.
   let traderRef: Trader | null = null;
   const replay = manualClock !== null;
   const reports: ReportsWiring | null =

@@ -83,6 +83,26 @@ export function alertIdentity(condition: AlertCondition): AlertIdentity {
 const usdt = (value: number): string => `${value < 0 ? '-' : ''}$${Math.abs(value).toFixed(2)}`;
 
 /** The notice an operator reads for a condition (short lines, phone-sized). */
+/** Halted: nothing but protection until a restart; reducing (the `pause` reaction, insufficient funds): no entries for a while. */
+function engineStateWording(condition: Extract<AlertCondition, { kind: 'engine_state' }>): Pick<Notice, 'severity' | 'title' | 'lines'> {
+  if (condition.state === 'halted') {
+    return {
+      severity: 'critical',
+      title: 'Trading halted',
+      lines: [
+        condition.reason,
+        'No new entries; open positions keep their exchange-side stops.',
+        'Fix the cause (API key, permissions) and restart the bot.',
+      ],
+    };
+  }
+  return {
+    severity: 'warning',
+    title: 'No new entries: insufficient funds',
+    lines: [condition.reason, 'Exits and stops go on; entries resume by themselves once margin is available again.'],
+  };
+}
+
 export function describeAlert(condition: AlertCondition, atMs: number): Notice {
   const { key } = alertIdentity(condition);
   const base = { kind: 'alert' as const, key, at: atMs };
@@ -141,15 +161,7 @@ export function describeAlert(condition: AlertCondition, atMs: number): Notice {
     case 'unprotected_position':
       return { ...base, severity: 'critical', title: `${condition.symbol} has no stop on the exchange`, lines: [condition.detail] };
     case 'engine_state':
-      return {
-        ...base,
-        severity: condition.state === 'halted' ? 'critical' : 'warning',
-        title: `Engine ${condition.state}`,
-        lines: [
-          condition.reason,
-          condition.state === 'halted' ? 'No new orders except position safety.' : 'No new entries; open positions are managed.',
-        ],
-      };
+      return { ...base, ...engineStateWording(condition) };
     case 'training_skipped':
       return {
         ...base,
@@ -216,8 +228,6 @@ export class AlertDedup {
   }
 }
 
-const SEVERITY_RANK: Readonly<Record<Notice['severity'], number>> = { info: 0, warning: 1, critical: 2 };
-
 /** Fired alerts kept for the reports: a bounded list. */
 const FIRED_LIMIT = 2000;
 
@@ -253,30 +263,6 @@ export class AlertCenter implements AlertSink {
       this.log?.error('could not raise an alert', { kind: condition.kind, error: String(error) });
       return false;
     }
-  }
-
-  /**
-   * A Notifier for parts that word their own alerts (the trading state's halted/reducing
-   * notices…): their alerts get the same dedup (per key per day; a higher severity passes)
-   * and are listed in the daily report; other notices pass straight through.
-   */
-  notifier(): Notifier {
-    return {
-      notify: (notice) => {
-        try {
-          if (notice.kind !== 'alert') {
-            this.deps.notifier.notify(notice);
-            return;
-          }
-          const day = utcDay(this.deps.clock.now());
-          if (!this.dedup.admit({ key: notice.key, magnitude: SEVERITY_RANK[notice.severity] }, day)) return;
-          this.remember({ at: this.deps.clock.now(), key: notice.key, severity: notice.severity, title: notice.title });
-          this.deps.notifier.notify(notice);
-        } catch (error) {
-          this.log?.error('could not pass a notice on', { key: notice.key, error: String(error) });
-        }
-      },
-    };
   }
 
   private remember(alert: ReportedAlert): void {

@@ -10,8 +10,10 @@
  *
  * Reducing lifts by itself after `reducingForMs` (the balance may have been topped up; the
  * next refusal sets it again); halted lasts until the operator fixes the cause and restarts.
- * Alerts and notices go through the Notifier port (fire and forget).
+ * Each change raises the `engine_state` alert through the AlertSink (dedup, the day's report);
+ * without one, the alert is only logged.
  */
+import { describeAlert, type AlertSink } from './alerts.js';
 import type { Clock, Logger, Notifier } from './ports.js';
 import { TraderError, describeError } from '../errors.js';
 
@@ -28,7 +30,8 @@ export interface TradingStatus {
 export interface TradingStateOptions {
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly notifier?: Notifier;
+  /** Where the halted/reducing alerts go (the reports' AlertCenter); logged only when absent. */
+  readonly alerts?: AlertSink;
   /** How long an insufficient-funds refusal keeps the engine reducing (default 15 min). */
   readonly reducingForMs?: number;
 }
@@ -48,15 +51,26 @@ export function logNotifier(logger: Logger): Notifier {
   };
 }
 
+/** An AlertSink that only logs the alert (no alert center wired). */
+export function logAlerts(logger: Logger, clock: Clock): AlertSink {
+  const notifier = logNotifier(logger);
+  return {
+    raise(condition) {
+      notifier.notify(describeAlert(condition, clock.now()));
+      return true;
+    },
+  };
+}
+
 export class TradingState {
   private current: TradingStatus = { state: 'active', reason: null, since: null };
   private reducingUntil = 0;
   private readonly log: Logger;
-  private readonly notifier: Notifier;
+  private readonly alerts: AlertSink;
 
   constructor(private readonly options: TradingStateOptions) {
     this.log = options.logger.child('trading-state');
-    this.notifier = options.notifier ?? logNotifier(options.logger);
+    this.alerts = options.alerts ?? logAlerts(options.logger, options.clock);
   }
 
   status(): TradingStatus {
@@ -90,18 +104,7 @@ export class TradingState {
     const at = this.options.clock.now();
     this.current = { state: 'halted', reason, since: at };
     this.log.error(`engine HALTED: ${reason}; no new entries, only what protects open positions; fix the cause and restart`);
-    this.notifier.notify({
-      kind: 'alert',
-      key: 'engine_halted',
-      severity: 'critical',
-      title: 'Trading halted',
-      lines: [
-        reason,
-        'No new entries; open positions keep their exchange-side stops.',
-        'Fix the cause (API key, permissions) and restart the bot.',
-      ],
-      at,
-    });
+    this.alerts.raise({ kind: 'engine_state', state: 'halted', reason });
   }
 
   /** No new entries for a while; exits and protection go on; one notice. */
@@ -112,14 +115,7 @@ export class TradingState {
     if (this.current.state === 'reducing') return;
     this.current = { state: 'reducing', reason, since: at };
     this.log.warn(`engine REDUCING: ${reason}; no new entries, exits and protection go on`);
-    this.notifier.notify({
-      kind: 'alert',
-      key: 'engine_reducing',
-      severity: 'warning',
-      title: 'No new entries: insufficient funds',
-      lines: [reason, 'Exits and stops go on; entries resume by themselves once margin is available again.'],
-      at,
-    });
+    this.alerts.raise({ kind: 'engine_state', state: 'reducing', reason });
   }
 
   private expireReducing(): void {

@@ -57,8 +57,6 @@ export interface ReportsWiring {
   readonly cards: DailyReports;
   /** The AlertSink for everyone else. */
   readonly alerts: AlertCenter;
-  /** The notifier to give components that word their own alerts (dedup + listed in the report). */
-  readonly notifier: Notifier;
   /** Starts the midnight schedule and catches up missed days (replay: call it after the first batch). */
   start(): void;
   /**
@@ -164,7 +162,6 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
   return {
     cards,
     alerts,
-    notifier: alerts.notifier(),
     start() {
       if (started) return;
       started = true;

@@ -28,7 +28,7 @@ describe('alerts', () => {
     alerts.raise({ kind: 'engine_state', state: 'reducing', reason: 'insufficient funds again' });
     alerts.raise({ kind: 'engine_state', state: 'halted', reason: 'order uncertain' });
     alerts.raise({ kind: 'engine_state', state: 'reducing', reason: 'back to reducing' });
-    expect(sent.map((n) => n.title)).toEqual(['Engine reducing', 'Engine halted']);
+    expect(sent.map((n) => n.title)).toEqual(['No new entries: insufficient funds', 'Trading halted']);
     alerts.raise({ kind: 'training_skipped', memoryUsedRate: 0.81, limitMb: 512 });
     alerts.raise({ kind: 'training_skipped', memoryUsedRate: 0.84, limitMb: 512 });
     alerts.raise({ kind: 'training_skipped', memoryUsedRate: 0.86, limitMb: 512 });
@@ -94,24 +94,17 @@ describe('alerts', () => {
   });
 });
 
-describe('alert pass-through for self-worded notices', () => {
-  it('dedups alerts by key per day, lets a worse severity through, lists them for the report, passes other notices', () => {
+describe('the engine state alert', () => {
+  it('is raised once a day per state; halted, the worse, passes after reducing', () => {
     const { sent, alerts } = center();
-    const pass = alerts.notifier();
-    const alert = (severity: Notice['severity']): Notice => ({
-      kind: 'alert',
-      key: 'engine_halted',
-      severity,
-      title: 'Trading halted',
-      lines: [],
-      at: 0,
-    });
-    pass.notify(alert('warning'));
-    pass.notify(alert('warning'));
-    pass.notify(alert('critical'));
-    pass.notify({ kind: 'trade', key: 'entry:1', severity: 'info', title: 'ENTRY', lines: [], at: 0 });
-    pass.notify({ kind: 'trade', key: 'entry:1', severity: 'info', title: 'ENTRY', lines: [], at: 0 });
-    expect(sent.map((n) => `${n.kind}:${n.severity}`)).toEqual(['alert:warning', 'alert:critical', 'trade:info', 'trade:info']);
+    alerts.raise({ kind: 'engine_state', state: 'reducing', reason: 'entry BTCUSDT: -2019' });
+    alerts.raise({ kind: 'engine_state', state: 'reducing', reason: 'entry ETHUSDT: -2019' });
+    alerts.raise({ kind: 'engine_state', state: 'halted', reason: 'position loop: -2015' });
+    expect(sent.map((n) => [n.severity, n.title])).toEqual([
+      ['warning', 'No new entries: insufficient funds'],
+      ['critical', 'Trading halted'],
+    ]);
+    expect(sent[1]!.lines).toContain('Fix the cause (API key, permissions) and restart the bot.');
     expect(alerts.firedBetween(NOV_30, NOV_30 + DAY_MS).map((a) => a.severity)).toEqual(['warning', 'critical']);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/adapters/clock.js';
-import type { Notice } from '../../src/engine/ports.js';
+import type { AlertCondition } from '../../src/engine/alerts.js';
 import { TradingState } from '../../src/engine/trading-state.js';
 import {
   FatalExchangeError,
@@ -11,13 +11,13 @@ import {
 } from '../../src/errors.js';
 import { MemoryLogger } from '../../src/logger.js';
 
-function make(): { state: TradingState; clock: ManualClock; notices: Notice[] } {
+function make(): { state: TradingState; clock: ManualClock; notices: AlertCondition[] } {
   const clock = new ManualClock(1_000);
-  const notices: Notice[] = [];
+  const notices: AlertCondition[] = [];
   const state = new TradingState({
     clock,
     logger: new MemoryLogger(),
-    notifier: { notify: (n) => notices.push(n) },
+    alerts: { raise: (condition) => notices.push(condition) > 0 },
     reducingForMs: 60_000,
   });
   return { state, clock, notices };
@@ -39,7 +39,9 @@ describe('TradingState', () => {
     expect(state.observe(new InsufficientFundsError('Binance -2019: Margin is insufficient.'), 'entry BTCUSDT')).toBe('reducing');
     state.observe(new InsufficientFundsError('again'), 'entry ETHUSDT');
     expect(state.canEnter()).toBe(false);
-    expect(notices.map((n) => [n.kind, n.severity, n.key])).toEqual([['alert', 'warning', 'engine_reducing']]);
+    expect(notices).toEqual([
+      { kind: 'engine_state', state: 'reducing', reason: 'entry BTCUSDT: InsufficientFundsError: Binance -2019: Margin is insufficient.' },
+    ]);
     clock.advance(59_999);
     expect(state.status().state).toBe('reducing');
     clock.advance(1);
@@ -55,6 +57,6 @@ describe('TradingState', () => {
     clock.advance(3_600_000);
     expect(state.status()).toMatchObject({ state: 'halted', since: 1_000 });
     expect(state.status().reason).toContain('-2015');
-    expect(notices.map((n) => [n.severity, n.key])).toEqual([['critical', 'engine_halted']]);
+    expect(notices.map((n) => (n.kind === 'engine_state' ? n.state : n.kind))).toEqual(['halted']);
   });
 });

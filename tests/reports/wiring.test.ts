@@ -89,12 +89,12 @@ describe('reports wiring (replay)', () => {
     expect(notices.at(-1)!.lines.join(' ')).toContain('30 s');
   });
 
-  it('passes self-worded alerts through the dedup and lists them in the day', () => {
+  it('sends the engine state alert once and lists it in the day', () => {
     const { wiring, notices, clock } = rig();
     clock.set(Date.UTC(2025, 0, 10, 5));
-    const halted: Notice = { kind: 'alert', key: 'engine_halted', severity: 'critical', title: 'Trading halted', lines: [], at: 0 };
-    wiring.notifier.notify(halted);
-    wiring.notifier.notify(halted);
+    const halted = { kind: 'engine_state', state: 'halted', reason: 'position loop: -2015' } as const;
+    wiring.alerts.raise(halted);
+    wiring.alerts.raise(halted);
     expect(notices).toHaveLength(1);
     expect(wiring.alerts.firedBetween(Date.UTC(2025, 0, 10), Date.UTC(2025, 0, 11)).map((a) => a.title)).toEqual(['Trading halted']);
   });

@@ -54,7 +54,7 @@ describe('the engine state gates new entries', () => {
     await feed(r, signals[0]!, signals[0]!);
     expect(r.tradingState.status().state).toBe('reducing');
     expect(r.trader.managedPositions().map((p) => p.symbol)).toEqual(['ETHUSDT']);
-    expect(r.notices.filter((n) => n.key === 'engine_reducing')).toHaveLength(1);
+    expect(r.notices.filter((n) => n.key === 'engine_state' && n.severity === 'warning')).toHaveLength(1);
 
     const from = r.fake.requests.length;
     await feed(r, signals[0]! + 1, signals[1]!);
@@ -78,7 +78,7 @@ describe('the engine state gates new entries', () => {
     r.fake.inject('GET /fapi/v3/positionRisk', { kind: 'binance_error', code: -2015, status: 401 }, 1_000);
     await feed(r, signals[0]!, signals[0]!);
     expect(r.tradingState.status().state).toBe('halted');
-    expect(r.notices.filter((n) => n.key === 'engine_halted')).toHaveLength(1);
+    expect(r.notices.filter((n) => n.key === 'engine_state' && n.severity === 'critical')).toHaveLength(1);
 
     const from = r.fake.requests.length;
     await feed(r, signals[0]! + 1, signals[1]!);

@@ -10,7 +10,8 @@ import { MemoryStore } from '../../src/db/memory-store.js';
 import { Control } from '../../src/engine/control.js';
 import { LaneScheduler } from '../../src/engine/execution/scheduler.js';
 import { defaultPipelineConfig } from '../../src/engine/pipeline.js';
-import type { EngineSnapshot, Notice, Notifier } from '../../src/engine/ports.js';
+import { describeAlert, type AlertSink } from '../../src/engine/alerts.js';
+import type { EngineSnapshot, Notice } from '../../src/engine/ports.js';
 import { PositionController } from '../../src/engine/position-controller.js';
 import { Trader, defaultTraderConfig, type TraderConfig, type TraderEvent } from '../../src/engine/trader.js';
 import { TradingState } from '../../src/engine/trading-state.js';
@@ -100,11 +101,16 @@ export class LiveRig {
     });
     const rules = await exchange.loadRules(symbols);
     const holder: { rig: LiveRig | null } = { rig: null };
-    const notifier: Notifier = { notify: (notice: Notice) => holder.rig?.notices.push(notice) };
+    const alerts: AlertSink = {
+      raise: (condition) => {
+        holder.rig?.notices.push(describeAlert(condition, clock.now()));
+        return true;
+      },
+    };
     const tradingState = new TradingState({
       clock,
       logger,
-      notifier,
+      alerts,
       ...(options.reducingForMs !== undefined ? { reducingForMs: options.reducingForMs } : {}),
     });
     const trader = new Trader(
