@@ -9,6 +9,8 @@ import { renderReport } from './report-render.js';
 import type { BacktestResult } from './run-backtest.js';
 import { UserInputError, describeError } from '../errors.js';
 import type { StrategyMode, TradeRecord } from '../engine/types.js';
+import { DAY_MS } from '../engine/metrics.js';
+import { isUtcDay, utcDayStart } from '../engine/utc-day.js';
 
 const usage = `Usage: npm run backtest -- --symbols BTCUSDT,ETHUSDT [--from YYYY-MM-DD] [--to YYYY-MM-DD]
        [--data DIR] [--strategy rules|self_learning] [--equity 1000] [--json out.json] [--trades trades.csv] [--report report.md]
@@ -29,10 +31,11 @@ export interface BacktestArgs {
 }
 
 function parseDay(flag: string, value: string, endOfDay: boolean): number {
-  const match = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
+  const plainDay = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const match = plainDay ? (isUtcDay(value) ? utcDayStart(value) : Number.NaN) : Date.parse(value);
   if (!Number.isFinite(match)) throw new UserInputError(`--${flag} "${value}" is not a date; expected YYYY-MM-DD (UTC)`);
   // A plain day for --to means "through the end of that day".
-  return endOfDay && /^\d{4}-\d{2}-\d{2}$/.test(value) ? match + 86_400_000 - 1 : match;
+  return endOfDay && plainDay ? match + DAY_MS - 1 : match;
 }
 
 export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {

@@ -1,4 +1,5 @@
 /** /report [date]: the daily report card with its charts (latest stored, or the day so far). */
+import { isUtcDay } from '../engine/utc-day.js';
 import { UserInputError } from '../errors.js';
 import type { CommandDefinition } from './types.js';
 import { pctOfRate, signedUsdt, stringOption, utcTime } from './format.js';
@@ -13,8 +14,7 @@ export const report: CommandDefinition = {
   async handle({ control }, options) {
     const cards = control.reportCards();
     const date = stringOption(options, 'date');
-    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))
-      throw new UserInputError(`date must be a UTC day like 2026-11-30, not "${date}"`);
+    if (date !== undefined && !isUtcDay(date)) throw new UserInputError(`date must be a UTC day like 2026-11-30, not "${date}"`);
     const card = date === undefined ? ((await cards.latest()) ?? (await cards.today())) : await cards.forDay(date);
     if (card === null)
       return {

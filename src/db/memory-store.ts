@@ -4,7 +4,7 @@
  */
 import type { AuditEntry, DailyReportArchive, EngineSnapshot, Store, StoredDailyReport } from '../engine/ports.js';
 import type { TradeRecord } from '../engine/types.js';
-import { utcDayOf } from './records.js';
+import { utcDayOf } from '../engine/utc-day.js';
 
 export class MemoryStore implements Store {
   private snapshot: EngineSnapshot | null = null;

@@ -4,6 +4,7 @@
  */
 import type { AuditEntry, EngineSnapshot } from '../engine/ports.js';
 import type { TradeRecord } from '../engine/types.js';
+import { isUtcDay } from '../engine/utc-day.js';
 
 /** A trained model version. `model` (weights, thresholds) is opaque to the store. */
 export interface ModelVersionRecord {
@@ -36,17 +37,6 @@ export interface Subscription {
   readonly channelId: string;
   readonly kinds: readonly SubscriptionKind[];
   readonly addedAt: number;
-}
-
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
-
-export function isUtcDay(value: unknown): value is string {
-  return typeof value === 'string' && DAY_RE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`));
-}
-
-/** The UTC day 'YYYY-MM-DD' containing `timeMs`. */
-export function utcDayOf(timeMs: number): string {
-  return new Date(timeMs).toISOString().slice(0, 10);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -6,7 +6,8 @@ import type { Clock, StoredDocument } from '../engine/ports.js';
 import { StoreError, UserInputError } from '../errors.js';
 import { KEY, readIdList } from './keys.js';
 import type { Kv } from './kv.js';
-import { isDailyReportRecord, isModelVersionRecord, isModelVersionSummary, isSubscription, isUtcDay } from './records.js';
+import { isUtcDay } from '../engine/utc-day.js';
+import { isDailyReportRecord, isModelVersionRecord, isModelVersionSummary, isSubscription } from './records.js';
 import type { DailyReportRecord, ModelVersionRecord, ModelVersionSummary, Subscription, SubscriptionKind } from './records.js';
 
 /** What the repositories share with the store: its key-value backend, clock and write queue. */

@@ -37,7 +37,8 @@ import { ChunkedList } from './chunked-list.js';
 import { openKv } from './kv.js';
 import type { Kv } from './kv.js';
 import { KEY, readIdList } from './keys.js';
-import { isAuditEntry, isSnapshotV1, isString, isTradeRecord, isUtcDay, utcDayOf } from './records.js';
+import { isUtcDay, utcDayOf } from '../engine/utc-day.js';
+import { isAuditEntry, isSnapshotV1, isString, isTradeRecord } from './records.js';
 import {
   KvDailyReports,
   KvDocument,

@@ -13,6 +13,7 @@
  */
 import type { Clock, Grade, Logger, Notice, Notifier } from './ports.js';
 import type { ReportedAlert } from './reports.js';
+import { utcDayOf } from './utc-day.js';
 
 export type AlertCondition =
   | { readonly kind: 'score_below_70'; readonly day: string; readonly score: number; readonly switchedToRules: boolean }
@@ -202,11 +203,6 @@ export function gradeMeaning(grade: Grade): string {
   }
 }
 
-/** UTC day 'YYYY-MM-DD' of a time. */
-export function utcDay(timeMs: number): string {
-  return new Date(timeMs).toISOString().slice(0, 10);
-}
-
 /**
  * The dedup memory: the worst magnitude sent per key, per UTC day. Pure apart from its own
  * map; only today's entries are kept (yesterday's alerts do not silence today's).
@@ -252,7 +248,7 @@ export class AlertCenter implements AlertSink {
     try {
       const at = this.deps.clock.now();
       const identity = alertIdentity(condition);
-      if (!this.dedup.admit(identity, utcDay(at))) return false;
+      if (!this.dedup.admit(identity, utcDayOf(at))) return false;
       const notice = describeAlert(condition, at);
       this.remember({ at, key: notice.key, severity: notice.severity, title: notice.title });
       this.log?.warn(`ALERT ${notice.title}`, { key: notice.key, severity: notice.severity });

@@ -10,6 +10,7 @@ import type { ReportCards } from './reports.js';
 import type { Trader } from './trader.js';
 import type { PositionProtection, TradingStatus } from './trading-state.js';
 import type { MarketDataSource, StrategyMode, TradeRecord, TradingMode } from './types.js';
+import { isUtcDay, utcDayOf } from './utc-day.js';
 import { UserInputError, describeError } from '../errors.js';
 
 export interface StatusReport {
@@ -114,18 +115,6 @@ export interface CloseOutcome {
   readonly fills: readonly TradeRecord[];
   /** Requested symbols with no fill yet when the wait ended. */
   readonly pending: readonly string[];
-}
-
-function utcDay(timeMs: number): string {
-  return new Date(timeMs).toISOString().slice(0, 10);
-}
-
-function isUtcDay(value: string): boolean {
-  return (
-    /^\d{4}-\d{2}-\d{2}$/.test(value) &&
-    !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) &&
-    new Date(`${value}T00:00:00Z`).toISOString().startsWith(value)
-  );
 }
 
 export class Control {
@@ -323,7 +312,7 @@ export class Control {
       if (!this.deps.symbols.includes(symbol))
         throw new UserInputError(`${symbol} is not traded here (symbols: ${this.deps.symbols.join(', ')})`);
       const bySymbol = await this.deps.store.tradesBySymbol(symbol, filter.dayUtc === undefined ? limit : 500);
-      return bySymbol.filter((t) => filter.dayUtc === undefined || utcDay(t.closedAt) === filter.dayUtc).slice(0, limit);
+      return bySymbol.filter((t) => filter.dayUtc === undefined || utcDayOf(t.closedAt) === filter.dayUtc).slice(0, limit);
     }
     if (filter.dayUtc !== undefined) {
       const byDay = await this.deps.store.tradesByDay(filter.dayUtc);
@@ -334,7 +323,7 @@ export class Control {
 
   /** Net realised P&L and trade count of a UTC day (default today, wall time). */
   async dayPnl(
-    dayUtc: string = utcDay(this.deps.clock.now()),
+    dayUtc: string = utcDayOf(this.deps.clock.now()),
   ): Promise<{ readonly dayUtc: string; readonly pnlUsdt: number; readonly trades: number }> {
     const trades = await this.deps.store.tradesByDay(dayUtc);
     return { dayUtc, pnlUsdt: trades.reduce((sum, t) => sum + t.pnlUsdt, 0), trades: trades.length };

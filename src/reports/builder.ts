@@ -14,10 +14,8 @@ import { DAY_MS, byCloseTime, dailyPnl, leverageDistribution, realisedEquityCurv
 import type { Grade } from '../engine/ports.js';
 import type { DailyReport, ModeChange, ModelInfo, ModelScore, ReportedAlert } from '../engine/reports.js';
 import type { TradeRecord } from '../engine/types.js';
+import { utcDayOf, utcDayStart } from '../engine/utc-day.js';
 
-export const utcDayStart = (day: string): number => Date.parse(`${day}T00:00:00Z`);
-export const utcDayOf = (timeMs: number): string => new Date(timeMs).toISOString().slice(0, 10);
-export const addDays = (day: string, days: number): string => utcDayOf(utcDayStart(day) + days * DAY_MS);
 
 /** What the engine does about a report's grade; kept with the stored report so a re-run keeps it. */
 export interface GradeDecision {

@@ -12,7 +12,8 @@ import { openStore } from '../db/store.js';
 import type { Clock, Logger, Notifier } from '../engine/ports.js';
 import type { DailyReport } from '../engine/reports.js';
 import { UserInputError } from '../errors.js';
-import { addDays, reportLogLine, utcDayOf } from './builder.js';
+import { addDays, isUtcDay, utcDayOf } from '../engine/utc-day.js';
+import { reportLogLine } from './builder.js';
 import { chartRenderer } from './charts.js';
 import { reportPaths } from './files.js';
 import { DailyReports } from './service.js';
@@ -34,7 +35,7 @@ export function parseReportArgs(argv: readonly string[]): ReportArgs {
     if (arg === '--charts') charts = true;
     else if (arg === '--date' || arg.startsWith('--date=')) {
       const value = arg === '--date' ? argv[++i] : arg.slice('--date='.length);
-      if (value === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || utcDayOf(Date.parse(`${value}T00:00:00Z`)) !== value)
+      if (value === undefined || !isUtcDay(value))
         throw new UserInputError(`--date needs a UTC day YYYY-MM-DD, got ${value === undefined ? 'nothing' : `"${value}"`}\n${USAGE}`);
       date = value;
     } else if (arg === '--help' || arg === '-h') throw new UserInputError(USAGE);

@@ -18,7 +18,8 @@ import { shadowScore, shouldResume, type ShadowGate, type ShadowOutcome } from '
 import type { DailyReport, ModeChange, ModelInfo, ModelScore, ReportCards, ReportedAlert, ScorePoint } from '../engine/reports.js';
 import type { TradeRecord } from '../engine/types.js';
 import { UserInputError, describeError } from '../errors.js';
-import { addDays, buildDailyReport, reportLogLine, utcDayOf, utcDayStart, type GradeDecision } from './builder.js';
+import { addDays, isUtcDay, utcDayOf, utcDayStart } from '../engine/utc-day.js';
+import { buildDailyReport, reportLogLine, type GradeDecision } from './builder.js';
 import { writeReportFiles } from './files.js';
 import { renderMarkdown, usd } from './markdown.js';
 
@@ -156,7 +157,7 @@ export class DailyReports implements ReportCards {
    */
   async generate(day: string, options: { readonly apply: boolean; readonly alert: boolean }): Promise<DailyReport> {
     const dayStart = utcDayStart(day);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(dayStart)) throw new UserInputError(`the date must be a UTC day YYYY-MM-DD, got "${day}"`);
+    if (!isUtcDay(day)) throw new UserInputError(`the date must be a UTC day YYYY-MM-DD, got "${day}"`);
     const now = this.deps.clock.now();
     if (dayStart + DAY_MS > now) throw new UserInputError(`${day} has not ended yet (UTC); /report today shows the day so far`);
     const stored = (await this.deps.archive?.get(day)) ?? null;
@@ -309,7 +310,7 @@ export class DailyReports implements ReportCards {
   }
 
   async forDay(dayUtc: string): Promise<DailyReport | null> {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(dayUtc) || Number.isNaN(utcDayStart(dayUtc))) throw new UserInputError(`the date must be a UTC day YYYY-MM-DD, got "${dayUtc}"`);
+    if (!isUtcDay(dayUtc)) throw new UserInputError(`the date must be a UTC day YYYY-MM-DD, got "${dayUtc}"`);
     const stored = (await this.deps.archive?.get(dayUtc)) ?? null;
     return stored !== null && isStoredReport(stored.report) ? stored.report : null;
   }
