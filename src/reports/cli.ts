@@ -14,7 +14,7 @@ import type { DailyReport } from '../engine/reports.js';
 import { UserInputError } from '../errors.js';
 import { addDays, isUtcDay, utcDayOf } from '../engine/utc-day.js';
 import { reportLogLine } from './builder.js';
-import { chartRenderer } from './charts.js';
+import { dailyReportSettings } from './wiring.js';
 import { reportPaths } from './files.js';
 import { DailyReports } from './service.js';
 
@@ -59,20 +59,15 @@ export async function runReport(config: Config, args: ReportArgs, logger: Logger
     const venue = snapshot?.venue as { walletBalanceUsdt?: unknown } | null | undefined;
     const wallet = typeof venue?.walletBalanceUsdt === 'number' ? venue.walletBalanceUsdt : null;
     const silent: Notifier = { notify: () => undefined };
-    const render = chartRenderer({ quickchartUrl: config.reports.quickchartUrl });
     const reports = new DailyReports({
+      ...dailyReportSettings(config),
       store,
       archive: store.dailyReports,
       clock,
       logger,
       notifier: silent,
       equity: async () => (wallet === null ? null : { usdt: wallet, source: 'venue' }),
-      fallbackEquityUsdt: config.paper.startingBalanceUsdt,
-      charts: render,
       dir: config.reports.dir,
-      windowDays: config.reports.scoreWindowDays,
-      minTrades: config.reports.scoreMinTrades,
-      gradeSSizeMultiplier: config.gradeSSizeMultiplier,
     });
     const report = await reports.generate(day, { apply: false, alert: false });
     const paths = reportPaths(config.reports.dir, day);

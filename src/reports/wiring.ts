@@ -19,7 +19,7 @@ import type { TradeRecord } from '../engine/types.js';
 import { describeError } from '../errors.js';
 import { chartRenderer } from './charts.js';
 import { ClockMidnightTrigger, NodeScheduleMidnightTrigger, type MidnightTrigger } from './schedule.js';
-import { DailyReports, type ReportShadow } from './service.js';
+import { DailyReports, type DailyReportsDeps, type ReportShadow } from './service.js';
 
 export interface ReportsWiringDeps {
   readonly config: Config;
@@ -101,6 +101,19 @@ export function alertForSafetyEvent(event: SafetyEvent): AlertCondition | null {
   }
 }
 
+/** The report card's settings from the configuration: the running bot's and `npm run report`'s. */
+export function dailyReportSettings(
+  config: Config,
+): Pick<DailyReportsDeps, 'fallbackEquityUsdt' | 'charts' | 'windowDays' | 'minTrades' | 'gradeSSizeMultiplier'> {
+  return {
+    fallbackEquityUsdt: config.paper.startingBalanceUsdt,
+    charts: chartRenderer({ quickchartUrl: config.reports.quickchartUrl }),
+    windowDays: config.reports.scoreWindowDays,
+    minTrades: config.reports.scoreMinTrades,
+    gradeSSizeMultiplier: config.gradeSSizeMultiplier,
+  };
+}
+
 export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
   const log = deps.logger.child('reports');
   const alerts = new AlertCenter({ notifier: deps.transport, clock: deps.engineClock, logger: deps.logger });
@@ -123,7 +136,7 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
       const usdt = await deps.walletBalanceUsdt();
       return usdt === null ? null : { usdt, source: deps.equitySource };
     },
-    fallbackEquityUsdt: deps.config.paper.startingBalanceUsdt,
+    ...dailyReportSettings(deps.config),
     engine: {
       grade: deps.grade,
       applyGrade: async (grade, reason) => {
@@ -146,12 +159,8 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
     ...(deps.shadow !== undefined ? { shadow: deps.shadow } : {}),
     modeChanges,
     ...(deps.model !== undefined ? { model: deps.model } : {}),
-    charts: chartRenderer({ quickchartUrl: deps.config.reports.quickchartUrl }),
     attachCharts: deps.transportShowsCharts,
     dir: deps.dir === undefined ? deps.config.reports.dir : deps.dir,
-    windowDays: deps.config.reports.scoreWindowDays,
-    minTrades: deps.config.reports.scoreMinTrades,
-    gradeSSizeMultiplier: deps.config.gradeSSizeMultiplier,
   });
 
   const trigger: MidnightTrigger = deps.replay ? new ClockMidnightTrigger(deps.engineClock) : new NodeScheduleMidnightTrigger();
