@@ -55,12 +55,19 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Environment + flags → the validated Config the engine is built from, and where each setting came from. */
 export function backtestConfig(env: Env, flags: BacktestFlags = {}): { config: Config; settings: BacktestSettings } {
   const fromFlags: Partial<Record<VariableName, string>> = {
-    STRATEGY_MODE: flags.strategy ?? 'rules',
+    ...(flags.strategy !== undefined ? { STRATEGY_MODE: flags.strategy } : {}),
     ...(flags.symbols !== undefined ? { SYMBOLS: flags.symbols.join(',') } : {}),
     ...(flags.equityUsdt !== undefined ? { PAPER_STARTING_BALANCE_USDT: String(flags.equityUsdt) } : {}),
     ...(flags.dataDir !== undefined ? { DATA_DIR: flags.dataDir } : {}),
   };
-  const merged: Record<string, string | undefined> = { ...env, ...fromFlags, TRADING_MODE: 'paper', MARKET_DATA: 'replay' };
+  // A backtest names the strategy it tests: `rules` unless --strategy says otherwise, whatever STRATEGY_MODE is.
+  const merged: Record<string, string | undefined> = {
+    ...env,
+    STRATEGY_MODE: 'rules',
+    ...fromFlags,
+    TRADING_MODE: 'paper',
+    MARKET_DATA: 'replay',
+  };
   const config = loadConfig(merged);
   const given = (name: VariableName): string | undefined => {
     const raw = env[name]?.trim();
@@ -68,7 +75,7 @@ export function backtestConfig(env: Env, flags: BacktestFlags = {}): { config: C
   };
   const settings = {} as Record<BacktestVariable, BacktestSetting>;
   for (const name of BACKTEST_VARIABLES) {
-    const flag = name === 'STRATEGY_MODE' && flags.strategy === undefined ? undefined : fromFlags[name];
+    const flag = fromFlags[name];
     if (flag !== undefined) settings[name] = { value: flag, source: 'flag' };
     else if (name === 'STRATEGY_MODE') settings[name] = { value: 'rules', source: 'default' };
     else if (given(name) !== undefined) settings[name] = { value: given(name) ?? null, source: 'environment' };
