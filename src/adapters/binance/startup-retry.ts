@@ -14,15 +14,7 @@
  * rejected or revoked, missing permissions, an unknown symbol) is fatal: thrown at once,
  * with what to fix.
  */
-import {
-  BreakerOpenError,
-  FatalExchangeError,
-  InvalidOrderError,
-  OrderUncertainError,
-  RateLimitedError,
-  RetryableExchangeError,
-  describeError,
-} from '../../errors.js';
+import { FatalExchangeError, InvalidOrderError, RateLimitedError, TraderError, describeError } from '../../errors.js';
 import type { Clock, Logger } from '../../engine/ports.js';
 
 export interface StartupRetryOptions {
@@ -43,14 +35,9 @@ export const DEFAULT_STARTUP_ATTEMPTS = 10;
 export const DEFAULT_STARTUP_BASE_DELAY_MS = 1_000;
 export const DEFAULT_STARTUP_MAX_DELAY_MS = 60_000;
 
-/** True when waiting and asking again can help. */
+/** True when waiting and asking again can help: the error says so by its reaction (retry, back off, reconcile). */
 export function isTransient(error: unknown): boolean {
-  return (
-    error instanceof RetryableExchangeError ||
-    error instanceof RateLimitedError ||
-    error instanceof BreakerOpenError ||
-    error instanceof OrderUncertainError
-  );
+  return error instanceof TraderError && (error.reaction === 'retry' || error.reaction === 'back_off' || error.reaction === 'reconcile');
 }
 
 /** The wait before attempt `attempt + 1` (attempt counts from 1): full jitter, never before a Retry-After. */
