@@ -13,14 +13,16 @@ import { dataDirOf, warmUpOnHistory } from '../compose/market-data.js';
 import { buildPaperVenue, fundingFrom } from '../compose/venue.js';
 import type { Config } from '../config.js';
 import { MemoryStore } from '../db/memory-store.js';
-import { periodDayCount } from '../engine/metrics.js';
+import { DAY_MS, periodDayCount } from '../engine/metrics.js';
 import type { Logger } from '../engine/ports.js';
+import type { ReportedAlert } from '../engine/reports.js';
 import { replayStep } from '../engine/replay-loop.js';
 import { wireReports } from '../reports/wiring.js';
 import { NOTHING_TO_DO, type ExitAdvisor, type Predictor, type TraderEvent } from '../engine/trader.js';
 import type { ReportShadow } from '../reports/service.js';
 import { CANDLE_MS, type SymbolRules, type TradeRecord } from '../engine/types.js';
 import { UserInputError } from '../errors.js';
+import { utcDayOf } from '../engine/utc-day.js';
 import { buildReport, type BacktestReport, type SignalCounts } from './report.js';
 import type { BacktestSettings } from './settings.js';
 
@@ -141,6 +143,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     setGrade: async (grade) => trader.setGrade(grade),
     ...(options.shadow !== undefined ? { shadow: options.shadow } : {}),
     dir: null,
+    // Summed up in the report's warnings (evaluatorAlertsLine) instead of a log line per simulated day.
+    quietAlerts: true,
   });
   const lastCandleAt: Record<string, number> = {};
   const startAfter = warmUpOnHistory(trader, symbols, history, lastCandleAt);
@@ -196,7 +200,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     settings: options.settings ?? null,
     signals: signals satisfies SignalCounts,
     candles: new Map(all.map((h) => [h.symbol, h.candles])),
-    dataWarnings: warnings,
+    dataWarnings: [...warnings, ...evaluatorAlertsLine(reports.alerts.firedBetween(firstMs, toMs + DAY_MS))],
   });
   return {
     summary: report.summary,
@@ -206,4 +210,24 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     decisions,
     elapsedMs: performance.now() - started,
   };
+}
+
+/**
+ * The alerts the daily evaluator raised during the replay (as `npm start` would have sent
+ * them), counted by kind with their first and last day: one line, or none.
+ */
+export function evaluatorAlertsLine(fired: readonly ReportedAlert[]): string[] {
+  if (fired.length === 0) return [];
+  const byKind = new Map<string, { count: number; first: number; last: number }>();
+  for (const alert of fired) {
+    const kind = alert.key.split(':')[0] ?? alert.key;
+    const seen = byKind.get(kind);
+    if (seen === undefined) byKind.set(kind, { count: 1, first: alert.at, last: alert.at });
+    else byKind.set(kind, { count: seen.count + 1, first: seen.first, last: alert.at });
+  }
+  const parts = [...byKind].map(([kind, s]) => {
+    const span = utcDayOf(s.first) === utcDayOf(s.last) ? utcDayOf(s.first) : `${utcDayOf(s.first)} → ${utcDayOf(s.last)}`;
+    return `${kind} ×${s.count} (${span})`;
+  });
+  return [`the daily evaluator raised ${fired.length} alert(s), as npm start would have: ${parts.join(', ')}`];
 }

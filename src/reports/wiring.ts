@@ -50,6 +50,8 @@ export interface ReportsWiringDeps {
   readonly model?: () => ModelInfo;
   /** Where the files go; default `REPORTS_DIR`; null: database only (the backtest). */
   readonly dir?: string | null;
+  /** true (the backtest): alerts are kept for `alerts.firedBetween` but not logged one by one. */
+  readonly quietAlerts?: boolean;
 }
 
 export interface ReportsWiring {
@@ -116,7 +118,7 @@ export function dailyReportSettings(
 
 export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
   const log = deps.logger.child('reports');
-  const alerts = new AlertCenter({ notifier: deps.transport, clock: deps.engineClock, logger: deps.logger });
+  const alerts = new AlertCenter({ notifier: deps.transport, clock: deps.engineClock, ...(deps.quietAlerts === true ? {} : { logger: deps.logger }) });
   const modeChanges = async (fromMs: number, toMs: number): Promise<ModeChange[]> => {
     if (deps.recentAudit === undefined) return [];
     const entries = await deps.recentAudit(500);

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledDataDir } from '../../src/adapters/data/index.js';
-import { runBacktest, type BacktestResult } from '../../src/backtest/run-backtest.js';
+import { evaluatorAlertsLine, runBacktest, type BacktestResult } from '../../src/backtest/run-backtest.js';
 import { backtestConfig } from '../../src/backtest/settings.js';
 import { leverageRaw } from '../../src/engine/pipeline.js';
-import { silentLogger } from '../../src/logger.js';
+import { MemoryLogger, silentLogger } from '../../src/logger.js';
 import type { TradeRecord } from '../../src/engine/types.js';
 
 const dataDir = bundledDataDir();
@@ -128,5 +128,31 @@ describe('no look-ahead', () => {
     expect(closedBefore(altered)).toEqual(closedBefore(base));
     // And the future did change something, so the test can fail.
     expect(altered.decisions).not.toEqual(base.decisions);
+  });
+});
+
+describe("the daily evaluator's alerts in a backtest", () => {
+  it('are summed up in one report line by kind, with their first and last day', () => {
+    const day = (d: string, hours = 0): number => Date.parse(`${d}T00:00:00Z`) + hours * 3_600_000;
+    const line = evaluatorAlertsLine([
+      { at: day('2025-08-05'), key: 'score_below_70:2025-08-04', severity: 'critical', title: 'Model score 48/100 (below 70)' },
+      { at: day('2025-08-06'), key: 'score_below_70:2025-08-05', severity: 'critical', title: 'Model score 42/100 (below 70)' },
+      { at: day('2025-08-09', 3), key: 'grade_change:2025-08-08:C>B', severity: 'info', title: 'Grade C → B' },
+    ]);
+    expect(line).toEqual([
+      'the daily evaluator raised 3 alert(s), as npm start would have: score_below_70 ×2 (2025-08-05 → 2025-08-06), grade_change ×1 (2025-08-09)',
+    ]);
+    expect(evaluatorAlertsLine([])).toEqual([]);
+  });
+
+  it('are not logged one by one but listed in the warnings of the report', async () => {
+    // The three bundled symbols trade enough for the evaluator to grade (and alert) in the first weeks.
+    const logger = new MemoryLogger();
+    const result = await runBacktest({
+      config: backtestConfig({}, { symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], dataDir }).config,
+      logger,
+    });
+    expect(logger.lines.filter((l) => l.message.startsWith('ALERT'))).toEqual([]);
+    expect(result.report.warnings.filter((w) => w.startsWith('the daily evaluator raised'))).toHaveLength(1);
   });
 });
