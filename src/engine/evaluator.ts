@@ -140,6 +140,11 @@ export function scoredTrades<T extends ScoredTrade>(trades: readonly T[], window
 
 /** The 0–100 score, its dimensions and its grade (see the module comment for the mappings). */
 export function scoreModel(input: ScoreInput): ModelScore {
+  return scoreWithFigures(input).score;
+}
+
+/** `scoreModel`, with the window's figures it scored (the daily report shows them as its window figures). */
+export function scoreWithFigures(input: ScoreInput): { readonly score: ModelScore; readonly figures: TradeFigures } {
   if (!Number.isInteger(input.windowDays) || input.windowDays < 1)
     throw new RangeError(`windowDays must be a whole number ≥ 1, got ${input.windowDays}`);
   const windowFromMs = input.windowToMs - input.windowDays * DAY_MS;
@@ -165,18 +170,21 @@ export function scoreModel(input: ScoreInput): ModelScore {
   const score = Math.round(Math.min(100, Math.max(0, rawPoints - penaltyPoints)));
   const grade = gradeOf(score);
   return {
-    score,
-    rawPoints,
-    penaltyPoints,
-    dimensions,
-    grade,
-    action: actionOf(grade),
-    trades: trades.length,
-    minTrades: input.minTrades,
-    enoughTrades: trades.length >= input.minTrades,
-    windowDays: input.windowDays,
-    windowFromMs,
-    windowToMs: input.windowToMs,
+    score: {
+      score,
+      rawPoints,
+      penaltyPoints,
+      dimensions,
+      grade,
+      action: actionOf(grade),
+      trades: trades.length,
+      minTrades: input.minTrades,
+      enoughTrades: trades.length >= input.minTrades,
+      windowDays: input.windowDays,
+      windowFromMs,
+      windowToMs: input.windowToMs,
+    },
+    figures,
   };
 }
 

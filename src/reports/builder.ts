@@ -9,7 +9,7 @@
  * taken as the equity at the window start (`equitySource: 'assumed'`).
  */
 import type { AlertCondition } from '../engine/alerts.js';
-import { actionOf, scoreModel, scoredTrades, tradeFigures } from '../engine/evaluator.js';
+import { actionOf, scoreWithFigures, tradeFigures } from '../engine/evaluator.js';
 import { DAY_MS, byCloseTime, dailyPnl, leverageDistribution, realisedEquityCurve } from '../engine/metrics.js';
 import type { Grade } from '../engine/ports.js';
 import type { DailyReport, ModeChange, ModelInfo, ModelScore, ReportedAlert } from '../engine/reports.js';
@@ -96,8 +96,14 @@ export function buildDailyReport(input: ReportInput): BuiltReport {
   const startingEquityUsdt =
     input.equity.source === 'assumed' ? input.equity.usdt : input.equity.usdt - closedSince.reduce((s, t) => s + t.pnlUsdt, 0);
 
-  const score = scoreModel({ trades: input.trades, windowToMs: dayEnd, windowDays: input.windowDays, minTrades: input.minTrades, startingEquityUsdt });
-  const windowTrades = scoredTrades(input.trades, windowFrom, dayEnd);
+  // The window's figures are the ones the score is computed from (same trades, same period).
+  const { score, figures: windowFigures } = scoreWithFigures({
+    trades: input.trades,
+    windowToMs: dayEnd,
+    windowDays: input.windowDays,
+    minTrades: input.minTrades,
+    startingEquityUsdt,
+  });
   const windowAll = byCloseTime(input.trades.filter((t) => t.closedAt >= windowFrom && t.closedAt < dayEnd));
   const dayAll = windowAll.filter((t) => t.closedAt >= dayStart);
   const dayScored = dayAll.filter((t) => !t.exploration);
@@ -124,7 +130,7 @@ export function buildDailyReport(input: ReportInput): BuiltReport {
     actionTaken: decision.actionTaken,
     pnlUsdt: dayAll.reduce((s, t) => s + t.pnlUsdt, 0),
     dayFigures: tradeFigures(dayScored, { fromMs: dayStart, toMs: dayEnd, startingEquityUsdt: dayStartEquity }),
-    windowFigures: tradeFigures(windowTrades, windowPeriod),
+    windowFigures,
     exploration: {
       trades: exploration.length,
       wins: exploration.filter((t) => t.pnlUsdt > 0).length,
