@@ -27,6 +27,8 @@ interface PendingTimer {
 export class ManualClock implements Clock {
   private current: number;
   private timers: PendingTimer[] = [];
+  /** When the earliest pending timer is due (Infinity: none): `set` before it only moves the time. */
+  private earliestAt = Number.POSITIVE_INFINITY;
   private nextId = 1;
 
   constructor(startMs = 0) {
@@ -40,8 +42,10 @@ export class ManualClock implements Clock {
   setTimer(ms: number, fn: () => void): () => void {
     const timer: PendingTimer = { id: this.nextId++, at: this.current + Math.max(0, ms), fn };
     this.timers.push(timer);
+    if (timer.at < this.earliestAt) this.earliestAt = timer.at;
     return () => {
       this.timers = this.timers.filter((t) => t.id !== timer.id);
+      this.earliestAt = earliestOf(this.timers);
     };
   }
 
@@ -56,8 +60,8 @@ export class ManualClock implements Clock {
 
   /** Moves time to `targetMs` (never backwards), firing due timers in order. */
   set(targetMs: number): void {
-    if (this.timers.length === 0) {
-      // The replay moves the clock twice per candle: keep the idle case allocation-free.
+    if (targetMs < this.earliestAt) {
+      // Nothing due: the replay moves the clock twice per candle, keep that allocation-free.
       if (targetMs > this.current) this.current = targetMs;
       return;
     }
@@ -69,12 +73,19 @@ export class ManualClock implements Clock {
       this.current = Math.max(this.current, due.at);
       due.fn();
     }
+    this.earliestAt = earliestOf(this.timers);
     this.current = Math.max(this.current, targetMs);
   }
 
   pendingTimers(): number {
     return this.timers.length;
   }
+}
+
+function earliestOf(timers: readonly PendingTimer[]): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const t of timers) if (t.at < earliest) earliest = t.at;
+  return earliest;
 }
 
 /**
