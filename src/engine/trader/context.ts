@@ -188,6 +188,7 @@ export class TraderBook {
   }
 
   hasPendingEntry(symbol?: string): boolean {
+    if (this.pending.size === 0) return false; // the common case, asked at every replayed candle: no iterator
     for (const order of this.pending.values()) {
       if (order.purpose === 'entry' && (symbol === undefined || order.request.symbol === symbol)) return true;
     }
