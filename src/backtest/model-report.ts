@@ -146,8 +146,9 @@ export function buildModelReport(input: ModelReportInput): ModelReport {
   const enough = predictions.length >= 50;
   if (!enough && walk.note === null) notes.push(`only ${predictions.length} out-of-sample predictions (need 50)`);
   // In force: the promoted model's p, else the constant (the latest training window's base rate).
+  const inForceP = predictions.map((x) => x.inForceProbability);
   const inForce = predictionFigures(
-    predictions.map((x) => x.inForceProbability),
+    inForceP,
     y,
     t,
     predictions.map((x) => x.promoted?.confidence ?? 0.5),
@@ -181,7 +182,6 @@ export function buildModelReport(input: ModelReportInput): ModelReport {
   for (const tr of input.selfLearningTrades ?? [])
     if (!tr.exploration) leverage[`${tr.leverage}x`] = (leverage[`${tr.leverage}x`] ?? 0) + 1;
   const baseRate = samples.length === 0 ? null : samples.reduce((a, s) => a + s.label, 0) / samples.length;
-  const inForceP = predictions.map((x) => x.inForceProbability);
 
   return {
     auc: inForce?.auc ?? null,

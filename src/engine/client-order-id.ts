@@ -16,6 +16,14 @@ export function clientOrderId(purpose: PendingPurpose, symbol: string, decisionA
   return id;
 }
 
+/** The decision time of an entry's id (`clientOrderId('entry', …)`); null for any other id. */
+export function decisionTimeOf(entryClientOrderId: string): number | null {
+  const match = /^slt_e_[A-Z0-9]+_([0-9a-z]+)$/.exec(entryClientOrderId);
+  if (match === null) return null;
+  const value = Number.parseInt(match[1] as string, 36);
+  return Number.isFinite(value) ? value : null;
+}
+
 /** Whether an id was made by this bot (orders of other origins are not ours to manage). */
 export function isOurClientOrderId(id: string): boolean {
   return id.startsWith('slt_');

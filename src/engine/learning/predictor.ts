@@ -14,6 +14,7 @@ import type { Candle, Side, TradeRecord } from '../types.js';
 import { type PredictionRequest, type Predictor, ruleStatisticsPredictor } from '../trader/predictor.js';
 import { proposalId, type Sample } from './labels.js';
 import type { ModelPrediction } from './service.js';
+import { decisionTimeOf } from '../client-order-id.js';
 
 /** What the predictor needs from the learning side (LearningService live, the walk-forward in a backtest). */
 export interface ModelSource {
@@ -26,14 +27,6 @@ export interface ModelSource {
   labelled?(nowMs: number): readonly Sample[];
   /** Model exits: the promoted model's p for an open position (exit-advisor.ts); absent: no model exits. */
   scoreOpen?(symbol: string, side: Side, rule: SignalRule, features: Features): ModelPrediction | null;
-}
-
-/** Decision time from an entry client order id (`slt_e_<SYMBOL>_<base 36 ms>`, client-order-id.ts); null for other ids. */
-export function decisionTimeOf(entryClientOrderId: string): number | null {
-  const match = /^slt_e_[A-Z0-9]+_([0-9a-z]+)$/.exec(entryClientOrderId);
-  if (match === null) return null;
-  const value = Number.parseInt(match[1] as string, 36);
-  return Number.isFinite(value) ? value : null;
 }
 
 export interface ShadowPrediction {
