@@ -197,44 +197,11 @@ const MAX_EXACT_INT = 2 ** 53 - 1;
 const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
- * Parses `text[start, end)` as a decimal number, NaN when it is not one (or not finite).
- * Fast path for `-?digits[.digits]` without building a substring: with at most 15–16
- * significant digits the integer m is exact and m / 10^k is one correctly rounded
- * division, i.e. the same double `Number()` returns (Clinger 1990). Anything else
- * (exponent, more digits) goes through `Number()` on a strictly checked substring.
- */
-export function parseDecimal(text: string, start: number, end: number): number {
-  let i = start;
-  let negative = false;
-  if (text.charCodeAt(i) === MINUS) {
-    negative = true;
-    i++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let fractionDigits = -1;
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      mantissa = mantissa * 10 + (c - ZERO);
-      digits++;
-      if (fractionDigits >= 0) fractionDigits++;
-    } else if (c === DOT && fractionDigits < 0) {
-      fractionDigits = 0;
-    } else {
-      return parseSlow(text.slice(start, end));
-    }
-  }
-  if (digits === 0) return Number.NaN;
-  if (mantissa > MAX_EXACT_INT || fractionDigits > 22) return parseSlow(text.slice(start, end));
-  const value = fractionDigits > 0 ? mantissa / POW10[fractionDigits]! : mantissa;
-  return negative ? -value : value;
-}
-
-/**
- * `parseDecimal` on bytes: parses `bytes[start, end)` (ASCII / UTF-8) as a decimal number,
- * NaN when it is not one (or not finite). Same fast path, same doubles; anything else
- * goes through the same strict check on the UTF-8 decoded text.
+ * Parses `bytes[start, end)` (ASCII / UTF-8) as a decimal number, NaN when it is not one
+ * (or not finite). Fast path for `-?digits[.digits]` without building a string: with at most
+ * 15–16 significant digits the integer m is exact and m / 10^k is one correctly rounded
+ * division, i.e. the same double `Number()` returns (Clinger 1990). Anything else (exponent,
+ * more digits) goes through `Number()` on the strictly checked UTF-8 decoded text.
  */
 export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number): number {
   let i = start;

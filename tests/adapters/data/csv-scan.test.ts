@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../../../src/errors.js';
-import { parseDecimal, parseDecimalBytes, scanNumericCsv } from '../../../src/adapters/data/csv-scan.js';
+import { parseDecimalBytes, scanNumericCsv } from '../../../src/adapters/data/csv-scan.js';
 import { tempDir } from './helpers.js';
 
 const tmp = tempDir('slt-scan-');
@@ -10,7 +10,6 @@ afterAll(() => tmp.remove());
 
 const encoder = new TextEncoder();
 const parsers: [string, (text: string) => number][] = [
-  ['parseDecimal', (text) => parseDecimal(text, 0, text.length)],
   [
     'parseDecimalBytes',
     (text) => {
@@ -58,10 +57,9 @@ describe.each(parsers)('%s', (_name, parse) => {
   );
 });
 
-describe('parseDecimal / parseDecimalBytes inside a line', () => {
-  it('parse a field in place', () => {
+describe('parseDecimalBytes inside a line', () => {
+  it('parses a field in place', () => {
     const line = '1754006400000,115697.3,115755';
-    expect(parseDecimal(line, 14, 22)).toBe(115697.3);
     expect(parseDecimalBytes(encoder.encode(line), 14, 22)).toBe(115697.3);
   });
 });
