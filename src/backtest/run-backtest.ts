@@ -142,7 +142,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     grade: () => trader.engineState().grade,
     setGrade: async (grade) => trader.setGrade(grade),
     ...(options.shadow !== undefined ? { shadow: options.shadow } : {}),
-    dir: null,
     // Summed up in the report's warnings (evaluatorAlertsLine) instead of a log line per simulated day.
     quietAlerts: true,
   });
@@ -160,7 +159,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       options.onProgress(done, total);
       nextReport = done + 5000;
     }
-    return reported ?? undefined;
+    return reported;
   };
   // Most batches need no promise at all (nothing filled, nothing to send, no midnight):
   // they stay synchronous, which is most of what a backtest is.

@@ -261,7 +261,7 @@ export async function startTrading(deps: TradingDeps): Promise<RunningTrading> {
           if (reports === null || !replay) return;
           reports.start();
           // The replay waits for the reports of the midnights this batch crossed.
-          return reports.afterBatch() ?? undefined;
+          return reports.afterBatch();
         });
       await inBatch;
     })

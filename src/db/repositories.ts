@@ -49,8 +49,10 @@ export interface SubscriptionRepository {
   list(kind?: SubscriptionKind): Promise<Subscription[]>;
 }
 
-/** The self-learning samples: one document under `learning:samples` (its shape is checked by the learner). */
-/** One document under `key` (the learning samples, the Discord outbox), on the store's write queue. */
+/**
+ * One document under `key`, on the store's write queue: the learning samples (their shape is
+ * checked by the learner) and the Discord outbox (checked by the outbox).
+ */
 export class KvDocument implements StoredDocument {
   constructor(
     private readonly s: StoreAccess,

@@ -83,7 +83,6 @@ export function alertIdentity(condition: AlertCondition): AlertIdentity {
 
 const usdt = (value: number): string => `${value < 0 ? '-' : ''}$${Math.abs(value).toFixed(2)}`;
 
-/** The notice an operator reads for a condition (short lines, phone-sized). */
 /** Halted: nothing but protection until a restart; reducing (the `pause` reaction, insufficient funds): no entries for a while. */
 function engineStateWording(condition: Extract<AlertCondition, { kind: 'engine_state' }>): Pick<Notice, 'severity' | 'title' | 'lines'> {
   if (condition.state === 'halted') {
@@ -104,6 +103,7 @@ function engineStateWording(condition: Extract<AlertCondition, { kind: 'engine_s
   };
 }
 
+/** The notice an operator reads for a condition (short lines, phone-sized). */
 export function describeAlert(condition: AlertCondition, atMs: number): Notice {
   const { key } = alertIdentity(condition);
   const base = { kind: 'alert' as const, key, at: atMs };

@@ -48,7 +48,7 @@ export interface ReportsWiringDeps {
   /** Recent audit entries (mode changes); absent: none listed. */
   readonly recentAudit?: (limit: number) => Promise<AuditEntry[]>;
   readonly model?: () => ModelInfo;
-  /** Where the files go; default `REPORTS_DIR`; null: database only (the backtest). */
+  /** Where the files go; default `REPORTS_DIR`; null: database only. */
   readonly dir?: string | null;
   /** true (the backtest): alerts are kept for `alerts.firedBetween` but not logged one by one. */
   readonly quietAlerts?: boolean;
@@ -63,9 +63,9 @@ export interface ReportsWiring {
   start(): void;
   /**
    * Replay: generates the reports of the midnights passed in the batch (and finishes the
-   * catch-up). null when there was nothing to do: no promise made, the replay goes on.
+   * catch-up). Nothing (no promise made) when there was nothing to do: the replay goes on.
    */
-  afterBatch(): Promise<void> | null;
+  afterBatch(): Promise<void> | undefined;
   /** Raises the trade's liquidation / 100 % loss alerts. */
   onTrade(trade: TradeRecord): void;
   /** The Trader's events: exits (trade alerts) and typed safety events (stop missing, adoption). */
@@ -183,7 +183,7 @@ export function wireReports(deps: ReportsWiringDeps): ReportsWiring {
       });
     },
     afterBatch() {
-      if (catchingUp === null && due.length === 0) return null;
+      if (catchingUp === null && due.length === 0) return undefined;
       return (async () => {
         if (catchingUp !== null) {
           await catchingUp;
