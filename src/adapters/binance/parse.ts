@@ -313,19 +313,30 @@ export function parseAccountBalance(response: unknown, asset = 'USDT'): Balance 
   };
 }
 
+/** Each row of a list response through `parse` (null: the row is skipped), oldest first by `timeOf`. */
+function parseRows<T>(response: unknown, parse: (raw: Raw) => T | null, timeOf: (item: T) => number): T[] {
+  const out: T[] = [];
+  for (const row of asArray(response)) {
+    const item = parse(asRecord(row));
+    if (item !== null) out.push(item);
+  }
+  return out.sort((a, b) => timeOf(a) - timeOf(b));
+}
+
 /** Rows of GET /fapi/v1/income (incomeType FUNDING_FEE) → funding payments, signed (+ received). */
 export function parseFundingPayments(response: unknown): FundingPayment[] {
-  const out: FundingPayment[] = [];
-  for (const row of asArray(response)) {
-    const raw = asRecord(row);
-    const symbol = str(raw['symbol']);
-    const amount = num(raw['income']);
-    const timestamp = num(raw['time']);
-    if (symbol === null || amount === null || timestamp === null) continue;
-    if ((str(raw['incomeType']) ?? 'FUNDING_FEE') !== 'FUNDING_FEE') continue;
-    out.push({ symbol, timestamp, amountUsdt: amount });
-  }
-  return out.sort((a, b) => a.timestamp - b.timestamp);
+  return parseRows(
+    response,
+    (raw): FundingPayment | null => {
+      const symbol = str(raw['symbol']);
+      const amount = num(raw['income']);
+      const timestamp = num(raw['time']);
+      if (symbol === null || amount === null || timestamp === null) return null;
+      if ((str(raw['incomeType']) ?? 'FUNDING_FEE') !== 'FUNDING_FEE') return null;
+      return { symbol, timestamp, amountUsdt: amount };
+    },
+    (payment) => payment.timestamp,
+  );
 }
 
 /**
@@ -333,36 +344,38 @@ export function parseFundingPayments(response: unknown): FundingPayment[] {
  * The order's side closes the position: a SELL closed a long.
  */
 export function parseForcedCloses(response: unknown): ForcedClose[] {
-  const out: ForcedClose[] = [];
-  for (const row of asArray(response)) {
-    const raw = asRecord(row);
-    const symbol = str(raw['symbol']);
-    const price = num(raw['avgPrice']) ?? num(raw['price']);
-    const size = num(raw['executedQty']) ?? num(raw['origQty']);
-    const at = num(raw['updateTime']) ?? num(raw['time']);
-    const side = str(raw['side']);
-    if (symbol === null || price === null || size === null || at === null || size <= 0) continue;
-    out.push({ symbol, side: side === 'SELL' ? 'long' : 'short', size, price, at });
-  }
-  return out.sort((a, b) => a.at - b.at);
+  return parseRows(
+    response,
+    (raw): ForcedClose | null => {
+      const symbol = str(raw['symbol']);
+      const price = num(raw['avgPrice']) ?? num(raw['price']);
+      const size = num(raw['executedQty']) ?? num(raw['origQty']);
+      const at = num(raw['updateTime']) ?? num(raw['time']);
+      const side = str(raw['side']);
+      if (symbol === null || price === null || size === null || at === null || size <= 0) return null;
+      return { symbol, side: side === 'SELL' ? 'long' : 'short', size, price, at };
+    },
+    (close) => close.at,
+  );
 }
 
 /** Rows of GET /fapi/v1/userTrades → the account's fills (USDT commissions), oldest first. */
 export function parseAccountFills(response: unknown): AccountFill[] {
-  const out: AccountFill[] = [];
-  for (const row of asArray(response)) {
-    const raw = asRecord(row);
-    const symbol = str(raw['symbol']);
-    const price = num(raw['price']);
-    const quantity = num(raw['qty']);
-    const at = num(raw['time']);
-    const side = str(raw['side']);
-    if (symbol === null || price === null || quantity === null || at === null || quantity <= 0 || (side !== 'BUY' && side !== 'SELL'))
-      continue;
-    const usdt = (str(raw['commissionAsset']) ?? 'USDT').toUpperCase() === 'USDT';
-    out.push({ symbol, side: side === 'BUY' ? 'buy' : 'sell', price, quantity, feeUsdt: usdt ? (num(raw['commission']) ?? 0) : 0, at });
-  }
-  return out.sort((a, b) => a.at - b.at);
+  return parseRows(
+    response,
+    (raw): AccountFill | null => {
+      const symbol = str(raw['symbol']);
+      const price = num(raw['price']);
+      const quantity = num(raw['qty']);
+      const at = num(raw['time']);
+      const side = str(raw['side']);
+      if (symbol === null || price === null || quantity === null || at === null || quantity <= 0 || (side !== 'BUY' && side !== 'SELL'))
+        return null;
+      const usdt = (str(raw['commissionAsset']) ?? 'USDT').toUpperCase() === 'USDT';
+      return { symbol, side: side === 'BUY' ? 'buy' : 'sell', price, quantity, feeUsdt: usdt ? (num(raw['commission']) ?? 0) : 0, at };
+    },
+    (fill) => fill.at,
+  );
 }
 
 /** A kline row with its close time (ms, inclusive: openTime + interval - 1). */
