@@ -38,7 +38,8 @@ export class PositionController {
   private lastReadable = true;
   /** When the next scheduled tick is due (the grid start + k × intervalMs). */
   private nextDueAt = 0;
-  private stats_: ControllerStats = {
+  /** Updated in place at every tick (no copy per tick); `stats()` hands out a copy. */
+  private readonly stats_: { -readonly [K in keyof ControllerStats]: ControllerStats[K] } = {
     ticks: 0,
     failedTicks: 0,
     coalesced: 0,
@@ -79,7 +80,7 @@ export class PositionController {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.stats_ = { ...this.stats_, running: true };
+    this.stats_.running = true;
     this.nextDueAt = this.deps.clock.now();
     this.schedule(0);
   }
@@ -89,7 +90,7 @@ export class PositionController {
     this.stopped = true;
     this.cancelTimer?.();
     this.cancelTimer = null;
-    this.stats_ = { ...this.stats_, running: false };
+    this.stats_.running = false;
     // Bounded: at most one tick in flight and one follow-up.
     for (let guard = 0; guard < 3 && (this.inFlight !== null || this.followUp !== null); guard++) {
       await (this.followUp ?? this.inFlight);
@@ -97,7 +98,7 @@ export class PositionController {
   }
 
   stats(): ControllerStats {
-    return this.stats_;
+    return { ...this.stats_ };
   }
 
   private schedule(delayMs: number): void {
@@ -118,14 +119,14 @@ export class PositionController {
     const lagMs = Math.max(0, now - this.nextDueAt);
     const missed = Math.floor(lagMs / this.deps.intervalMs);
     if (missed > 0) {
-      this.stats_ = { ...this.stats_, coalesced: this.stats_.coalesced + missed };
+      this.stats_.coalesced += missed;
       this.log.warn('position loop lagging; ticks coalesced', { lagMs, coalesced: missed });
     }
-    this.stats_ = { ...this.stats_, lastLagMs: lagMs };
+    this.stats_.lastLagMs = lagMs;
     this.nextDueAt += (missed + 1) * this.deps.intervalMs;
     if (this.inFlight !== null) {
       // A tick asked for by hand is running: it serves this due time too.
-      this.stats_ = { ...this.stats_, coalesced: this.stats_.coalesced + 1 };
+      this.stats_.coalesced += 1;
       await this.inFlight;
     } else {
       await this.runTick();
@@ -163,7 +164,7 @@ export class PositionController {
       // exchange-side stops protect the positions in between.
       const every = this.deps.haltedReadEveryMs ?? DEFAULT_HALTED_READ_EVERY_MS;
       if (started - this.lastHaltedReadAt < every) {
-        this.stats_ = { ...this.stats_, haltedSkips: this.stats_.haltedSkips + 1 };
+        this.stats_.haltedSkips += 1;
         return;
       }
       this.lastHaltedReadAt = started;
@@ -180,20 +181,18 @@ export class PositionController {
         await this.deps.trader.controlTick(positions);
       } else {
         await this.deps.trader.controlTickFromOwnState();
-        this.stats_ = { ...this.stats_, ownStateTicks: this.stats_.ownStateTicks + 1 };
+        this.stats_.ownStateTicks += 1;
       }
       const took = this.deps.clock.now() - started;
-      this.stats_ = {
-        ...this.stats_,
-        ticks: this.stats_.ticks + 1,
-        lastTickAt: started,
-        lastTickMs: took,
-        maxTickMs: Math.max(this.stats_.maxTickMs, took),
-      };
+      const stats = this.stats_;
+      stats.ticks += 1;
+      stats.lastTickAt = started;
+      stats.lastTickMs = took;
+      stats.maxTickMs = Math.max(stats.maxTickMs, took);
       if (this.lastFailure !== null) this.log.info('position tick succeeded again', { after: this.lastFailure });
       this.lastFailure = null;
     } catch (error) {
-      this.stats_ = { ...this.stats_, failedTicks: this.stats_.failedTicks + 1 };
+      this.stats_.failedTicks += 1;
       const text = describeError(error);
       const wasHalted = this.deps.tradingState?.isHalted() === true;
       this.deps.tradingState?.observe(error, 'position loop');

@@ -90,7 +90,6 @@ interface CandidateBasis {
 /** Steps 4–7 for each candidate leverage, lowering it until the stop beats liquidation (step 6). */
 function guardedCandidate(input: PlanInput, basis: CandidateBasis, clamps: LeverageClamp[], refusals: Refusal[]): Candidate {
   const { raw, budgetUsdt, minNotionalUsdt } = basis;
-  const buffer = pct(input.config.liquidationBufferRate);
   const startLeverage = basis.leverage;
   let leverage = startLeverage;
   let candidate = buildCandidate(input, leverage, raw, budgetUsdt, minNotionalUsdt);
@@ -103,13 +102,13 @@ function guardedCandidate(input: PlanInput, basis: CandidateBasis, clamps: Lever
       step: 'liquidation_guard',
       from: startLeverage,
       to: leverage,
-      reason: `at ${startLeverage}x the stop would not trigger ${buffer} before liquidation; ${leverage}x is the highest leverage where it does`,
+      reason: `at ${startLeverage}x the stop would not trigger ${pct(input.config.liquidationBufferRate)} before liquidation; ${leverage}x is the highest leverage where it does`,
     });
   }
   if (!candidate.guardOk) {
     refusals.push({
       code: 'liquidation_guard',
-      reason: `even at 1x the stop ${candidate.slPrice} does not trigger ${buffer} of the entry before the liquidation price ${candidate.liquidationPrice}`,
+      reason: `even at 1x the stop ${candidate.slPrice} does not trigger ${pct(input.config.liquidationBufferRate)} of the entry before the liquidation price ${candidate.liquidationPrice}`,
     });
   }
   return candidate;
@@ -246,24 +245,18 @@ function buildCandidate(input: PlanInput, leverage: number, raw: number, budgetU
 function invalidInputReasons(input: PlanInput): string[] {
   const reasons: string[] = [];
   const { config, rules } = input;
-  const positive = (value: number, name: string): void => {
-    if (!Number.isFinite(value) || value <= 0) reasons.push(`${name} must be a positive number, got ${value}`);
-  };
-  const finite = (value: number, name: string): void => {
-    if (!Number.isFinite(value)) reasons.push(`${name} must be a finite number, got ${value}`);
-  };
-  positive(input.referencePrice, 'referencePrice');
-  positive(input.baseSlPct, 'baseSlPct');
-  finite(input.winProbability, 'winProbability');
-  finite(input.confidence, 'confidence');
-  finite(input.equityUsdt, 'equityUsdt');
-  finite(input.availableBalanceUsdt, 'availableBalanceUsdt');
+  requirePositive(reasons, input.referencePrice, 'referencePrice');
+  requirePositive(reasons, input.baseSlPct, 'baseSlPct');
+  requireFinite(reasons, input.winProbability, 'winProbability');
+  requireFinite(reasons, input.confidence, 'confidence');
+  requireFinite(reasons, input.equityUsdt, 'equityUsdt');
+  requireFinite(reasons, input.availableBalanceUsdt, 'availableBalanceUsdt');
   if (!Number.isInteger(input.openPositions) || input.openPositions < 0) {
     reasons.push(`openPositions must be a whole number ≥ 0, got ${input.openPositions}`);
   }
-  positive(rules.filters.tickSize, 'tickSize');
-  positive(rules.filters.marketStepSize, 'marketStepSize');
-  finite(rules.filters.marketMinQty, 'marketMinQty');
+  requirePositive(reasons, rules.filters.tickSize, 'tickSize');
+  requirePositive(reasons, rules.filters.marketStepSize, 'marketStepSize');
+  requireFinite(reasons, rules.filters.marketMinQty, 'marketMinQty');
   if (rules.brackets.length === 0) reasons.push(`no leverage brackets for ${rules.symbol}`);
   if (!Number.isInteger(config.maxOpenPositions) || config.maxOpenPositions < 1) {
     reasons.push(`maxOpenPositions must be a whole number ≥ 1, got ${config.maxOpenPositions}`);
@@ -280,6 +273,14 @@ function invalidInputReasons(input: PlanInput): string[] {
   }
   if (input.baseSlPct >= 1) reasons.push(`baseSlPct must be below 1 (100 %), got ${input.baseSlPct}`);
   return reasons;
+}
+
+function requirePositive(reasons: string[], value: number, name: string): void {
+  if (!Number.isFinite(value) || value <= 0) reasons.push(`${name} must be a positive number, got ${value}`);
+}
+
+function requireFinite(reasons: string[], value: number, name: string): void {
+  if (!Number.isFinite(value)) reasons.push(`${name} must be a finite number, got ${value}`);
 }
 
 function pct(fraction: number): string {

@@ -58,24 +58,27 @@ export function applyLeverageCeilings(
 ): CeilingResult {
   const clamps: LeverageClamp[] = [];
   let leverage = raw;
-  const lower = (step: LeverageClamp['step'], ceiling: number, reason: string): void => {
-    if (ceiling < leverage) {
-      clamps.push({ step, from: leverage, to: ceiling, reason });
-      leverage = ceiling;
-    }
-  };
   if (mode.closedTradeCount < config.coldStartTrades) {
-    lower(
+    leverage = lowered(
+      clamps,
+      leverage,
       'cold_start',
       config.coldStartMaxLeverage,
-      `cold start: ${mode.closedTradeCount} of ${config.coldStartTrades} trades closed, ceiling ${config.coldStartMaxLeverage}x`,
+      () => `cold start: ${mode.closedTradeCount} of ${config.coldStartTrades} trades closed, ceiling ${config.coldStartMaxLeverage}x`,
     );
   }
   if (mode.strategyMode === 'rules') {
-    lower('rules_mode', config.rulesMaxLeverage, `rules mode: RULES_MAX_LEVERAGE ${config.rulesMaxLeverage}x`);
+    leverage = lowered(
+      clamps,
+      leverage,
+      'rules_mode',
+      config.rulesMaxLeverage,
+      () => `rules mode: RULES_MAX_LEVERAGE ${config.rulesMaxLeverage}x`,
+    );
   }
   if (config.maxLeverage !== null) {
-    lower('max_leverage', config.maxLeverage, `MAX_LEVERAGE ${config.maxLeverage}x`);
+    const ceiling = config.maxLeverage;
+    leverage = lowered(clamps, leverage, 'max_leverage', ceiling, () => `MAX_LEVERAGE ${ceiling}x`);
   }
 
   const beforeBracket = leverage;
@@ -101,6 +104,16 @@ export function applyLeverageCeilings(
     leverage = capped;
   }
   return { leverage, clamps };
+}
+
+/**
+ * One ceiling: when it is below `leverage`, the clamp is recorded and the ceiling returned.
+ * The reason is worded only then (most plans pass most ceilings).
+ */
+function lowered(clamps: LeverageClamp[], leverage: number, step: LeverageClamp['step'], ceiling: number, reason: () => string): number {
+  if (!(ceiling < leverage)) return leverage;
+  clamps.push({ step, from: leverage, to: ceiling, reason: reason() });
+  return ceiling;
 }
 
 export interface StopDistances {
@@ -191,10 +204,10 @@ export function orderSize(
   maxQty: number | null = null,
 ): OrderSize {
   const minimumSize = Math.max(minNotionalUsdt / price, minQty);
-  const meetsMinimums = (size: number): boolean => size * price >= minNotionalUsdt * (1 - 1e-12) && size >= minQty - stepSize * 1e-9;
   if (!minimumOnly) {
     const down = roundQty(notionalBudgetUsdt / price, stepSize, 'down');
-    if (meetsMinimums(down) && down > 0) {
+    const meetsMinimums = down * price >= minNotionalUsdt * (1 - 1e-12) && down >= minQty - stepSize * 1e-9;
+    if (meetsMinimums && down > 0) {
       // MARKET_LOT_SIZE maxQty: a bigger order would be rejected (-4005), so the size stops there.
       const capped = maxQty !== null && down > maxQty ? roundQty(maxQty, stepSize, 'down') : down;
       return { size: capped, forcedByMinimum: false };

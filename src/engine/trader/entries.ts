@@ -112,8 +112,7 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
   // Screen on the cached balance: a refused signal (paused, limits, thresholds) costs no account read.
   const screened = await balance(ctx, false);
   const { mode, label } = modeOf(ctx);
-  const inputFor = (account: Balance): PlanInput => planInput(ctx, candidate, prediction, rules, account, mode);
-  const result = await planWithExploration(ctx, inputFor, screened);
+  const result = await planWithExploration(ctx, (account) => planInput(ctx, candidate, prediction, rules, account, mode), screened);
   if (!result.ok) {
     ctx.deps.onEvent?.({
       kind: 'refused',

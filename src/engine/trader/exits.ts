@@ -22,12 +22,9 @@ export async function controlTick(ctx: TraderContext, exchangePositions: readonl
   for (const p of exchangePositions) if (p.size > 0) bySymbol.set(p.symbol, p);
   for (const p of exchangePositions) {
     const last = book.lastPrice.get(p.symbol);
-    if (last !== undefined) book.lastPrice.set(p.symbol, { ...last, mark: p.markPrice });
+    if (last !== undefined) last.mark = p.markPrice;
   }
-  // Taken at the start: a reversal flagged by a candle that closes while this tick runs
-  // (live: candles and ticks interleave) is kept for the next tick, not cleared unseen.
-  const reversals = new Set(book.reversals);
-  book.reversals.clear();
+  const reversals = takeReversals(ctx);
   if (book.pending.size > 0) await settleEntries(ctx, bySymbol);
   // Symbol by symbol, side by side: an error on one is logged and backed off for that symbol
   // only, and never delays another symbol's exit.
@@ -60,6 +57,21 @@ export async function controlTick(ctx: TraderContext, exchangePositions: readonl
   );
 }
 
+const NO_REVERSALS: ReadonlySet<string> = new Set();
+
+/**
+ * The reversals flagged so far, taken at the start of a tick: one flagged by a candle that
+ * closes while the tick runs (live: candles and ticks interleave) is kept for the next tick,
+ * not cleared unseen. No copy when there are none (most ticks).
+ */
+function takeReversals(ctx: TraderContext): ReadonlySet<string> {
+  const { reversals } = ctx.book;
+  if (reversals.size === 0) return NO_REVERSALS;
+  const taken = new Set(reversals);
+  reversals.clear();
+  return taken;
+}
+
 /** Per symbol: a failing symbol backs off (`nextBackoffMs`) and never delays the others. */
 async function isolated(ctx: TraderContext, symbol: string, run: () => Promise<void>): Promise<void> {
   const backoff = ctx.book.tickBackoff;
@@ -86,8 +98,7 @@ async function isolated(ctx: TraderContext, symbol: string, run: () => Promise<v
  */
 export async function controlTickFromOwnState(ctx: TraderContext): Promise<void> {
   const { book } = ctx;
-  const reversals = new Set(book.reversals);
-  book.reversals.clear();
+  const reversals = takeReversals(ctx);
   for (const position of [...book.positions.values()]) {
     if (position.exitClientOrderId !== null) continue;
     const reason = exitReasonFor(ctx, position, assumedOnExchange(ctx, position), reversals);
