@@ -72,10 +72,10 @@ function checkFilters(venue: PaperVenue, rules: SymbolRules, request: OrderReque
   const rejection = validateOrder(filters, {
     type,
     quantity,
-    ...(request.price === undefined ? {} : { price: request.price }),
-    ...(request.stopPrice === undefined ? {} : { stopPrice: request.stopPrice }),
     reduceOnly,
     referencePrice,
+    ...(request.price === undefined ? {} : { price: request.price }),
+    ...(request.stopPrice === undefined ? {} : { stopPrice: request.stopPrice }),
   });
   if (rejection !== null) {
     throw new InvalidOrderError(

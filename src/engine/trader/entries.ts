@@ -229,9 +229,9 @@ function entryDraft(plan: EntryPlan, candidate: Candidate, prediction: Predictio
     exploration: plan.exploration,
     strategyMode: plan.exploration ? `${label} · exploration` : label,
     modelVersion: prediction.modelVersion,
-    ...(plan.expectedR !== null ? { expectedR: plan.expectedR } : {}),
     decidedAt: candidate.decidedAt,
     referencePrice: candidate.price,
+    ...(plan.expectedR !== null ? { expectedR: plan.expectedR } : {}),
   };
 }
 
