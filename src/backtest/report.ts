@@ -143,6 +143,18 @@ export interface BuyAndHold {
   readonly sharpe: number | null;
 }
 
+/** Index of the first candle at or after `atMs` in `list[from…]` (time order), or `list.length`. */
+function firstIndexFrom(list: readonly Candle[], from: number, atMs: number): number {
+  let lo = from;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.timestamp < atMs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Equal weight at each pair's first open, held to its last close; daily closes give its drawdown and Sharpe. */
 export function buyAndHold(candles: ReadonlyMap<string, readonly Candle[]>, period: MetricsPeriod): BuyAndHold {
   const pairs = [...candles.entries()]
@@ -160,17 +172,16 @@ export function buyAndHold(candles: ReadonlyMap<string, readonly Candle[]>, peri
     row.set(symbol, close);
   };
   for (const p of pairs) {
-    // Candles are in time order: a day's last close is the one before the day changes.
+    // Candles are in time order: a day's last close is the one before the first candle of a
+    // later day, found by binary search (a few reads per day, not one per candle).
     const list = p.list;
-    let day = Math.floor(list[0]!.timestamp / DAY_MS);
-    for (let i = 1; i < list.length; i++) {
-      const next = Math.floor(list[i]!.timestamp / DAY_MS);
-      if (next !== day) {
-        recordClose(day, p.symbol, list[i - 1]!.close);
-        day = next;
-      }
+    let i = 0;
+    while (i < list.length) {
+      const day = Math.floor(list[i]!.timestamp / DAY_MS);
+      const next = firstIndexFrom(list, i, (day + 1) * DAY_MS);
+      recordClose(day, p.symbol, list[next - 1]!.close);
+      i = next;
     }
-    recordClose(day, p.symbol, p.last.close);
   }
   const lastSeen = new Map<string, number>(pairs.map((p) => [p.symbol, p.first.open]));
   const points: EquityPoint[] = [{ atMs: period.fromMs, equityUsdt: period.startingEquityUsdt }];

@@ -61,6 +61,6 @@ function finishStep(deps: ReplayStepDeps, batch: readonly ClosedCandle[], openAt
 /** Step 5: the decision at the close, then a controller tick when there is anything to evaluate. */
 function decide(deps: ReplayStepDeps, batch: readonly ClosedCandle[]): Promise<void> {
   const decided = deps.trader.onCandles(batch);
-  if (decided === NOTHING_TO_DO && !deps.trader.hasWork()) return NOTHING_TO_DO;
+  if (decided === NOTHING_TO_DO) return deps.trader.hasWork() ? deps.controller.tick() : NOTHING_TO_DO;
   return decided.then(() => (deps.trader.hasWork() ? deps.controller.tick() : undefined));
 }

@@ -12,7 +12,7 @@ import type { AlertCondition } from '../engine/alerts.js';
 import { actionOf, scoreWithFigures, tradeFigures } from '../engine/evaluator.js';
 import { DAY_MS, byCloseTime, dailyPnl, leverageDistribution, realisedEquityCurve } from '../engine/metrics.js';
 import type { Grade } from '../engine/ports.js';
-import type { DailyReport, ModeChange, ModelInfo, ModelScore, ReportedAlert } from '../engine/reports.js';
+import type { DailyReport, ModeChange, ModelInfo, ModelScore, ReportedAlert, TradeFigures } from '../engine/reports.js';
 import type { TradeRecord } from '../engine/types.js';
 import { utcDayOf, utcDayStart } from '../engine/utc-day.js';
 
@@ -86,7 +86,21 @@ export interface BuiltReport {
   readonly decision: GradeDecision;
 }
 
-export function buildDailyReport(input: ReportInput): BuiltReport {
+/** What grading a day needs of the report's inputs. */
+export type GradeInput = Pick<ReportInput, 'day' | 'partial' | 'trades' | 'equity' | 'windowDays' | 'minTrades' | 'gradeSSizeMultiplier' | 'grade'>;
+
+/** A day's grade without the report around it (the backtest grades every simulated day, and shows no report). */
+export interface DayGrade {
+  /** The score as computed (the report shows it rounded). */
+  readonly score: ModelScore;
+  readonly windowFigures: TradeFigures;
+  readonly decision: GradeDecision;
+  /** Realised equity at the window start (the report's equity curve starts there). */
+  readonly startingEquityUsdt: number;
+}
+
+/** The score of the report's window and the grade decision: the part of `buildDailyReport` that acts on the engine. */
+export function gradeDay(input: GradeInput): DayGrade {
   const dayStart = utcDayStart(input.day);
   if (Number.isNaN(dayStart)) throw new RangeError(`not a UTC day: "${input.day}"`);
   const dayEnd = dayStart + DAY_MS;
@@ -95,7 +109,6 @@ export function buildDailyReport(input: ReportInput): BuiltReport {
   const closedSince = input.trades.filter((t) => t.closedAt >= windowFrom && t.closedAt <= input.equity.atMs);
   const startingEquityUsdt =
     input.equity.source === 'assumed' ? input.equity.usdt : input.equity.usdt - closedSince.reduce((s, t) => s + t.pnlUsdt, 0);
-
   // The window's figures are the ones the score is computed from (same trades, same period).
   const { score, figures: windowFigures } = scoreWithFigures({
     trades: input.trades,
@@ -104,19 +117,26 @@ export function buildDailyReport(input: ReportInput): BuiltReport {
     minTrades: input.minTrades,
     startingEquityUsdt,
   });
-  const windowAll = byCloseTime(input.trades.filter((t) => t.closedAt >= windowFrom && t.closedAt < dayEnd));
-  const dayAll = windowAll.filter((t) => t.closedAt >= dayStart);
-  const dayScored = dayAll.filter((t) => !t.exploration);
-  const exploration = dayAll.filter((t) => t.exploration);
-  // Equity at the day start: the window start plus everything closed in the window before it.
-  const dayStartEquity = startingEquityUsdt + windowAll.filter((t) => t.closedAt < dayStart).reduce((s, t) => s + t.pnlUsdt, 0);
-
   const decision: GradeDecision =
     'decided' in input.grade
       ? input.grade.decided
       : input.partial
         ? { gradeBefore: input.grade.before, gradeAfter: input.grade.before, actionTaken: 'none: the day is not over', alerts: [] }
         : decideGrade(score, input.day, input.grade.before, input.gradeSSizeMultiplier);
+  return { score, windowFigures, decision, startingEquityUsdt };
+}
+
+export function buildDailyReport(input: ReportInput): BuiltReport {
+  const { score, windowFigures, decision, startingEquityUsdt } = gradeDay(input);
+  const dayStart = utcDayStart(input.day);
+  const dayEnd = dayStart + DAY_MS;
+  const windowFrom = dayEnd - input.windowDays * DAY_MS;
+  const windowAll = byCloseTime(input.trades.filter((t) => t.closedAt >= windowFrom && t.closedAt < dayEnd));
+  const dayAll = windowAll.filter((t) => t.closedAt >= dayStart);
+  const dayScored = dayAll.filter((t) => !t.exploration);
+  const exploration = dayAll.filter((t) => t.exploration);
+  // Equity at the day start: the window start plus everything closed in the window before it.
+  const dayStartEquity = startingEquityUsdt + windowAll.filter((t) => t.closedAt < dayStart).reduce((s, t) => s + t.pnlUsdt, 0);
 
   const windowPeriod = { fromMs: windowFrom, toMs: dayEnd, startingEquityUsdt };
   const report: DailyReport = {
@@ -128,7 +148,7 @@ export function buildDailyReport(input: ReportInput): BuiltReport {
     gradeBefore: decision.gradeBefore,
     gradeAfter: decision.gradeAfter,
     actionTaken: decision.actionTaken,
-    pnlUsdt: dayAll.reduce((s, t) => s + t.pnlUsdt, 0),
+    pnlUsdt: dayPnlUsdt(input.trades, input.day),
     dayFigures: tradeFigures(dayScored, { fromMs: dayStart, toMs: dayEnd, startingEquityUsdt: dayStartEquity }),
     windowFigures,
     exploration: {
@@ -146,6 +166,12 @@ export function buildDailyReport(input: ReportInput): BuiltReport {
     dailyPnl: dailyPnl(windowAll, windowPeriod).map((d) => ({ day: utcDayOf(d.dayStartMs), pnlUsdt: d.pnlUsdt })),
   };
   return { report: roundNumbers(report), decision };
+}
+
+/** Net P&L of the trades closed in the UTC day `day` (exploration included: it is money), summed in close order. */
+export function dayPnlUsdt(trades: readonly TradeRecord[], day: string): number {
+  const dayStart = utcDayStart(day);
+  return byCloseTime(trades.filter((t) => t.closedAt >= dayStart && t.closedAt < dayStart + DAY_MS)).reduce((s, t) => s + t.pnlUsdt, 0);
 }
 
 /** Float noise off (44.99999999999 → 45): every non-integer rounded to 8 decimals, far below a cent. */
@@ -171,6 +197,6 @@ export function formatPnl(pnlUsdt: number): string {
 }
 
 /** `[MODEL_EVALUATOR] ✅ 評分: {score}/100 | P&L: ${pnl}` (BLUEPRINT "Daily report"). */
-export function reportLogLine(report: DailyReport): string {
+export function reportLogLine(report: Pick<DailyReport, 'score' | 'pnlUsdt'>): string {
   return `[MODEL_EVALUATOR] ✅ 評分: ${report.score.score}/100 | P&L: $${formatPnl(report.pnlUsdt)}`;
 }

@@ -19,7 +19,7 @@ import type { DailyReport, ModeChange, ModelInfo, ModelScore, ReportCards, Repor
 import type { TradeRecord } from '../engine/types.js';
 import { UserInputError, describeError } from '../errors.js';
 import { addDays, isUtcDay, utcDayOf, utcDayStart } from '../engine/utc-day.js';
-import { buildDailyReport, reportLogLine, type GradeDecision } from './builder.js';
+import { buildDailyReport, dayPnlUsdt, gradeDay, reportLogLine, roundNumbers, type GradeDecision, type ReportInput } from './builder.js';
 import { writeReportFiles } from './files.js';
 import { renderMarkdown, usd } from './markdown.js';
 
@@ -82,6 +82,12 @@ export interface DailyReportsDeps {
   readonly gradeSSizeMultiplier: number;
 }
 
+/** `apply`: take the grade action (the running bot); `alert`: raise the report's alerts (not for old catch-up days). */
+interface DayOptions {
+  readonly apply: boolean;
+  readonly alert: boolean;
+}
+
 interface StoredDecision {
   readonly gradeBefore: Grade | null;
   readonly gradeAfter: Grade | null;
@@ -90,6 +96,12 @@ interface StoredDecision {
 
 const isStoredReport = (value: unknown): value is DailyReport =>
   typeof value === 'object' && value !== null && (value as { schema?: unknown }).schema === 1 && typeof (value as { day?: unknown }).day === 'string';
+
+/** An alert condition as a report lists it (the alert module's wording). */
+function describeReportedAlert(condition: AlertCondition, atMs: number): ReportedAlert {
+  const notice = describeAlertNotice(condition, atMs);
+  return { at: atMs, key: notice.key, severity: notice.severity, title: notice.title };
+}
 
 function mergeAlerts(a: readonly ReportedAlert[], b: readonly ReportedAlert[]): ReportedAlert[] {
   const seen = new Set<string>();
@@ -119,7 +131,7 @@ export class DailyReports implements ReportCards {
   /** Called at a UTC midnight (`midnightMs`): the day that just ended gets its report. */
   onMidnight(midnightMs: number): Promise<DailyReport | null> {
     const day = utcDayOf(midnightMs - 1);
-    return this.enqueue(`report ${day}`, () => this.generate(day, { apply: true, alert: true }));
+    return this.enqueue(`report ${day}`, () => this.finishDay(day, { apply: true, alert: true }));
   }
 
   /** At start: the reports of the days missed while the bot was down (up to yesterday). */
@@ -128,7 +140,10 @@ export class DailyReports implements ReportCards {
       const yesterday = addDays(utcDayOf(this.deps.clock.now()), -1);
       const days = await this.missedDays(yesterday);
       const done: DailyReport[] = [];
-      for (const [i, day] of days.entries()) done.push(await this.generate(day, { apply: true, alert: i === days.length - 1 }));
+      for (const [i, day] of days.entries()) {
+        const report = await this.finishDay(day, { apply: true, alert: i === days.length - 1 });
+        if (report !== null) done.push(report);
+      }
       if (days.length > 0) this.log.info(`caught up ${days.length} missed daily report(s): ${days[0]} → ${days.at(-1)}`);
       return done;
     });
@@ -151,16 +166,14 @@ export class DailyReports implements ReportCards {
     return missed;
   }
 
-  /**
+/**
    * Builds, stores and sends the report of a finished UTC day. `apply`: take the grade
    * action (the running bot); `alert`: raise the report's alerts (not for old catch-up days).
    */
-  async generate(day: string, options: { readonly apply: boolean; readonly alert: boolean }): Promise<DailyReport> {
-    const dayStart = utcDayStart(day);
-    if (!isUtcDay(day)) throw new UserInputError(`the date must be a UTC day YYYY-MM-DD, got "${day}"`);
-    const now = this.deps.clock.now();
-    if (dayStart + DAY_MS > now) throw new UserInputError(`${day} has not ended yet (UTC); /report today shows the day so far`);
-    const stored = (await this.deps.archive?.get(day)) ?? null;
+  async generate(day: string, options: DayOptions): Promise<DailyReport> {
+    const now = this.finishedDay(day);
+    const archive = this.deps.archive;
+    const stored = (await archive?.get(day)) ?? null;
     const storedReport = stored !== null && isStoredReport(stored.report) ? stored.report : null;
     const decided: StoredDecision | null = storedReport;
     const canApply = options.apply && decided === null && this.deps.engine !== undefined;
@@ -176,11 +189,9 @@ export class DailyReports implements ReportCards {
       finalReport = { ...report, gradeAfter: report.gradeBefore, actionTaken: `none: on-demand report (the running bot applies grades at 00:00 UTC; this one would: ${report.actionTaken})` };
     }
     // Grade C: the model's shadow score; a full report reaching SELF_LEARNING_RESUME_SCORE resumes self-learning.
-    const shadow = this.shadowScoreOf(finalReport);
-    let resume = false;
+    const shadow = this.shadowScoreOf(day, finalReport.gradeBefore, finalReport.gradeAfter, finalReport.equityCurve[0]?.equityUsdt);
+    const resume = shadow !== null && canApply && this.resumes(decision, shadow);
     if (shadow !== null) {
-      resume =
-        canApply && this.deps.engine?.resumeSelfLearning !== undefined && shouldResume(decision.gradeAfter, shadow, this.deps.shadow!.resumeScore);
       const resumed = storedReport !== null ? storedReport.shadow?.resumed === true : resume;
       finalReport = {
         ...finalReport,
@@ -200,27 +211,76 @@ export class DailyReports implements ReportCards {
           : {}),
       };
     }
-    if (this.deps.archive !== null) {
+    if (archive !== null) {
       const markdown = renderMarkdown(finalReport);
-      await this.deps.archive.put({ day, generatedAt: now, report: finalReport, markdown });
+      await archive.put({ day, generatedAt: now, report: finalReport, markdown });
       if (this.deps.dir !== null) await writeReportFiles(this.deps.dir, finalReport, markdown);
     }
-    this.log.info(reportLogLine(finalReport), { day, grade: finalReport.score.grade, enoughTrades: finalReport.score.enoughTrades });
-    if (canApply && decision.gradeAfter !== null && decision.gradeAfter !== decision.gradeBefore && this.deps.engine !== undefined) {
-      await this.deps.engine.applyGrade(decision.gradeAfter, `daily report ${day}: score ${finalReport.score.score}`);
+    await this.act(day, { score: finalReport.score, pnlUsdt: finalReport.pnlUsdt, decision, shadow: resume ? shadow : null, canApply }, options);
+    if (archive !== null) await this.send(finalReport);
+    return finalReport;
+  }
+
+  /** The clock's time, once `day` is a finished UTC day; a clear error otherwise. */
+  private finishedDay(day: string): number {
+    if (!isUtcDay(day)) throw new UserInputError(`the date must be a UTC day YYYY-MM-DD, got "${day}"`);
+    const now = this.deps.clock.now();
+    if (utcDayStart(day) + DAY_MS > now) throw new UserInputError(`${day} has not ended yet (UTC); /report today shows the day so far`);
+    return now;
+  }
+
+  /** A finished day, as the running bot takes it: the report (`generate`), or only its grade when there is no archive (the backtest). */
+  private async finishDay(day: string, options: DayOptions): Promise<DailyReport | null> {
+    if (this.deps.archive !== null) return this.generate(day, options);
+    await this.gradeOnly(day, this.finishedDay(day), options);
+    return null;
+  }
+
+  /**
+   * The backtest's report (no archive): the day's grade exactly as `generate` decides and
+   * takes it (same score, same shadow score, same log line, grade, resume and alerts), without
+   * the report's display figures, curve and rounding copy, which nobody would see.
+   */
+  private async gradeOnly(day: string, now: number, options: DayOptions): Promise<void> {
+    const canApply = options.apply && this.deps.engine !== undefined;
+    const inputs = await this.inputs(day, now);
+    const { score, decision, startingEquityUsdt } = gradeDay({ ...inputs, day, partial: false, grade: { before: this.deps.engine?.grade() ?? null } });
+    const gradeAfter = canApply ? decision.gradeAfter : decision.gradeBefore;
+    // The report rounds its figures (roundNumbers): its equity curve starts at the rounded value.
+    const shadow = this.shadowScoreOf(day, decision.gradeBefore, gradeAfter, roundNumbers(startingEquityUsdt));
+    const resume = shadow !== null && canApply && this.resumes(decision, shadow);
+    const pnlUsdt = roundNumbers(dayPnlUsdt(inputs.trades, day));
+    await this.act(day, { score, pnlUsdt, decision, shadow: resume ? shadow : null, canApply }, options);
+  }
+
+  /** Whether the shadow score lifts grade C now (an engine that can resume, the score reached). */
+  private resumes(decision: GradeDecision, shadow: ModelScore): boolean {
+    return this.deps.engine?.resumeSelfLearning !== undefined && shouldResume(decision.gradeAfter, shadow, this.deps.shadow!.resumeScore);
+  }
+
+  /** What a finished day's report does: the evaluator log line, the grade applied, self-learning resumed, the alerts. */
+  private async act(
+    day: string,
+    outcome: { readonly score: ModelScore; readonly pnlUsdt: number; readonly decision: GradeDecision; readonly shadow: ModelScore | null; readonly canApply: boolean },
+    options: DayOptions,
+  ): Promise<void> {
+    const { score, decision, shadow, canApply } = outcome;
+    this.log.info(reportLogLine({ score, pnlUsdt: outcome.pnlUsdt }), { day, grade: score.grade, enoughTrades: score.enoughTrades });
+    const engine = this.deps.engine;
+    if (canApply && decision.gradeAfter !== null && decision.gradeAfter !== decision.gradeBefore && engine !== undefined) {
+      await engine.applyGrade(decision.gradeAfter, `daily report ${day}: score ${score.score}`);
     }
-    if (resume && shadow !== null && this.deps.engine?.resumeSelfLearning !== undefined) {
+    if (shadow !== null && engine?.resumeSelfLearning !== undefined) {
       const resumeScore = this.deps.shadow!.resumeScore;
-      await this.deps.engine.resumeSelfLearning(`daily report ${day}: shadow score ${shadow.score} ≥ ${resumeScore} on ${shadow.trades} shadow trades`);
+      await engine.resumeSelfLearning(`daily report ${day}: shadow score ${shadow.score} ≥ ${resumeScore} on ${shadow.trades} shadow trades`);
       this.log.info(`self-learning resumed: the model's shadow score ${shadow.score} reached ${resumeScore} (${shadow.trades} shadow trades)`, { day });
       if (options.alert) this.deps.alerts?.raise({ kind: 'self_learning_resumed', day, shadowScore: shadow.score, resumeScore });
     }
     if (options.alert && canApply) for (const condition of decision.alerts) this.deps.alerts?.raise(condition);
-    if (this.deps.archive !== null) await this.send(finalReport);
-    return finalReport;
   }
 
-  private async build(day: string, now: number, partial: boolean, grade: { before: Grade | null } | { decided: GradeDecision }) {
+  /** The trades, equity reading and day of a report: everything it is computed from that the engine holds. */
+  private async inputs(day: string, now: number) {
     const dayStart = utcDayStart(day);
     const windowFrom = dayStart + DAY_MS - this.deps.windowDays * DAY_MS;
     const reading = await this.deps.equity().catch((error: unknown) => {
@@ -231,39 +291,46 @@ export class DailyReports implements ReportCards {
     const lastDay = reading === null ? day : utcDayOf(now);
     const trades: TradeRecord[] = [];
     for (let d = utcDayOf(windowFrom); d <= lastDay; d = addDays(d, 1)) trades.push(...(await this.deps.store.tradesByDay(d)));
-    const modeChanges = (await this.deps.modeChanges?.(dayStart, dayStart + DAY_MS)) ?? [];
-    return buildDailyReport({
-      day,
-      generatedAt: now,
-      partial,
+    const equity: ReportInput['equity'] =
+      reading === null ? { usdt: this.deps.fallbackEquityUsdt, atMs: now, source: 'assumed' } : { usdt: reading.usdt, atMs: now, source: reading.source };
+    return {
       trades,
-      equity: reading === null ? { usdt: this.deps.fallbackEquityUsdt, atMs: now, source: 'assumed' } : { usdt: reading.usdt, atMs: now, source: reading.source },
+      equity,
       windowDays: this.deps.windowDays,
       minTrades: this.deps.minTrades,
       gradeSSizeMultiplier: this.deps.gradeSSizeMultiplier,
+    };
+  }
+
+  private async build(day: string, now: number, partial: boolean, grade: { before: Grade | null } | { decided: GradeDecision }) {
+    const dayStart = utcDayStart(day);
+    const inputs = await this.inputs(day, now);
+    const modeChanges = (await this.deps.modeChanges?.(dayStart, dayStart + DAY_MS)) ?? [];
+    return buildDailyReport({
+      ...inputs,
+      day,
+      generatedAt: now,
+      partial,
       grade,
       modeChanges,
       model: this.deps.model?.() ?? { version: null, calibration: null },
       alertsFired: this.deps.alerts?.firedBetween(dayStart, dayStart + DAY_MS) ?? [],
-      describeAlert: (condition, atMs) => {
-        const n = describeAlertNotice(condition, atMs);
-        return { at: atMs, key: n.key, severity: n.severity, title: n.title };
-      },
+      describeAlert: describeReportedAlert,
     });
   }
 
-  /** The shadow score of a full report's window, when the engine was held at grade C that day; null otherwise. */
-  private shadowScoreOf(report: DailyReport): ModelScore | null {
+  /** The shadow score of a full day's window, when the engine was held at grade C that day; null otherwise. */
+  private shadowScoreOf(day: string, gradeBefore: Grade | null, gradeAfter: Grade | null, startingEquityUsdt: number | undefined): ModelScore | null {
     const shadow = this.deps.shadow;
-    if (shadow === undefined || report.partial || (report.gradeBefore !== 'C' && report.gradeAfter !== 'C')) return null;
-    const windowToMs = utcDayStart(report.day) + DAY_MS;
+    if (shadow === undefined || (gradeBefore !== 'C' && gradeAfter !== 'C')) return null;
+    const windowToMs = utcDayStart(day) + DAY_MS;
     return shadowScore({
       outcomes: shadow.outcomes(windowToMs),
       gate: shadow.gate,
       windowToMs,
       windowDays: this.deps.windowDays,
       minTrades: this.deps.minTrades,
-      startingEquityUsdt: report.equityCurve[0]?.equityUsdt ?? this.deps.fallbackEquityUsdt,
+      startingEquityUsdt: startingEquityUsdt ?? this.deps.fallbackEquityUsdt,
     });
   }
 

@@ -16,7 +16,10 @@ import { DAY_MS, MIDNIGHT, REPORT_DAY, REPORT_DAY_START, WINDOW_FROM, goldenTrad
 
 const H = 3_600_000;
 
-async function setup(trades: TradeRecord[], options: { grade?: Grade | null; equity?: number | null; engine?: boolean; minTrades?: number } = {}) {
+async function setup(
+  trades: TradeRecord[],
+  options: { grade?: Grade | null; equity?: number | null; engine?: boolean; minTrades?: number; archive?: boolean } = {},
+) {
   const store = new MemoryStore();
   for (const t of trades) await store.putTrade(t);
   const clock = new ManualClock(MIDNIGHT);
@@ -31,7 +34,7 @@ async function setup(trades: TradeRecord[], options: { grade?: Grade | null; equ
   const dir = mkdtempSync(join(tmpdir(), 'reports-'));
   const reports = new DailyReports({
     store,
-    archive: store.dailyReports,
+    archive: options.archive === false ? null : store.dailyReports,
     clock,
     logger,
     notifier,
@@ -151,6 +154,30 @@ describe('daily report', () => {
     expect({ ...again, generatedAt: 0 }).toEqual({ ...report, generatedAt: 0 });
     expect(notices.filter((n) => n.kind === 'alert')).toHaveLength(1);
     expect(applied).toEqual(['C']);
+  });
+
+  it('without an archive (the backtest) the day is only graded: the same grade, alerts and evaluator line as the full report', async () => {
+    const cases: [TradeRecord[], Parameters<typeof setup>[1]][] = [
+      [goldenTrades(), { grade: 'A' }],
+      [goldenTrades(), { grade: null }],
+      [goldenTrades(8.5), { grade: 'B' }],
+      [goldenTrades(8.5), { grade: 'B', minTrades: 30 }],
+      [goldenTrades(12), { grade: 'C', equity: null }],
+      [[], { grade: 'S' }],
+    ];
+    for (const [trades, options] of cases) {
+      const full = await setup(trades, options);
+      const graded = await setup(trades, { ...options, archive: false });
+      await full.reports.onMidnight(MIDNIGHT);
+      expect(await graded.reports.onMidnight(MIDNIGHT)).toBeNull();
+      expect(graded.applied).toEqual(full.applied);
+      expect(graded.grade()).toBe(full.grade());
+      // The same alerts; only the report's own notice is not sent, and nothing is kept or written.
+      expect(graded.notices).toEqual(full.notices.filter((n) => n.key !== `report:${REPORT_DAY}`));
+      expect(graded.logger.lines.map((l) => l.message)).toEqual(full.logger.lines.map((l) => l.message));
+      expect(full.logger.lines.some((l) => l.message.startsWith('[MODEL_EVALUATOR]'))).toBe(true);
+      expect(await graded.store.dailyReports.days()).toEqual([]);
+    }
   });
 
   it('with too few trades still scores, says so, and keeps the grade', async () => {

@@ -69,7 +69,7 @@ function shadowDays(predictor: LearningPredictor, source: ShadowSource, lose: (i
   }
 }
 
-async function rig(p: number, lose: (i: number) => boolean, env: Record<string, string> = {}) {
+async function rig(p: number, lose: (i: number) => boolean, env: Record<string, string> = {}, withArchive = true) {
   const config = loadConfig({ SCORE_MIN_TRADES: '20', SCORE_WINDOW_DAYS: '7', ...env });
   const source = new ShadowSource(p);
   const predictor = new LearningPredictor(source);
@@ -85,7 +85,7 @@ async function rig(p: number, lose: (i: number) => boolean, env: Record<string, 
     config,
     logger,
     store,
-    archive: store.dailyReports,
+    archive: withArchive ? store.dailyReports : null,
     engineClock: clock,
     wallClock: clock,
     replay: true,
@@ -145,6 +145,28 @@ describe('grade C → self-learning resumes on the shadow score', () => {
     const report = (await wiring.cards.onMidnight(MIDNIGHT))!;
     expect(report.shadow).toMatchObject({ trades: 0, enoughTrades: false, resumed: false });
     expect(h.trader.engineState().grade).toBe('C');
+  });
+
+  it('a backtest (no archive: the day is only graded) resumes or stays exactly as the full report does', async () => {
+    const patterns: [number, (i: number) => boolean][] = [
+      [0.7, (i) => i % 7 === 3 || i % 7 === 5], // resumes
+      [0.7, (i) => i % 3 !== 0], // stays at C
+      [0.5, () => false], // no shadow trade
+    ];
+    for (const [p, lose] of patterns) {
+      const full = await rig(p, lose);
+      const graded = await rig(p, lose, {}, false);
+      expect(await graded.wiring.cards.onMidnight(MIDNIGHT)).toBeNull();
+      await full.wiring.cards.onMidnight(MIDNIGHT);
+      expect(graded.h.trader.engineState().grade).toBe(full.h.trader.engineState().grade);
+      // The same alerts; only the report's own notice is not sent.
+      expect(graded.notices.map((n) => [n.key, n.title])).toEqual(full.notices.filter((n) => !n.key.startsWith('report:')).map((n) => [n.key, n.title]));
+      expect(graded.store.audit.map((a) => a.detail)).toEqual(full.store.audit.map((a) => a.detail));
+      const evaluatorLines = (logger: MemoryLogger): string[] => logger.lines.filter((l) => /MODEL_EVALUATOR|resumed/.test(l.message)).map((l) => l.message);
+      expect(evaluatorLines(graded.logger)).toEqual(evaluatorLines(full.logger));
+      expect(evaluatorLines(full.logger).length).toBeGreaterThan(0);
+      expect(await graded.store.dailyReports.days()).toEqual([]);
+    }
   });
 
   it('a partial (today so far) report never resumes', async () => {

@@ -28,33 +28,37 @@ export async function controlTick(ctx: TraderContext, exchangePositions: readonl
   if (book.pending.size > 0) await settleEntries(ctx, bySymbol);
   // Symbol by symbol, side by side: an error on one is logged and backed off for that symbol
   // only, and never delays another symbol's exit.
-  await Promise.all(
-    [...book.positions.values()].map((position) =>
-      isolated(ctx, position.symbol, async () => {
-        const onExchange = bySymbol.get(position.symbol);
-        if (onExchange === undefined) {
-          await finalise(ctx, position);
-          return;
-        }
-        if (position.exitClientOrderId !== null) {
-          await retryEndedClose(ctx, position);
-          return;
-        }
-        const reason = exitReasonFor(ctx, position, onExchange, reversals);
-        if (reason !== null) {
-          await close(ctx, position, reason);
-          return;
-        }
-        // Protection checked every tick: exactly one reduce-only stop on the exchange.
-        const check = await protectStop(ctx, position, onExchange.markPrice);
-        if (check === 'closing') {
-          const current = book.positions.get(position.symbol);
-          const requested = book.exitRequests.get(position.symbol);
-          if (current !== undefined && current.exitClientOrderId === null && requested !== undefined) await close(ctx, current, requested);
-        }
-      }),
-    ),
-  );
+  await Promise.all([...book.positions.values()].map((position) => isolated(ctx, position, bySymbol.get(position.symbol), reversals)));
+}
+
+/** One position's evaluation: finalise it when gone, retry an ended close, exit, or check its protection. */
+async function evaluatePosition(
+  ctx: TraderContext,
+  position: ManagedPosition,
+  onExchange: ExchangePosition | undefined,
+  reversals: ReadonlySet<string>,
+): Promise<void> {
+  const { book } = ctx;
+  if (onExchange === undefined) {
+    await finalise(ctx, position);
+    return;
+  }
+  if (position.exitClientOrderId !== null) {
+    await retryEndedClose(ctx, position);
+    return;
+  }
+  const reason = exitReasonFor(ctx, position, onExchange, reversals);
+  if (reason !== null) {
+    await close(ctx, position, reason);
+    return;
+  }
+  // Protection checked every tick: exactly one reduce-only stop on the exchange.
+  const check = await protectStop(ctx, position, onExchange.markPrice);
+  if (check === 'closing') {
+    const current = book.positions.get(position.symbol);
+    const requested = book.exitRequests.get(position.symbol);
+    if (current !== undefined && current.exitClientOrderId === null && requested !== undefined) await close(ctx, current, requested);
+  }
 }
 
 const NO_REVERSALS: ReadonlySet<string> = new Set();
@@ -73,14 +77,20 @@ function takeReversals(ctx: TraderContext): ReadonlySet<string> {
 }
 
 /** Per symbol: a failing symbol backs off (`nextBackoffMs`) and never delays the others. */
-async function isolated(ctx: TraderContext, symbol: string, run: () => Promise<void>): Promise<void> {
+async function isolated(
+  ctx: TraderContext,
+  position: ManagedPosition,
+  onExchange: ExchangePosition | undefined,
+  reversals: ReadonlySet<string>,
+): Promise<void> {
+  const { symbol } = position;
   const backoff = ctx.book.tickBackoff;
   const now = ctx.deps.clock.now();
   const current = backoff.get(symbol);
   // Exits requested (manual, emergency) are never held back.
   if (current !== undefined && now < current.until && !ctx.book.exitRequests.has(symbol)) return;
   try {
-    await run();
+    await evaluatePosition(ctx, position, onExchange, reversals);
     backoff.delete(symbol);
   } catch (error) {
     const delayMs = nextBackoffMs(current);
