@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bracketFor, isOnStep, roundPrice, roundToStep, validateOrder } from '../../src/engine/exchange-rules.js';
+import { bracketFor, decimalsOf, isOnStep, roundPrice, roundToStep, validateOrder } from '../../src/engine/exchange-rules.js';
 import { defaultPipelineConfig, leverageRaw, planEntry, slTpFromFill, type PlanInput } from '../../src/engine/pipeline.js';
+import { fromTicks } from '../../src/engine/pipeline/steps.js';
 import type { LeverageBracket, SymbolRules } from '../../src/engine/types.js';
 
 /** First four brackets of each bundled symbol, copied from data/exchange/leverage-brackets.json. */
@@ -267,6 +268,29 @@ describe('roundToStep', () => {
         expect(Math.abs(nearest - value)).toBeLessThanOrEqual(step / 2 + tolerance);
       }),
       { numRuns: 500, seed: 20250102 },
+    );
+  });
+});
+
+describe('prices in whole ticks', () => {
+  /** The definition fromTicks replaces: the product written to the tick's decimals and read back. */
+  const byString = (ticks: number, tickSize: number): number => {
+    const price = Number((ticks * tickSize).toFixed(decimalsOf(tickSize)));
+    return Object.is(price, -0) ? 0 : price;
+  };
+
+  it('fromTicks gives the same double as the decimal string of ticks × tickSize, for every tick size shape', () => {
+    // Binance's tick sizes (1e-5 … 0.1 in data/exchange) and other m × 10^-d shapes (0.5, 0.25, 5e-7, 10, …).
+    const tickSize = fc.oneof(
+      fc.constantFrom(0.00001, 0.0001, 0.001, 0.01, 0.1, 1, 10, 0.5, 0.25, 0.05, 0.005, 0.0000005),
+      fc.tuple(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 0, max: 10 })).map(([m, d]) => Number(`${m}e-${d}`)),
+    );
+    const ticks = fc.oneof(fc.integer({ min: -2_000_000, max: 2_000_000 }), fc.integer({ min: -1e12, max: 1e12 }), fc.constantFrom(0, 1, -1));
+    fc.assert(
+      fc.property(ticks, tickSize, (n, size) => {
+        expect(Object.is(fromTicks(n, size), byString(n, size))).toBe(true);
+      }),
+      { numRuns: 20_000 },
     );
   });
 });

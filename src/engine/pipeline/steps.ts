@@ -131,9 +131,17 @@ function ticksOf(value: number, tickSize: number): number {
   return Math.round((value / tickSize) * 1e6) / 1e6;
 }
 
-/** `ticks` whole ticks as a price on the grid (no float tail). */
-function fromTicks(ticks: number, tickSize: number): number {
-  const price = Number((ticks * tickSize).toFixed(decimalsOf(tickSize)));
+/**
+ * `ticks` whole ticks as a price on the grid (no float tail): the double nearest to the exact
+ * decimal ticks × tickSize, which is what `Number((ticks * tickSize).toFixed(decimals))` gives.
+ * Computed as whole units of the last decimal over a power of ten (one correctly rounded
+ * division, no string); the string path stays for magnitudes where that is not exact.
+ */
+export function fromTicks(ticks: number, tickSize: number): number {
+  const decimals = decimalsOf(tickSize);
+  const scale = 10 ** decimals;
+  const units = ticks * Math.round(tickSize * scale);
+  const price = Number.isInteger(units) && Math.abs(units) < 1e15 && decimals <= 22 ? units / scale : Number((ticks * tickSize).toFixed(decimals));
   return Object.is(price, -0) ? 0 : price;
 }
 
