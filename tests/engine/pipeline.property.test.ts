@@ -285,7 +285,11 @@ describe('prices in whole ticks', () => {
       fc.constantFrom(0.00001, 0.0001, 0.001, 0.01, 0.1, 1, 10, 0.5, 0.25, 0.05, 0.005, 0.0000005),
       fc.tuple(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 0, max: 10 })).map(([m, d]) => Number(`${m}e-${d}`)),
     );
-    const ticks = fc.oneof(fc.integer({ min: -2_000_000, max: 2_000_000 }), fc.integer({ min: -1e12, max: 1e12 }), fc.constantFrom(0, 1, -1));
+    const ticks = fc.oneof(
+      fc.integer({ min: -2_000_000, max: 2_000_000 }),
+      fc.integer({ min: -1e12, max: 1e12 }),
+      fc.constantFrom(0, 1, -1),
+    );
     fc.assert(
       fc.property(ticks, tickSize, (n, size) => {
         expect(Object.is(fromTicks(n, size), byString(n, size))).toBe(true);

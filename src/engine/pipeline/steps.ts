@@ -141,7 +141,8 @@ export function fromTicks(ticks: number, tickSize: number): number {
   const decimals = decimalsOf(tickSize);
   const scale = 10 ** decimals;
   const units = ticks * Math.round(tickSize * scale);
-  const price = Number.isInteger(units) && Math.abs(units) < 1e15 && decimals <= 22 ? units / scale : Number((ticks * tickSize).toFixed(decimals));
+  const price =
+    Number.isInteger(units) && Math.abs(units) < 1e15 && decimals <= 22 ? units / scale : Number((ticks * tickSize).toFixed(decimals));
   return Object.is(price, -0) ? 0 : price;
 }
 
