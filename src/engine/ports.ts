@@ -61,6 +61,14 @@ export interface Exchange {
   fetchOpenOrders(symbol?: string): Promise<OrderState[]>;
   /** Every open position, in one request. */
   fetchPositions(priority: Priority): Promise<ExchangePosition[]>;
+  /**
+   * A simulated venue's positions and open orders read without a request (the same values
+   * as `fetchPositions` / `fetchOpenOrders`). The position controller uses them to finish a
+   * tick that has nothing to do without an async round (a replay ticks at every candle close);
+   * absent on a real exchange.
+   */
+  positionsNow?(): ExchangePosition[];
+  openOrdersNow?(symbol: string): OrderState[];
   fetchBalance(): Promise<Balance>;
   fetchFundingPayments(symbol: string, sinceMs: number): Promise<FundingPayment[]>;
   /** Positions the exchange closed itself (liquidations) since `sinceMs`. */

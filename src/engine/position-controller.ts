@@ -6,7 +6,7 @@
  * In replay/backtest the composition root calls `tick()` at every candle close instead.
  */
 import type { Clock, Exchange, Logger } from './ports.js';
-import type { Trader } from './trader.js';
+import { NOTHING_TO_DO, type Trader } from './trader.js';
 import type { TradingState } from './trading-state.js';
 import { describeError } from '../errors.js';
 
@@ -141,12 +141,32 @@ export class PositionController {
    * caller's request (e.g. /close) was made.
    */
   tick(): Promise<void> {
-    if (this.inFlight === null) return this.runTick();
+    if (this.inFlight === null) return this.idleTickNow() ? NOTHING_TO_DO : this.runTick();
     this.followUp ??= this.inFlight.then(() => {
       this.followUp = null;
       return this.inFlight ?? this.runTick();
     });
     return this.followUp;
+  }
+
+  /**
+   * A tick with nothing to do, finished synchronously on a venue read without requests (the
+   * paper exchange; a replay ticks at every candle close): the Trader's `idleTick` sees the
+   * same positions and open orders `evaluate` would read. Never while halted, unreadable, or
+   * after a failed tick (`evaluate` handles those); counted as a tick.
+   */
+  private idleTickNow(): boolean {
+    const { exchange, trader } = this.deps;
+    if (exchange.positionsNow === undefined || exchange.openOrdersNow === undefined) return false;
+    if (this.lastFailure !== null || !this.lastReadable || this.deps.tradingState?.isHalted() === true) return false;
+    if (this.deps.positionsReadable?.() === false) return false;
+    const now = this.deps.clock.now();
+    if (!trader.idleTick(exchange.positionsNow(), (symbol) => exchange.openOrdersNow!(symbol))) return false;
+    const stats = this.stats_;
+    stats.ticks += 1;
+    stats.lastTickAt = now;
+    stats.lastTickMs = 0;
+    return true;
   }
 
   private runTick(): Promise<void> {

@@ -17,10 +17,10 @@
  */
 import type { ClosedCandle, EngineSnapshot, EngineState, Grade, ManagedPosition, PendingOrder } from './ports.js';
 import { RuleStatistics } from './rule-stats.js';
-import { CANDLE_MS, type Candle, type ExchangePosition, type ExitReason, type StrategyMode } from './types.js';
+import { CANDLE_MS, type Candle, type ExchangePosition, type ExitReason, type OrderState, type StrategyMode } from './types.js';
 import { type TraderConfig, type TraderContext, type TraderDeps, TraderBook, modeOf } from './trader/context.js';
 import { onCandles } from './trader/entries.js';
-import { controlTick, controlTickFromOwnState } from './trader/exits.js';
+import { controlTick, controlTickFromOwnState, idleTick } from './trader/exits.js';
 import { ruleStatisticsPredictor } from './trader/predictor.js';
 import { reconcile } from './trader/reconcile.js';
 import { unprotected } from './trader/guard.js';
@@ -170,6 +170,14 @@ export class Trader {
   /** The position controller's tick with the exchange's positions (fetched once by the controller). */
   controlTick(exchangePositions: readonly ExchangePosition[]): Promise<void> {
     return controlTick(this.ctx, exchangePositions);
+  }
+
+  /**
+   * The controller's tick on a venue read without requests, when it has nothing to do: true
+   * when done (the marks updated, nothing else to change), false to run `controlTick` (exits.ts).
+   */
+  idleTick(exchangePositions: readonly ExchangePosition[], openOrdersOf: (symbol: string) => readonly OrderState[]): boolean {
+    return idleTick(this.ctx, exchangePositions, openOrdersOf);
   }
 
   /** The tick while the exchange cannot be read: exits from the engine's own state (exits.ts). */

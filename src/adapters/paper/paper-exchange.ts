@@ -101,15 +101,25 @@ export class PaperExchange implements Exchange {
   }
 
   async fetchOpenOrders(symbol?: string): Promise<OrderState[]> {
+    return this.openOrdersNow(symbol);
+  }
+
+  async fetchPositions(_priority: Priority): Promise<ExchangePosition[]> {
+    return this.positionsNow();
+  }
+
+  /** `fetchPositions` without the promise (the controller's idle-tick check). */
+  positionsNow(): ExchangePosition[] {
+    return [...this.venue.positions.values()].map((p) => this.venue.exchangePosition(p, this.venue.lastMarkOf(p)));
+  }
+
+  /** `fetchOpenOrders` without the promise. */
+  openOrdersNow(symbol?: string): OrderState[] {
     const result: OrderState[] = [];
     for (const record of this.venue.book.openRecords()) {
       if (symbol === undefined || record.state.symbol === symbol) result.push(record.state);
     }
     return result;
-  }
-
-  async fetchPositions(_priority: Priority): Promise<ExchangePosition[]> {
-    return [...this.venue.positions.values()].map((p) => this.venue.exchangePosition(p, this.venue.lastMarkOf(p)));
   }
 
   /** available = wallet − isolated margins − margin held for open orders; equity = wallet + unrealised. */

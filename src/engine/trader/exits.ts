@@ -3,10 +3,10 @@
  * journal, finalise positions gone on the exchange, decide and send exits.
  */
 import type { ManagedPosition } from '../ports.js';
-import type { ExchangePosition, ExitReason } from '../types.js';
+import type { ExchangePosition, ExitReason, OrderState } from '../types.js';
 import { type TraderContext, modeOf, nextBackoffMs, sideSign } from './context.js';
 import { finalise } from './finalise.js';
-import { protectStop } from './guard.js';
+import { protectStop, protectionInPlace } from './guard.js';
 import { close } from './protection.js';
 import { describeError } from '../../errors.js';
 import { retryEndedClose, settleEntries } from './settlement.js';
@@ -59,6 +59,44 @@ async function evaluatePosition(
     const requested = book.exitRequests.get(position.symbol);
     if (current !== undefined && current.exitClientOrderId === null && requested !== undefined) await close(ctx, current, requested);
   }
+}
+
+/**
+ * The tick, when it has nothing to do, done synchronously on a venue that can be read without a
+ * request (a replay ticks at every candle close; most ticks only find every position protected).
+ * Updates the marks as `controlTick` does and returns true when `controlTick` would change
+ * nothing else: nothing pending, flagged, requested, backing off or being sent, no exit advisor
+ * to ask, and every position on the exchange, with no exit due and its protection in place
+ * (`protectionInPlace`). Returns false otherwise, having changed nothing but the marks, which
+ * `controlTick` then sets to the same values.
+ */
+export function idleTick(
+  ctx: TraderContext,
+  exchangePositions: readonly ExchangePosition[],
+  openOrdersOf: (symbol: string) => readonly OrderState[],
+): boolean {
+  const { book } = ctx;
+  if (
+    book.pending.size > 0 ||
+    book.reversals.size > 0 ||
+    book.exitRequests.size > 0 ||
+    book.tickBackoff.size > 0 ||
+    book.sending.size > 0 ||
+    ctx.exitAdvisor !== null
+  )
+    return false;
+  for (const p of exchangePositions) {
+    const last = book.lastPrice.get(p.symbol);
+    if (last !== undefined) last.mark = p.markPrice;
+  }
+  for (const position of book.positions.values()) {
+    if (position.exitClientOrderId !== null) return false;
+    let onExchange: ExchangePosition | undefined;
+    for (const p of exchangePositions) if (p.size > 0 && p.symbol === position.symbol) onExchange = p;
+    if (onExchange === undefined || exitReasonFor(ctx, position, onExchange, NO_REVERSALS) !== null) return false;
+    if (!protectionInPlace(ctx, position, openOrdersOf(position.symbol))) return false;
+  }
+  return true;
 }
 
 const NO_REVERSALS: ReadonlySet<string> = new Set();

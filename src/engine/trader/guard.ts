@@ -182,6 +182,30 @@ async function protectTakeProfit(ctx: TraderContext, symbol: string, orders: rea
   await ctx.deps.persist(`take-profit re-placed ${symbol}`);
 }
 
+/**
+ * True when `protectStop` would find nothing to do on these open orders: the position is
+ * not marked unprotected and its own stop and its own take-profit are the only ones on the
+ * exit side (no extra to cancel, nothing to attach or place). Mirrors `checkStop` and
+ * `protectTakeProfit`; anything else is left to them.
+ */
+export function protectionInPlace(ctx: TraderContext, position: ManagedPosition, orders: readonly OrderState[]): boolean {
+  if (ctx.book.unprotected.has(position.symbol)) return false;
+  let stops = 0;
+  let ownStop = false;
+  let takeProfits = 0;
+  let ownTakeProfit = false;
+  for (const order of orders) {
+    if (isStopFor(order, position)) {
+      stops++;
+      if (order.clientOrderId === position.slClientOrderId) ownStop = true;
+    } else if (isTakeProfitFor(order, position)) {
+      takeProfits++;
+      if (order.clientOrderId === position.tpClientOrderId) ownTakeProfit = true;
+    }
+  }
+  return stops === 1 && ownStop && takeProfits === 1 && ownTakeProfit;
+}
+
 /** protectStop, with a failed read logged instead of thrown (reconciliation, settlement). */
 export async function protectStopQuietly(ctx: TraderContext, position: ManagedPosition, mark: number | null): Promise<StopCheck | null> {
   try {
