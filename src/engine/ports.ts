@@ -62,13 +62,15 @@ export interface Exchange {
   /** Every open position, in one request. */
   fetchPositions(priority: Priority): Promise<ExchangePosition[]>;
   /**
-   * A simulated venue's positions and open orders read without a request (the same values
-   * as `fetchPositions` / `fetchOpenOrders`). The position controller uses them to finish a
-   * tick that has nothing to do without an async round (a replay ticks at every candle close);
-   * absent on a real exchange.
+   * A simulated venue's positions, open orders and balance read without a request (the same
+   * values as `fetchPositions` / `fetchOpenOrders` / `fetchBalance`). The position controller
+   * finishes a tick that has nothing to do without an async round (a replay ticks at every
+   * candle close), and the Trader screens a signal the same way; absent on a real exchange.
    */
   positionsNow?(): ExchangePosition[];
   openOrdersNow?(symbol: string): OrderState[];
+  /** The account as `fetchBalance` gives it, without a request (a simulated venue); the entry screen reads it. */
+  balanceNow?(): Balance;
   fetchBalance(): Promise<Balance>;
   fetchFundingPayments(symbol: string, sinceMs: number): Promise<FundingPayment[]>;
   /** Positions the exchange closed itself (liquidations) since `sinceMs`. */

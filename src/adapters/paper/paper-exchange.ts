@@ -122,8 +122,12 @@ export class PaperExchange implements Exchange {
     return result;
   }
 
-  /** available = wallet − isolated margins − margin held for open orders; equity = wallet + unrealised. */
   async fetchBalance(): Promise<Balance> {
+    return this.balanceNow();
+  }
+
+  /** available = wallet − isolated margins − margin held for open orders; equity = wallet + unrealised. */
+  balanceNow(): Balance {
     let unrealizedPnlUsdt = 0;
     for (const position of this.venue.positions.values()) {
       unrealizedPnlUsdt += unrealizedPnl(position, this.venue.lastMarkOf(position));

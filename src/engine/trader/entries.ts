@@ -5,7 +5,7 @@
  */
 import { TraderError, describeError } from '../../errors.js';
 import { clientOrderId } from '../client-order-id.js';
-import { type EntryPlan, type PlanInput, type PlanResult, planEntry, refusedOnlyByModelThresholds } from '../pipeline.js';
+import { type EntryPlan, type PlanInput, type PlanResult, type Refusal, planEntry, refusedOnlyByModelThresholds } from '../pipeline.js';
 import type { ClosedCandle, EntryDraft, Prediction } from '../ports.js';
 import type { Signal } from '../signals.js';
 import { CANDLE_MS, type Balance, type SymbolRules } from '../types.js';
@@ -52,19 +52,43 @@ export function onCandles(ctx: TraderContext, batch: readonly ClosedCandle[]): P
   return candidates === null ? NOTHING_TO_DO : tryEntries(ctx, candidates);
 }
 
-async function tryEntries(ctx: TraderContext, candidates: readonly Candidate[]): Promise<void> {
-  for (const candidate of candidates) {
+/**
+ * The candidates one after the other. Synchronous (NOTHING_TO_DO) as long as each is settled
+ * without waiting, which a refused signal is (screened on the cached account figures); from the
+ * first entry that must wait, the rest follow it.
+ */
+function tryEntries(ctx: TraderContext, candidates: readonly Candidate[], from = 0): Promise<void> {
+  for (let i = from; i < candidates.length; i++) {
+    const candidate = candidates[i]!;
     // The engine state gates entries (reducing: exits and protection only; halted: protection only).
     if (!entriesAllowed(ctx, candidate)) continue;
+    let attempt: Promise<void>;
     try {
-      await tryEntry(ctx, candidate);
+      attempt = tryEntry(ctx, candidate);
     } catch (error) {
-      // An exchange error on an entry never ends the candle loop; its reaction drives the engine state.
+      // Anything but an exchange error is a bug: thrown on (the candle handlers are async: it rejects there).
       if (!(error instanceof TraderError)) throw error;
-      ctx.deps.entryGate?.observe(error, `entry ${candidate.symbol}`);
-      warn(ctx, `entry on ${candidate.symbol} not sent: ${describeError(error)}`);
+      entryFailed(ctx, candidate, error);
+      continue;
+    }
+    if (attempt !== NOTHING_TO_DO) {
+      return attempt.then(
+        () => tryEntries(ctx, candidates, i + 1),
+        (error: unknown) => {
+          if (!(error instanceof TraderError)) throw error;
+          entryFailed(ctx, candidate, error);
+          return tryEntries(ctx, candidates, i + 1);
+        },
+      );
     }
   }
+  return NOTHING_TO_DO;
+}
+
+/** An exchange error on an entry never ends the candle loop; its reaction drives the engine state. */
+function entryFailed(ctx: TraderContext, candidate: Candidate, error: TraderError): void {
+  ctx.deps.entryGate?.observe(error, `entry ${candidate.symbol}`);
+  warn(ctx, `entry on ${candidate.symbol} not sent: ${describeError(error)}`);
 }
 
 /** False (and the signal reported refused, without a request) while the engine is reducing or halted. */
@@ -85,21 +109,26 @@ function entriesAllowed(ctx: TraderContext, candidate: Candidate): boolean {
 
 /**
  * The account read runs at most every `balanceRefreshMs`, or fresh just before an entry
- * (ISSUE: PositionController). `fresh` says whether this call read the exchange.
+ * (ISSUE: PositionController). The cached figures while they are recent, else null.
  */
-async function balance(ctx: TraderContext, forEntry: boolean): Promise<{ value: Balance; fresh: boolean }> {
-  const now = ctx.deps.clock.now();
+function cachedBalance(ctx: TraderContext): Balance | null {
   const cache = ctx.book.balanceCache;
-  if (!forEntry && cache !== null && now - cache.at < ctx.config.balanceRefreshMs) return { value: cache.value, fresh: false };
-  const value = await ctx.deps.exchange.fetchBalance();
-  ctx.book.balanceCache = { value, at: now };
-  return { value, fresh: true };
+  return cache !== null && ctx.deps.clock.now() - cache.at < ctx.config.balanceRefreshMs ? cache.value : null;
 }
 
-async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void> {
+/** A fresh read of the account (kept as the cache). */
+async function freshBalance(ctx: TraderContext): Promise<Balance> {
+  const now = ctx.deps.clock.now();
+  const value = await ctx.deps.exchange.fetchBalance();
+  ctx.book.balanceCache = { value, at: now };
+  return value;
+}
+
+/** One candidate: NOTHING_TO_DO when settled without waiting (refused on the cached figures), else the entry in flight. */
+function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void> {
   const { symbol, signal, decidedAt } = candidate;
   const rules = ctx.deps.rules.get(symbol);
-  if (rules === undefined) return;
+  if (rules === undefined) return NOTHING_TO_DO;
   const predicted = ctx.predictor.predict({
     symbol,
     signal,
@@ -107,20 +136,82 @@ async function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void>
     modeLabel: modeOf(ctx).label,
     ruleStatistics: ctx.book.ruleStats,
   });
-  // A synchronous predictor adds no await here (the backtest's order of events stays the same).
-  const prediction = predicted instanceof Promise ? await predicted : predicted;
-  // Screen on the cached balance: a refused signal (paused, limits, thresholds) costs no account read.
-  const screened = await balance(ctx, false);
+  // A synchronous predictor adds no wait here (the backtest's order of events stays the same).
+  if (predicted instanceof Promise) return predicted.then((prediction) => screenEntry(ctx, candidate, rules, prediction));
+  return screenEntry(ctx, candidate, rules, predicted);
+}
+
+/**
+ * Screen on the cached balance: a refused signal (paused, limits, thresholds) costs no account
+ * read. A venue read without a request (paper) is read at once: no wait either way.
+ */
+function screenEntry(ctx: TraderContext, candidate: Candidate, rules: SymbolRules, prediction: Prediction): Promise<void> {
+  const cached = cachedBalance(ctx);
+  if (cached !== null) return decideEntry(ctx, candidate, rules, prediction, { value: cached, fresh: false });
+  const { exchange } = ctx.deps;
+  if (exchange.balanceNow !== undefined) {
+    const value = exchange.balanceNow();
+    ctx.book.balanceCache = { value, at: ctx.deps.clock.now() };
+    return decideEntry(ctx, candidate, rules, prediction, { value, fresh: true });
+  }
+  return freshBalance(ctx).then((value) => decideEntry(ctx, candidate, rules, prediction, { value, fresh: true }));
+}
+
+function decideEntry(
+  ctx: TraderContext,
+  candidate: Candidate,
+  rules: SymbolRules,
+  prediction: Prediction,
+  screened: { readonly value: Balance; readonly fresh: boolean },
+): Promise<void> {
   const { mode, label } = modeOf(ctx);
-  const result = await planWithExploration(ctx, (account) => planInput(ctx, candidate, prediction, rules, account, mode), screened);
+  const result = planWithExploration(ctx, planInput(ctx, candidate, prediction, rules, screened.value, mode));
   if (!result.ok) {
-    ctx.deps.onEvent?.({
-      kind: 'refused',
-      symbol,
-      side: signal.side,
-      reasons: result.refusals.map((r) => r.reason),
-      codes: result.refusals.map((r) => r.code),
-    });
+    refused(ctx, candidate, result.refusals);
+    return NOTHING_TO_DO;
+  }
+  // Screened on cached figures: the entry is planned again on a fresh read of the account.
+  return enter(ctx, candidate, prediction, label, screened.fresh ? result : { rules, mode, exploration: result.plan.exploration });
+}
+
+function refused(ctx: TraderContext, candidate: Candidate, refusals: readonly Refusal[]): void {
+  ctx.deps.onEvent?.({
+    kind: 'refused',
+    symbol: candidate.symbol,
+    side: candidate.signal.side,
+    reasons: refusals.map((r) => r.reason),
+    codes: refusals.map((r) => r.code),
+  });
+}
+
+/** What re-planning an entry on a fresh read of the account needs. */
+interface Replan {
+  readonly rules: SymbolRules;
+  readonly mode: PlanInput['mode']['strategyMode'];
+  readonly exploration: boolean;
+}
+
+/**
+ * An entry: planned on a fresh read of the account (the screen's plan when it read it, else
+ * planned again now), leverage set, the market order sent, the stop placed on its fill.
+ */
+async function enter(
+  ctx: TraderContext,
+  candidate: Candidate,
+  prediction: Prediction,
+  label: string,
+  planned: PlanResult | Replan,
+): Promise<void> {
+  const { symbol, decidedAt } = candidate;
+  const result =
+    'ok' in planned
+      ? planned
+      : planEntry({
+          ...planInput(ctx, candidate, prediction, planned.rules, await freshBalance(ctx), planned.mode),
+          exploration: planned.exploration,
+        });
+  if (!result.ok) {
+    refused(ctx, candidate, result.refusals);
     return;
   }
   const plan = result.plan;
@@ -186,27 +277,17 @@ function planInput(
 
 /**
  * Plans on the screening balance; a signal refused only by the model thresholds is taken
- * anyway at the exploration rate (seeded, reproducible); an entry is re-planned on a fresh
- * read of the account.
+ * anyway at the exploration rate (seeded, reproducible). An entry is then re-planned on a
+ * fresh read of the account (`enter`).
  */
-async function planWithExploration(
-  ctx: TraderContext,
-  inputFor: (account: Balance) => PlanInput,
-  screened: { value: Balance; fresh: boolean },
-): Promise<PlanResult> {
+function planWithExploration(ctx: TraderContext, input: PlanInput): PlanResult {
   const { config, book } = ctx;
-  const input = inputFor(screened.value);
-  let result = planEntry(input);
+  const result = planEntry(input);
   if (!result.ok && refusedOnlyByModelThresholds(result.refusals) && config.explorationRate > 0) {
     const seen = book.state.explorationSeen + 1;
     const take = seededUniform(config.explorationSeed, seen) < config.explorationRate;
     book.state = { ...book.state, explorationSeen: seen, explorationTaken: book.state.explorationTaken + (take ? 1 : 0) };
-    if (take) result = planEntry({ ...input, exploration: true });
-  }
-  if (result.ok && !screened.fresh) {
-    // An entry: size it on a fresh read of the account.
-    const fresh = await balance(ctx, true);
-    result = planEntry({ ...inputFor(fresh.value), exploration: result.plan.exploration });
+    if (take) return planEntry({ ...input, exploration: true });
   }
   return result;
 }
