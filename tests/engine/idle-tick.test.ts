@@ -22,6 +22,26 @@ function observable(h: TraderHarness): string {
   return JSON.stringify({ trader: h.snapshot(), venue: h.paper.toJSON(), writes, events: h.events.length });
 }
 
+/** A second reduce-only stop on the long's exit side, under `clientOrderId` (ours when it starts with slt_). */
+function secondStop(h: TraderHarness, clientOrderId: string): void {
+  h.paper.placeOrderNow({
+    symbol: 'BTCUSDT',
+    side: 'sell',
+    type: 'stop_market',
+    quantity: 0.01,
+    stopPrice: 98_000,
+    reduceOnly: true,
+    clientOrderId,
+  });
+}
+
+/** Cancels an order if it is still open (a random walk may have filled it). */
+function cancelIfOpen(h: TraderHarness, clientOrderId: string | null): void {
+  if (clientOrderId !== null && h.paper.openOrdersNow('BTCUSDT').some((o) => o.clientOrderId === clientOrderId)) {
+    h.paper.cancelOrderNow('BTCUSDT', clientOrderId);
+  }
+}
+
 async function protectedPosition(options: ConstructorParameters<typeof TraderHarness>[0] = {}) {
   const h = new TraderHarness({ silent: true, ...options });
   const position = await h.openPosition({ price: 100_000, leverage: 5, slPct: 0.01, tpPct: 0.015 });
@@ -42,19 +62,7 @@ describe('idle tick', () => {
     const cases: [string, (h: TraderHarness, slId: string, tpId: string) => void | Promise<void>][] = [
       ['stop missing', (h, slId) => h.paper.cancelOrderNow('BTCUSDT', slId)],
       ['take-profit missing', (h, _sl, tpId) => h.paper.cancelOrderNow('BTCUSDT', tpId)],
-      [
-        'a second stop of ours',
-        (h) =>
-          void h.paper.placeOrderNow({
-            symbol: 'BTCUSDT',
-            side: 'sell',
-            type: 'stop_market',
-            quantity: 0.01,
-            stopPrice: 98_000,
-            reduceOnly: true,
-            clientOrderId: 'slt_s_BTCUSDT_extra',
-          }),
-      ],
+      ['a second stop of ours', (h) => secondStop(h, 'slt_s_BTCUSDT_extra')],
       ['an exit requested', (h) => void h.trader.requestExit('BTCUSDT', 'manual')],
       ['the position gone', (h) => h.price('BTCUSDT', 98_000)],
       ['mark in the liquidation buffer', (h) => h.price('BTCUSDT', 99_500, h.trader.managedPositions()[0]!.liquidationPrice + 100)],
@@ -73,15 +81,7 @@ describe('idle tick', () => {
 
   it('is conservative: a foreign second stop (which the async tick leaves alone) is not claimed idle', async () => {
     const { h } = await protectedPosition();
-    h.paper.placeOrderNow({
-      symbol: 'BTCUSDT',
-      side: 'sell',
-      type: 'stop_market',
-      quantity: 0.01,
-      stopPrice: 98_000,
-      reduceOnly: true,
-      clientOrderId: 'manual-stop',
-    });
+    secondStop(h, 'manual-stop');
     expect(idle(h)).toBe(false);
   });
 
@@ -115,19 +115,9 @@ describe('idle tick', () => {
         h.price('BTCUSDT', price, Math.round(price * (1 + (random() - 0.5) * 0.001) * 10) / 10);
         const position = h.trader.managedPositions()[0];
         const roll = random();
-        if (position !== undefined && roll < 0.03 && position.slClientOrderId !== null) {
-          try {
-            h.paper.cancelOrderNow('BTCUSDT', position.slClientOrderId);
-          } catch {
-            // already gone
-          }
-        } else if (position !== undefined && roll < 0.06 && position.tpClientOrderId !== null) {
-          try {
-            h.paper.cancelOrderNow('BTCUSDT', position.tpClientOrderId);
-          } catch {
-            // already gone
-          }
-        } else if (roll < 0.07) h.trader.requestExit('BTCUSDT', 'manual');
+        if (position !== undefined && roll < 0.03) cancelIfOpen(h, position.slClientOrderId);
+        else if (position !== undefined && roll < 0.06) cancelIfOpen(h, position.tpClientOrderId);
+        else if (roll < 0.07) h.trader.requestExit('BTCUSDT', 'manual');
         const claimedIdle = idle(h);
         const before = observable(h);
         await h.tick();
