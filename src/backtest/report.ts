@@ -18,7 +18,6 @@ import {
   expectancyUsdt,
   feesUsdt,
   fundingUsdt,
-  headlineFigures,
   leverageDistribution,
   maxDrawdown,
   netPnlUsdt,
@@ -30,11 +29,11 @@ import {
   DAY_MS,
   type DailyPnl,
   type EquityPoint,
-  type HeadlineFigures,
   type LeverageBucket,
   type MetricsPeriod,
   type TradeMetrics,
 } from '../engine/metrics.js';
+import { headlineFigures, type HeadlineFigures } from '../engine/headline.js';
 import type { Candle, StrategyMode, TradeRecord } from '../engine/types.js';
 import type { BacktestSettings } from './settings.js';
 

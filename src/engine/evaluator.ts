@@ -23,7 +23,8 @@
  * clamped to 0–100 and rounded half up to an integer before grading
  * (S ≥ 90, A ≥ 80, B ≥ 70, C below). With no trade the score is 0.
  */
-import { DAY_MS, byCloseTime, computeMetrics, headlineFigures, type MetricsPeriod, type MetricsTrade } from './metrics.js';
+import { headlineFigures, headlineMetrics } from './headline.js';
+import { DAY_MS, byCloseTime, type MetricsPeriod, type MetricsTrade } from './metrics.js';
 import type { Grade } from './ports.js';
 import type { DimensionKey, DimensionScore, GradeAction, ModelScore, TradeFigures } from './reports.js';
 import type { TradeRecord } from './types.js';
@@ -109,7 +110,7 @@ export function payoffRatio(trades: readonly MetricsTrade[]): number | null {
 
 /** The report's figures of some closed trades over a period (all from metrics.ts, plus the payoff ratio). */
 export function tradeFigures(trades: readonly ScoredTrade[], period: MetricsPeriod): TradeFigures {
-  const m = computeMetrics(trades, period);
+  const m = headlineMetrics(trades, period);
   // Added onto the fresh headline object, not after a spread (slow on Node 20; a report runs this every simulated day).
   return Object.assign(headlineFigures(m), {
     // Net = price − fees + funding, so price = net + fees − funding.

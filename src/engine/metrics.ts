@@ -464,24 +464,3 @@ export function computeMetrics(
     warnings: sampleWarnings({ days: days.length, trades: trades.length }, thresholds),
   };
 }
-
-/** The one mapping of `computeMetrics` to the figures the reports share; each report adds its own. `pnlUsdt` is the net P&L. */
-export function headlineFigures(m: TradeMetrics) {
-  return {
-    trades: m.trades,
-    wins: m.wins,
-    losses: m.losses,
-    winRate: m.winRate,
-    pnlUsdt: m.netPnlUsdt,
-    feesUsdt: m.feesUsdt,
-    fundingUsdt: m.fundingUsdt,
-    expectancyR: m.expectancyR,
-    expectancyUsdt: m.expectancyUsdt,
-    sharpe: m.sharpe,
-    losses100Pct: m.losses100Pct,
-    liquidations: m.liquidations,
-  };
-}
-
-/** The figures of closed trades that every report shows (backtest report, daily report). */
-export type HeadlineFigures = Readonly<ReturnType<typeof headlineFigures>>;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { headlineFigures, headlineMetrics } from '../../src/engine/headline.js';
 import {
   DAY_MS,
   averageDurationMs,
@@ -360,6 +361,15 @@ describe('computeMetrics', () => {
     expect(m.maxDrawdownRate).toBeCloseTo(65 / 1020, 12);
     expect(m.exposureRate).toBeCloseTo(41 / 96, 12);
     expect(m.warnings).toHaveLength(2);
+  });
+
+  it('headlineMetrics gives exactly the same values as computeMetrics for the fields it computes', () => {
+    for (const trades of [shuffled, shuffled.slice(0, 2), []]) {
+      const headline = headlineMetrics(trades, period);
+      const full = computeMetrics(trades, period);
+      for (const [key, value] of Object.entries(headline)) expect(Object.is(value, full[key as keyof typeof full]), key).toBe(true);
+      expect(headlineFigures(headline)).toEqual(headlineFigures(full));
+    }
   });
 
   it('an empty sample gives nulls where a figure is undefined, not zeros', () => {
