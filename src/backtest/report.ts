@@ -34,6 +34,7 @@ import {
   type TradeMetrics,
 } from '../engine/metrics.js';
 import { headlineFigures, type HeadlineFigures } from '../engine/headline.js';
+import { firstIndexAfter } from '../adapters/market-data/replay.js';
 import type { Candle, StrategyMode, TradeRecord } from '../engine/types.js';
 import type { BacktestSettings } from './settings.js';
 
@@ -142,18 +143,6 @@ export interface BuyAndHold {
   readonly sharpe: number | null;
 }
 
-/** Index of the first candle at or after `atMs` in `list[from…]` (time order), or `list.length`. */
-function firstIndexFrom(list: readonly Candle[], from: number, atMs: number): number {
-  let lo = from;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.timestamp < atMs) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Equal weight at each pair's first open, held to its last close; daily closes give its drawdown and Sharpe. */
 export function buyAndHold(candles: ReadonlyMap<string, readonly Candle[]>, period: MetricsPeriod): BuyAndHold {
   const pairs = [...candles.entries()]
@@ -172,12 +161,12 @@ export function buyAndHold(candles: ReadonlyMap<string, readonly Candle[]>, peri
   };
   for (const p of pairs) {
     // Candles are in time order: a day's last close is the one before the first candle of a
-    // later day, found by binary search (a few reads per day, not one per candle).
+    // later day (open times are whole milliseconds), found by binary search: a few reads per day, not one per candle.
     const list = p.list;
     let i = 0;
     while (i < list.length) {
       const day = Math.floor(list[i]!.timestamp / DAY_MS);
-      const next = firstIndexFrom(list, i, (day + 1) * DAY_MS);
+      const next = firstIndexAfter(list, (day + 1) * DAY_MS - 1);
       recordClose(day, p.symbol, list[next - 1]!.close);
       i = next;
     }

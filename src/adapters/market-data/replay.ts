@@ -213,7 +213,7 @@ export class ReplayMarketData implements MarketData {
 }
 
 /** Index of the first candle opened strictly after `afterMs` (binary search). */
-function firstIndexAfter(candles: readonly Candle[], afterMs: number): number {
+export function firstIndexAfter(candles: readonly Candle[], afterMs: number): number {
   let lo = 0;
   let hi = candles.length;
   while (lo < hi) {

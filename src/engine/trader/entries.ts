@@ -116,11 +116,19 @@ function cachedBalance(ctx: TraderContext): Balance | null {
   return cache !== null && ctx.deps.clock.now() - cache.at < ctx.config.balanceRefreshMs ? cache.value : null;
 }
 
-/** A fresh read of the account (kept as the cache). */
-async function freshBalance(ctx: TraderContext): Promise<Balance> {
-  const now = ctx.deps.clock.now();
-  const value = await ctx.deps.exchange.fetchBalance();
-  ctx.book.balanceCache = { value, at: now };
+/**
+ * A fresh read of the account, kept as the cache: at once on a venue read without a request
+ * (the paper exchange's `balanceNow`), else the exchange's answer.
+ */
+function freshBalance(ctx: TraderContext): Balance | Promise<Balance> {
+  const at = ctx.deps.clock.now();
+  const { exchange } = ctx.deps;
+  if (exchange.balanceNow !== undefined) return keepBalance(ctx, exchange.balanceNow(), at);
+  return exchange.fetchBalance().then((value) => keepBalance(ctx, value, at));
+}
+
+function keepBalance(ctx: TraderContext, value: Balance, at: number): Balance {
+  ctx.book.balanceCache = { value, at };
   return value;
 }
 
@@ -143,18 +151,14 @@ function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void> {
 
 /**
  * Screen on the cached balance: a refused signal (paused, limits, thresholds) costs no account
- * read. A venue read without a request (paper) is read at once: no wait either way.
+ * read. A paper venue is read at once: no wait either way.
  */
 function screenEntry(ctx: TraderContext, candidate: Candidate, rules: SymbolRules, prediction: Prediction): Promise<void> {
   const cached = cachedBalance(ctx);
   if (cached !== null) return decideEntry(ctx, candidate, rules, prediction, { value: cached, fresh: false });
-  const { exchange } = ctx.deps;
-  if (exchange.balanceNow !== undefined) {
-    const value = exchange.balanceNow();
-    ctx.book.balanceCache = { value, at: ctx.deps.clock.now() };
-    return decideEntry(ctx, candidate, rules, prediction, { value, fresh: true });
-  }
-  return freshBalance(ctx).then((value) => decideEntry(ctx, candidate, rules, prediction, { value, fresh: true }));
+  const fresh = freshBalance(ctx);
+  if (fresh instanceof Promise) return fresh.then((value) => decideEntry(ctx, candidate, rules, prediction, { value, fresh: true }));
+  return decideEntry(ctx, candidate, rules, prediction, { value: fresh, fresh: true });
 }
 
 function decideEntry(

@@ -20,10 +20,7 @@ export async function controlTick(ctx: TraderContext, exchangePositions: readonl
   const { book } = ctx;
   const bySymbol = new Map<string, ExchangePosition>();
   for (const p of exchangePositions) if (p.size > 0) bySymbol.set(p.symbol, p);
-  for (const p of exchangePositions) {
-    const last = book.lastPrice.get(p.symbol);
-    if (last !== undefined) last.mark = p.markPrice;
-  }
+  updateMarks(ctx, exchangePositions);
   const reversals = takeReversals(ctx);
   if (book.pending.size > 0) await settleEntries(ctx, bySymbol);
   // Symbol by symbol, side by side: an error on one is logged and backed off for that symbol
@@ -85,10 +82,7 @@ export function idleTick(
     ctx.exitAdvisor !== null
   )
     return false;
-  for (const p of exchangePositions) {
-    const last = book.lastPrice.get(p.symbol);
-    if (last !== undefined) last.mark = p.markPrice;
-  }
+  updateMarks(ctx, exchangePositions);
   for (const position of book.positions.values()) {
     if (position.exitClientOrderId !== null) return false;
     let onExchange: ExchangePosition | undefined;
@@ -97,6 +91,14 @@ export function idleTick(
     if (!protectionInPlace(ctx, position, openOrdersOf(position.symbol))) return false;
   }
   return true;
+}
+
+/** The marks of the exchange's positions become the last known marks (read by closes, holds and the own-state tick). */
+function updateMarks(ctx: TraderContext, exchangePositions: readonly ExchangePosition[]): void {
+  for (const p of exchangePositions) {
+    const last = ctx.book.lastPrice.get(p.symbol);
+    if (last !== undefined) last.mark = p.markPrice;
+  }
 }
 
 const NO_REVERSALS: ReadonlySet<string> = new Set();
