@@ -75,7 +75,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     ...(options.fromMs !== undefined ? { from: options.fromMs } : {}),
     ...(options.toMs !== undefined ? { to: options.toMs } : {}),
   };
-  // Candle files first (validated), then mark/funding, then the exchange rules.
+  // Candle, mark and funding files (a bad candle file is the error reported), then the exchange rules.
   const history = options.preloaded ?? (await loadMarketHistory(dataDir, symbols, range));
   const rules: Map<string, SymbolRules> = loadExchangeRules(dataDir, symbols);
   options.transformHistory?.(history);

@@ -1,7 +1,7 @@
 /**
  * Loads everything the replay and the backtest need for a set of symbols.
- * All candle files are read and validated first, so a bad candle file stops the
- * run before any time is spent on mark or funding files.
+ * The mark and funding files are read while the candle files are, but the candle files'
+ * verdict comes first: a bad candle file is the error reported, whatever the others hold.
  */
 import type { Candle, FundingEvent, MarkCandle } from '../../engine/types.js';
 import { DataError } from '../../errors.js';
@@ -36,7 +36,20 @@ export async function loadMarketHistory(
   const layout = dataLayout(dataDir);
   const files: SymbolFiles[] = symbols.map((symbol) => layout.files(symbol));
 
-  const candleFiles: CandleFile[] = await Promise.all(files.map((f) => readCandles(f.candles, range)));
+  const candlesRead = Promise.all(files.map((f) => readCandles(f.candles, range)));
+  // Every symbol's mark and funding files at the same time (small files: their open and gunzip
+  // latency dominates, and it hides behind the candle decoding).
+  const extrasRead = Promise.all(
+    files.map((f) =>
+      Promise.all([
+        f.mark === null ? Promise.resolve(null) : readMarkCandles(f.mark, range),
+        f.funding === null ? Promise.resolve(null) : readFunding(f.funding, range),
+      ]),
+    ),
+  );
+  // Not awaited when a candle file fails: its own failure then must not go unhandled.
+  extrasRead.catch(() => undefined);
+  const candleFiles: CandleFile[] = await candlesRead;
   candleFiles.forEach((cf) => {
     if (cf.candles.length === 0) {
       throw new DataError(
@@ -47,15 +60,7 @@ export async function loadMarketHistory(
     }
   });
 
-  // Then every symbol's mark and funding files together (small files: their open and gunzip latency dominates).
-  const extras = await Promise.all(
-    files.map((f) =>
-      Promise.all([
-        f.mark === null ? Promise.resolve(null) : readMarkCandles(f.mark, range),
-        f.funding === null ? Promise.resolve(null) : readFunding(f.funding, range),
-      ]),
-    ),
-  );
+  const extras = await extrasRead;
   const result = new Map<string, SymbolHistory>();
   for (const [index, f] of files.entries()) {
     const cf = candleFiles[index]!;

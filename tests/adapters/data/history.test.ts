@@ -54,7 +54,7 @@ describe('loadMarketHistory', () => {
     expect(abc.warnings.some((w) => w.startsWith('mark data for ABCUSDT does not cover all candles'))).toBe(true);
   });
 
-  it('validates every candle file before reading any mark or funding file', async () => {
+  it('reports a bad candle file first, even when a mark file read alongside is broken too', async () => {
     // AAA has a broken mark file, BBB a broken candle file: the candle error must win.
     tmp.write('order/candles/AAAUSDT-5m.csv', [CANDLE_HEADER_LINE, ...candleRows(3)]);
     tmp.write('order/mark/AAAUSDT-1h-mark.csv', ['not,a,mark,header']);
