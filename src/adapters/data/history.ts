@@ -24,7 +24,7 @@ export interface SymbolHistory {
 }
 
 /**
- * Reads the candles (required), then mark candles and funding (optional) of `symbols`
+ * Reads the candles (required), mark candles and funding (optional) of `symbols`
  * from `dataDir`, restricted to `range` (inclusive). A selection with no candle is a
  * DataError naming the file and the span it covers.
  */
