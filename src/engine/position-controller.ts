@@ -162,11 +162,17 @@ export class PositionController {
     if (this.deps.positionsReadable?.() === false) return false;
     const now = this.deps.clock.now();
     if (!trader.idleTick(exchange.positionsNow(), (symbol) => exchange.openOrdersNow!(symbol))) return false;
+    this.countTick(now, 0);
+    return true;
+  }
+
+  /** A finished tick in the stats: started at `startedAt`, took `tookMs`. */
+  private countTick(startedAt: number, tookMs: number): void {
     const stats = this.stats_;
     stats.ticks += 1;
-    stats.lastTickAt = now;
-    stats.lastTickMs = 0;
-    return true;
+    stats.lastTickAt = startedAt;
+    stats.lastTickMs = tookMs;
+    stats.maxTickMs = Math.max(stats.maxTickMs, tookMs);
   }
 
   private runTick(): Promise<void> {
@@ -203,12 +209,7 @@ export class PositionController {
         await this.deps.trader.controlTickFromOwnState();
         this.stats_.ownStateTicks += 1;
       }
-      const took = this.deps.clock.now() - started;
-      const stats = this.stats_;
-      stats.ticks += 1;
-      stats.lastTickAt = started;
-      stats.lastTickMs = took;
-      stats.maxTickMs = Math.max(stats.maxTickMs, took);
+      this.countTick(started, this.deps.clock.now() - started);
       if (this.lastFailure !== null) this.log.info('position tick succeeded again', { after: this.lastFailure });
       this.lastFailure = null;
     } catch (error) {

@@ -166,7 +166,7 @@ export class DailyReports implements ReportCards {
     return missed;
   }
 
-/**
+  /**
    * Builds, stores and sends the report of a finished UTC day. `apply`: take the grade
    * action (the running bot); `alert`: raise the report's alerts (not for old catch-up days).
    */

@@ -156,9 +156,13 @@ function tryEntry(ctx: TraderContext, candidate: Candidate): Promise<void> {
 function screenEntry(ctx: TraderContext, candidate: Candidate, rules: SymbolRules, prediction: Prediction): Promise<void> {
   const cached = cachedBalance(ctx);
   if (cached !== null) return decideEntry(ctx, candidate, rules, prediction, { value: cached, fresh: false });
+  return withFreshBalance(ctx, (value) => decideEntry(ctx, candidate, rules, prediction, { value, fresh: true }));
+}
+
+/** `next` on a fresh read of the account: at once when the venue answers without a request. */
+function withFreshBalance(ctx: TraderContext, next: (account: Balance) => Promise<void>): Promise<void> {
   const fresh = freshBalance(ctx);
-  if (fresh instanceof Promise) return fresh.then((value) => decideEntry(ctx, candidate, rules, prediction, { value, fresh: true }));
-  return decideEntry(ctx, candidate, rules, prediction, { value: fresh, fresh: true });
+  return fresh instanceof Promise ? fresh.then(next) : next(fresh);
 }
 
 function decideEntry(
@@ -174,8 +178,12 @@ function decideEntry(
     refused(ctx, candidate, result.refusals);
     return NOTHING_TO_DO;
   }
+  if (screened.fresh) return enter(ctx, candidate, prediction, label, result);
   // Screened on cached figures: the entry is planned again on a fresh read of the account.
-  return enter(ctx, candidate, prediction, label, screened.fresh ? result : { rules, mode, exploration: result.plan.exploration });
+  const { exploration } = result.plan;
+  return withFreshBalance(ctx, (account) =>
+    enter(ctx, candidate, prediction, label, planEntry({ ...planInput(ctx, candidate, prediction, rules, account, mode), exploration })),
+  );
 }
 
 function refused(ctx: TraderContext, candidate: Candidate, refusals: readonly Refusal[]): void {
@@ -188,32 +196,12 @@ function refused(ctx: TraderContext, candidate: Candidate, refusals: readonly Re
   });
 }
 
-/** What re-planning an entry on a fresh read of the account needs. */
-interface Replan {
-  readonly rules: SymbolRules;
-  readonly mode: PlanInput['mode']['strategyMode'];
-  readonly exploration: boolean;
-}
-
 /**
- * An entry: planned on a fresh read of the account (the screen's plan when it read it, else
- * planned again now), leverage set, the market order sent, the stop placed on its fill.
+ * An entry, planned on a fresh read of the account (`decideEntry`): leverage set, the market
+ * order sent, the stop placed on its fill. Refused when the fresh figures refuse it.
  */
-async function enter(
-  ctx: TraderContext,
-  candidate: Candidate,
-  prediction: Prediction,
-  label: string,
-  planned: PlanResult | Replan,
-): Promise<void> {
+async function enter(ctx: TraderContext, candidate: Candidate, prediction: Prediction, label: string, result: PlanResult): Promise<void> {
   const { symbol, decidedAt } = candidate;
-  const result =
-    'ok' in planned
-      ? planned
-      : planEntry({
-          ...planInput(ctx, candidate, prediction, planned.rules, await freshBalance(ctx), planned.mode),
-          exploration: planned.exploration,
-        });
   if (!result.ok) {
     refused(ctx, candidate, result.refusals);
     return;
@@ -282,7 +270,7 @@ function planInput(
 /**
  * Plans on the screening balance; a signal refused only by the model thresholds is taken
  * anyway at the exploration rate (seeded, reproducible). An entry is then re-planned on a
- * fresh read of the account (`enter`).
+ * fresh read of the account (`decideEntry`).
  */
 function planWithExploration(ctx: TraderContext, input: PlanInput): PlanResult {
   const { config, book } = ctx;
